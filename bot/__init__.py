@@ -1,0 +1,1 @@
+"""TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute."""

@@ -1,0 +1,1 @@
+"""The bank edge: Krungthai bill-payment commands (CONTRACT section 5)."""

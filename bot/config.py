@@ -1,0 +1,70 @@
+"""Settings from the environment; a missing required variable names every missing one."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
+DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one
+_BILLER_RE = re.compile(r"^[0-9]{15}$")
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    line_channel_secret: str
+    line_channel_access_token: str
+    line_api_url: str
+    public_base_url: str
+    biller_id: str
+    secret_key: str
+    bank_webhook_secret: str | None = None
+    upstream_api_token: str | None = None
+    upstream_callback_url: str | None = None
+    worker: str = "inline"
+    demo: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, demo_defaults: Mapping[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        for key, value in (demo_defaults or {}).items():
+            env.setdefault(key, value)
+        required = (
+            "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "PUBLIC_BASE_URL", "BILLER_ID", "SECRET_KEY",
+        )
+        missing = [name for name in required if not env.get(name, "").strip()]
+        if missing:
+            raise ConfigError("missing required environment variables: " + ", ".join(missing))
+        problems = []
+        if not _BILLER_RE.match(env["BILLER_ID"]):
+            problems.append("BILLER_ID must be 15 digits (13-digit tax ID + 2-digit suffix)")
+        worker = env.get("WORKER", "inline").strip() or "inline"
+        if worker not in ("inline", "external"):
+            problems.append("WORKER must be 'inline' or 'external'")
+        base = env["PUBLIC_BASE_URL"].strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", base):
+            problems.append("PUBLIC_BASE_URL must be an http(s) origin")
+        if problems:
+            raise ConfigError("invalid configuration: " + "; ".join(problems))
+        return cls(
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            line_channel_secret=env["LINE_CHANNEL_SECRET"],
+            line_channel_access_token=env["LINE_CHANNEL_ACCESS_TOKEN"],
+            # The SDK concatenates host + path: a trailing slash would give "//v2/...".
+            line_api_url=(env.get("LINE_API_URL", "").strip() or "https://api.line.me").rstrip("/"),
+            public_base_url=base,
+            biller_id=env["BILLER_ID"],
+            secret_key=env["SECRET_KEY"],
+            bank_webhook_secret=env.get("BANK_WEBHOOK_SECRET") or None,
+            upstream_api_token=env.get("UPSTREAM_API_TOKEN") or None,
+            upstream_callback_url=env.get("UPSTREAM_CALLBACK_URL") or None,
+            worker=worker,
+            demo=bool(demo_defaults),
+        )

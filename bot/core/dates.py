@@ -1,0 +1,57 @@
+"""Dates for people: stored in UTC, shown in Asia/Bangkok; Thai years in the Buddhist era.
+
+Babel knows only the Gregorian calendar (its Thai long format prints "ค.ศ."), so day and
+month names come from Babel with patterns that have no era or year, and the year is added
+here: BE = CE + 543.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BE_OFFSET = 543
+
+
+def buddhist_year(d: date) -> int:
+    return d.year + BE_OFFSET
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today_bangkok(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(BANGKOK).date()
+
+
+def to_bangkok(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        # Stored values are UTC; some drivers (SQLite) hand them back naive.
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BANGKOK)
+
+
+def format_long_date(d: date, lang: str) -> str:
+    """th: '4 ธันวาคม 2568'; en: '4 December 2025'."""
+    if lang == "th":
+        return f"{format_date(d, 'd MMMM', locale='th_TH')} {buddhist_year(d)}"
+    return format_date(d, "d MMMM y", locale="en_US")
+
+
+def format_short_date(d: date, lang: str) -> str:
+    """th: '4 ธ.ค. 2568'; en: '4 Dec 2025'."""
+    if lang == "th":
+        return f"{format_date(d, 'd MMM', locale='th_TH')} {buddhist_year(d)}"
+    return format_date(d, "d MMM y", locale="en_US")
+
+
+def format_datetime_local(moment: datetime, lang: str) -> str:
+    """th: '25 พ.ย. 2569 14:30 น.'; en: '25 Nov 2026, 14:30' (Bangkok time)."""
+    local = to_bangkok(moment)
+    hm = format_time(local, "HH:mm", locale="th_TH" if lang == "th" else "en_US")
+    if lang == "th":
+        return f"{format_short_date(local.date(), lang)} {hm} น."
+    return f"{format_short_date(local.date(), lang)}, {hm}"

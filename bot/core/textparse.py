@@ -1,0 +1,210 @@
+"""Understand what a business owner typed: invoice numbers, license numbers and intent.
+
+Input arrives with Thai or full-width digits, zero-width characters, dash look-alikes, the
+decomposed sara am (U+0E4D U+0E32), spaces or dashes inside numbers, typos and words around
+the number. Everything here is pure text work: no Flask, LINE SDK or database.
+"""
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+INVOICE_DIGITS = 16  # the Institute issues 16-digit Ref1 invoice numbers
+MAX_FUZZY_TEXT = 200  # typo-tolerant keyword search is quadratic: only for short messages
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"})
+_SPACE_RE = re.compile(r"\s+")
+# A letter O/o or l/I typed among digits is almost always a zero or a one.
+_O_IN_DIGITS = re.compile(r"(?<=[0-9])[Oo]+(?=[0-9])")
+_L_IN_DIGITS = re.compile(r"(?<=[0-9])[lI]+(?=[0-9])")
+
+LICENSE_KINDS = ("นค", "ท", "ส", "น")
+_LICENSE_RE = re.compile(
+    r"(นค|ท|ส|น) ?\.? ?([0-9]{1,5}) ?- ?([0-9]{1,4}) ?/ ?([0-9]{1,4})(?![0-9])"
+)
+# TIS standard numbers: "มอก. 2434-2555", "มอก.9999 เล่ม 1-2556", "TIS 85-2548".
+_TIS_RE = re.compile(r"(มอก|tis)\.? ?[0-9]{1,5}( ?เล่ม ?[0-9]{1,3})? ?- ?[0-9]{4}", re.IGNORECASE)
+_NUMBER_GROUP_RE = re.compile(r"[0-9]+(?:[ \-]+[0-9]+)*")
+_CHUNK_SPLIT_RE = re.compile(r"[ \-]+")
+
+
+class Intent(enum.Enum):
+    PAY = "pay"  # show what is owed, with the QR while payable
+    STATUS = "status"  # is it paid?
+    HELP = "help"
+    LANGUAGE = "language"
+    GREETING = "greeting"
+    NEED_NUMBER = "need_number"  # wants to pay or check but gave no number we can use
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    intent: Intent
+    invoice_numbers: tuple[str, ...] = ()
+    license_numbers: tuple[str, ...] = ()
+    language: str | None = None  # "th" or "en" for Intent.LANGUAGE
+    hint: str | None = None  # why a number was not taken: tax_id, tis_standard, wrong_length
+
+
+def normalize(text: str) -> str:
+    """Fold the ways Thai users and keyboards write the same thing into one form."""
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # ZWSP, ZWJ, BOM, ...
+    text = text.translate(_THAI_DIGITS)
+    text = unicodedata.normalize("NFKC", text)  # full-width digits, letters and punctuation
+    text = text.replace("\u0e4d\u0e32", "\u0e33")  # NFKC splits sara am; fold it back
+    text = text.translate(_DASHES)
+    text = _SPACE_RE.sub(" ", text).strip()
+    text = _O_IN_DIGITS.sub(lambda m: "0" * len(m.group()), text)
+    text = _L_IN_DIGITS.sub(lambda m: "1" * len(m.group()), text)
+    return text
+
+
+def canonical_license(kind: str, a: str, b: str, c: str) -> str:
+    return f"{kind}{int(a)}-{int(b)}/{int(c)}"
+
+
+def normalize_license(value: str) -> str | None:
+    """The canonical form of a license number (`ท5137-2/10`), or None if it is not one."""
+    m = _LICENSE_RE.fullmatch(normalize(value))
+    return canonical_license(*m.groups()) if m else None
+
+
+def find_licenses(text: str) -> tuple[list[str], str]:
+    """License numbers in normalized text, and the text with them blanked out."""
+    found: list[str] = []
+    for m in _LICENSE_RE.finditer(text):
+        lic = canonical_license(*m.groups())
+        if lic not in found:
+            found.append(lic)
+    return found, _LICENSE_RE.sub(" ", text)
+
+
+def find_invoices(text: str) -> tuple[list[str], str | None]:
+    """16-digit invoice numbers in normalized text; and a hint when numbers were rejected.
+
+    A group of digits joined by spaces or dashes counts as one number when it adds up to 16
+    digits ("2568-1104-0001-2345"); otherwise a single 16-digit chunk inside it counts. A TIS
+    standard number, a tax ID (13), a phone (9-10) or a year (4) never adds up to 16.
+    """
+    text = _TIS_RE.sub(lambda m: " § ", text)
+    found: list[str] = []
+    hint: str | None = None
+    for m in _NUMBER_GROUP_RE.finditer(text):
+        chunks = _CHUNK_SPLIT_RE.split(m.group())
+        # Digits glued to Latin letters ("INV123", "abc2568") are codes, not our numbers.
+        if m.start() > 0 and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
+            chunks = chunks[1:]
+        if m.end() < len(text) and text[m.end()].isascii() and text[m.end()].isalpha():
+            chunks = chunks[:-1]
+        if not chunks:
+            continue
+        joined = "".join(chunks)
+        if len(joined) == INVOICE_DIGITS:
+            candidates = [joined]
+        else:
+            candidates = [c for c in chunks if len(c) == INVOICE_DIGITS]
+            if not candidates:
+                hint = hint or _why_not(chunks)
+        for c in candidates:
+            if c not in found:
+                found.append(c)
+    if " § " in text and not found:
+        hint = hint or "tis_standard"
+    return found, hint
+
+
+def _why_not(chunks: list[str]) -> str | None:
+    from .taxid import is_valid_tax_id
+
+    joined = "".join(chunks)
+    if len(joined) == 13 and is_valid_tax_id(joined):
+        return "tax_id"
+    if len(joined) >= 8:
+        return "wrong_length"
+    return None
+
+
+# Keywords, already in normalized form (lowercase for Latin). Order of checks matters:
+# "ค้างชำระ" (outstanding) contains "ชำระ" (pay), so status is tested before pay.
+_STATUS_WORDS = (
+    "สถานะ", "เช็ค", "เช็ก", "ตรวจสอบ", "แล้วหรือยัง", "แล้วยัง", "หรือยัง", "ค้างชำระ",
+    "ยอดค้าง", "ติดตาม", "status", "check", "track", "paid?",
+)
+_PAY_WORDS = (
+    "ชำระ", "จ่าย", "โอน", "ขอqr", "คิวอาร์", "qr", "ใบแจ้งหนี้", "ใบแจ้งชำระ", "ใบนำฝาก",
+    "ค่าธรรมเนียม", "ยอด", "ใบอนุญาต", "pay", "invoice", "bill", "license", "licence", "fee",
+)
+_HELP_WORDS = (
+    "วิธีใช้", "ช่วยเหลือ", "ช่วยด้วย", "ช่วยหน่อย", "เมนู", "วิธีชำระ", "ใช้ยังไง", "ใช้อย่างไร",
+    "ทำยังไง", "ทำอย่างไร", "สอบถาม", "help", "menu", "how",
+)
+_GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
+_LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
+_LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
+_LANGUAGE_MAX_LEN = 40  # "เปลี่ยนเป็นภาษาอังกฤษค่ะ" is a switch; a long sentence is not
+
+
+def parse_message(raw: str) -> ParsedMessage:
+    """What the user asked for, from one chat message."""
+    text = normalize(raw)
+    lowered = text.lower()
+    licenses, rest = find_licenses(text)
+    invoices, hint = find_invoices(rest)
+    has_number = bool(licenses or invoices)
+    compact = lowered.replace(" ", "")
+
+    if has_number:
+        intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
+        return ParsedMessage(intent, tuple(invoices), tuple(licenses))
+
+    language = _language_switch(lowered, compact)
+    if language:
+        return ParsedMessage(Intent.LANGUAGE, language=language)
+    if _has_any(compact, _HELP_WORDS) or compact in ("?", "？"):
+        return ParsedMessage(Intent.HELP)
+    if hint or _has_any(compact, _STATUS_WORDS + _PAY_WORDS):
+        return ParsedMessage(Intent.NEED_NUMBER, hint=hint)
+    if _has_any(compact, _GREETING_WORDS, fuzzy=False):
+        return ParsedMessage(Intent.GREETING)
+    return ParsedMessage(Intent.UNKNOWN)
+
+
+def _language_switch(lowered: str, compact: str) -> str | None:
+    if len(compact) > _LANGUAGE_MAX_LEN:
+        return None
+    words = set(re.findall(r"[a-z]+", lowered))
+    if any(w in compact for w in _LANG_EN_WORDS[:3]) or words & {"english", "eng", "en"}:
+        return "en"
+    if any(w in compact for w in _LANG_TH_WORDS[:3]) or words & {"thai", "th"}:
+        return "th"
+    return None
+
+
+def _has_any(compact: str, words: tuple[str, ...], fuzzy: bool = True) -> bool:
+    for w in words:
+        if w.isascii():
+            # Latin keywords as whole words: "hi" must not fire inside "this".
+            if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", compact):
+                return True
+        elif w in compact:
+            return True
+    if fuzzy and len(compact) <= MAX_FUZZY_TEXT:
+        return any(_near(compact, w) for w in words if len(w) >= 4 and not w.isascii())
+    return False
+
+
+def _near(text: str, word: str, max_edits: int = 1) -> bool:
+    """True if `word` occurs in `text` with at most `max_edits` typos (Sellers' algorithm)."""
+    prev = list(range(len(word) + 1))
+    for ch in text:
+        cur = [0]
+        for j, wc in enumerate(word, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wc != ch)))
+        if cur[-1] <= max_edits:
+            return True
+        prev = cur
+    return False

@@ -1,0 +1,243 @@
+"""The data model (SQLAlchemy 2, typed). Money is integer satang in the database, Decimal in Python."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.dates import today_bangkok, utcnow
+from bot.core.money import from_satang, to_satang
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes, stored as UTC; SQLite hands back naive values, fixed here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """Baht as Decimal in Python, integer satang in the database (exact on SQLite too)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError("money must be a Decimal")
+        return to_satang(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else from_satang(int(value))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Status:  # noqa: D101 - the invoice statuses of CONTRACT section 4
+    UNPAID = "unpaid"
+    PAID = "paid"
+    EXPIRED = "expired"  # derived: unpaid after the due date
+    CANCELLED = "cancelled"
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_no: Mapped[str] = mapped_column(String(20), unique=True)  # Ref1
+    ref2: Mapped[str] = mapped_column(String(20))
+    license_no: Mapped[str | None] = mapped_column(String(32))  # canonical, e.g. ท5137-2/10
+    tax_id: Mapped[str] = mapped_column(String(13))
+    payer_name: Mapped[str] = mapped_column(String(255))
+    fee_code: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal] = mapped_column(Money)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=Status.UNPAID)
+    # Random, never derived from the invoice: the base of QR and tracking tokens.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),)
+
+    def effective_status(self, today: date | None = None) -> str:
+        if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
+            return Status.EXPIRED
+        return self.status
+
+    def is_payable(self, today: date | None = None) -> bool:
+        return self.effective_status(today) == Status.UNPAID
+
+
+class LineUser(Base):
+    __tablename__ = "line_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="th")
+    followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Watch(Base):
+    """A LINE user asked about an invoice or a license: the paid notice goes to them."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[int] = mapped_column(ForeignKey("line_users.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True)
+    license_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("line_user_id", "invoice_id", name="uq_watch_user_invoice"),
+        UniqueConstraint("line_user_id", "license_no", name="uq_watch_user_license"),
+        Index("ix_watches_invoice", "invoice_id"),
+        Index("ix_watches_license", "license_no"),
+    )
+
+
+class ProcessedEvent(Base):
+    """Webhook event ids already handled: LINE may deliver an event more than once."""
+
+    __tablename__ = "processed_events"
+
+    webhook_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only trail of every change of an invoice's money state (same transaction)."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    action: Mapped[str] = mapped_column(String(32))  # created, amount_changed, paid, reversed, cancelled, ...
+    from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    actor: Mapped[str] = mapped_column(String(32))  # import, api, bank
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON
+
+    __table_args__ = (Index("ix_audit_invoice", "invoice_id"),)
+
+
+class BankRequest(Base):
+    """Idempotency of bank commands: one row per command + bankCode + bankRef, with its answer."""
+
+    __tablename__ = "bank_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[str] = mapped_column(String(16))
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)  # exact bytes sent back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("command", "bank_code", "bank_ref", name="uq_bank_request_key"),)
+
+
+class BankMessage(Base):
+    """Append-only log of every request the bank endpoint received and what it answered."""
+
+    __tablename__ = "bank_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    command: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    bank_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    bank_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_body: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    resp_code: Mapped[str] = mapped_column(String(4))
+    response_body: Mapped[str] = mapped_column(Text)
+    replayed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Payment(Base):
+    """A payment the bank confirmed (or a double payment we refused, kept for staff)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    channel: Mapped[str] = mapped_column(String(16))
+    transacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # confirmed, reversed, double_payment
+    tranx_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("bank_code", "bank_ref", name="uq_payment_bank_ref"),
+        Index("ix_payments_invoice", "invoice_id"),
+    )
+
+
+class PendingReversal(Base):
+    """A reversal that arrived before its payment: applied when the payment comes."""
+
+    __tablename__ = "pending_reversals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("bank_code", "bank_ref", name="uq_pending_reversal"),)
+
+
+class Notice(Base):
+    """Transactional outbox of LINE pushes: committed with the payment, delivered later."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key, every attempt
+    event_key: Mapped[str] = mapped_column(String(64))  # e.g. paid:<payment id>
+    to_user: Mapped[str] = mapped_column(String(64))
+    messages: Mapped[str] = mapped_column(Text)  # JSON, rendered once so every attempt is identical
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("event_key", "to_user", name="uq_notice_event_user"),
+        Index("ix_notices_due", "status", "next_attempt_at"),
+    )
