@@ -80,3 +80,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_ignore(session: Session, model, **values) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True if the row was inserted.
+
+    Enforced by the database's unique constraint, so it holds across processes and machines.
+    """
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

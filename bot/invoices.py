@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.invoice_rows import InvoiceData, RowError, missing_columns, validate_record
+from bot.core.dates import utcnow
 from bot.core.tokens import new_public_id
+from bot.db import insert_ignore
 from bot.models import AuditEntry, Invoice, LineUser, Status, Watch
 
 BATCH = 1000
@@ -154,19 +156,15 @@ def invoices_for_license(session: Session, license_no: str) -> list[Invoice]:
 def get_or_create_user(session: Session, user_id: str) -> LineUser:
     user = session.scalar(select(LineUser).where(LineUser.user_id == user_id))
     if user is None:
-        user = LineUser(user_id=user_id, language="th", followed=True)
-        session.add(user)
-        session.flush()
+        now = utcnow()
+        insert_ignore(session, LineUser, user_id=user_id, language="th", followed=True, created_at=now, updated_at=now)
+        user = session.scalar(select(LineUser).where(LineUser.user_id == user_id))
     return user
 
 
 def remember_interest(session: Session, user: LineUser, *, invoice: Invoice | None = None, license_no: str | None = None) -> None:
     """Record that this user asked (once per invoice or license): the paid notice goes to them."""
     if invoice is not None:
-        exists = session.scalar(select(Watch.id).where(Watch.line_user_id == user.id, Watch.invoice_id == invoice.id))
-        if not exists:
-            session.add(Watch(line_user_id=user.id, invoice_id=invoice.id))
+        insert_ignore(session, Watch, line_user_id=user.id, invoice_id=invoice.id, created_at=utcnow())
     if license_no is not None:
-        exists = session.scalar(select(Watch.id).where(Watch.line_user_id == user.id, Watch.license_no == license_no))
-        if not exists:
-            session.add(Watch(line_user_id=user.id, license_no=license_no))
+        insert_ignore(session, Watch, line_user_id=user.id, license_no=license_no, created_at=utcnow())

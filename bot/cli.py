@@ -1,0 +1,109 @@
+"""`tisi-pay`: a Flask CLI group over create_app (CONTRACT section 1)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup
+
+from bot.config import ConfigError, Settings
+
+
+def _create_app():
+    from bot.factory import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
+                 help="TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute.")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade", with_appcontext=False)
+def db_upgrade() -> None:
+    """Create or migrate the schema (Alembic) on DATABASE_URL."""
+    from bot.migrate import upgrade
+
+    upgrade(_database_url())
+    click.echo("database schema is up to date")
+
+
+@cli.group()
+def invoices() -> None:
+    """Invoices from the Institute's systems."""
+
+
+@invoices.command("import", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def invoices_import(file: Path) -> None:
+    """Load invoices from a CSV file (CONTRACT section 4)."""
+    from bot.db import Database
+    from bot.invoices import CsvFormatError, read_csv_records, upsert_invoices
+
+    database = Database(_database_url())
+    try:
+        rows = ((line, record if error is None else error) for line, record, error in read_csv_records(file.read_bytes()))
+        with database.transaction() as session:
+            result = upsert_invoices(session, rows, actor="import")
+    except CsvFormatError as exc:
+        click.echo(f"rejected the whole file: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"created: {result.created}  updated: {result.updated}  unchanged: {result.unchanged}  "
+               f"rejected: {len(result.rejected)}")
+    for line, reason in result.rejected:
+        click.echo(f"  line {line}: {reason}")
+    if result.rejected:
+        sys.exit(1)
+
+
+@cli.command("worker", with_appcontext=False)
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker(once: bool) -> None:
+    """Deliver queued LINE pushes until stopped (for WORKER=external)."""
+    from bot.outbox import run_worker
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+    run_worker(settings, once=once)
+
+
+@cli.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and demo data, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Run on embedded defaults: SQLite, demo invoices, fake LINE API and /simulator."""
+    from bot.demo import run_demo
+
+    run_demo(host, port, serve=not no_serve)
+
+
+def _database_url() -> str:
+    """Schema and import commands need only the database, not the LINE settings."""
+    from bot.config import DEFAULT_DATABASE_URL
+
+    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def main() -> None:
+    cli.main(prog_name="tisi-pay")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""`tisi-pay demo`: the whole bot on one machine, with no LINE account and no network.
+
+SQLite under ./instance/, demo invoices (test biller 099999999999990), the fake LINE Messaging
+API mounted at /fake-line, and a LINE simulator at /simulator that posts signed webhooks to the
+real /callback and shows what the bot sent back.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import run_simple
+
+from bot.config import DEMO_BILLER_ID, Settings
+from bot.core.dates import today_bangkok
+from bot.core.taxid import with_check_digit
+
+INSTANCE = Path("instance")
+DEMO_CHANNEL_SECRET = "demo-channel-secret"
+DEMO_BANK_SECRET = "demo-bank-secret"
+
+
+def demo_settings(host: str, port: int) -> Settings:
+    INSTANCE.mkdir(exist_ok=True)
+    key_file = INSTANCE / "demo_secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32))
+    origin = f"http://{host}:{port}"
+    defaults = {
+        "DATABASE_URL": f"sqlite:///{(INSTANCE / 'tisi_pay.db').resolve()}",
+        "LINE_CHANNEL_SECRET": DEMO_CHANNEL_SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": "demo-access-token",
+        "LINE_API_URL": f"{origin}/fake-line",
+        "PUBLIC_BASE_URL": origin,
+        "BILLER_ID": DEMO_BILLER_ID,
+        "SECRET_KEY": key_file.read_text().strip(),
+        "BANK_WEBHOOK_SECRET": DEMO_BANK_SECRET,
+        "WORKER": "inline",
+    }
+    # The demo is self-contained: it ignores the production variables of this shell.
+    return Settings.from_env(env={}, demo_defaults=defaults)
+
+
+def demo_invoice_rows() -> list[dict]:
+    today = today_bangkok()
+    be = today.year + 543
+    tax_a, tax_b = with_check_digit("010555012345"), with_check_digit("010554698765")
+
+    def row(seq, fee, amount, days, license_no="", payer="บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", tax=tax_a, desc=""):
+        return {
+            "invoice_no": f"{be}{today.month:02d}{seq:010d}", "ref2": f"{today.strftime('%y%m%d')}{seq:02d}",
+            "license_no": license_no, "tax_id": tax, "payer_name": payer, "fee_code": fee,
+            "description": desc, "amount": amount, "due_date": (today + timedelta(days=days)).isoformat(),
+        }
+
+    return [
+        row(12345, "LICENSE", "1000.00", 30, "ท5137-2/10", desc="ค่าธรรมเนียมใบอนุญาตทำผลิตภัณฑ์ มอก. 2434-2555"),
+        row(12346, "ANNUAL", "500.00", 20, "ท5137-2/10", desc="ค่าธรรมเนียมรายปี"),
+        row(12347, "INSPECTION", "36000.00", 15, "ส1234-5/67", payer="ห้างหุ้นส่วนจำกัด สยามมาตรฐาน", tax=tax_b,
+            desc="ค่าตรวจประเมินโรงงาน"),
+        row(12348, "STANDARD_BOOK", "350.00", 10, payer="นาย สมชาย ใจดี", tax=tax_b, desc="หนังสือ มอก. 2434-2555"),
+        row(12349, "TRANSLATION", "1200.50", -3, "น2001-1/68", desc="ค่าแปลเอกสาร (หมดอายุแล้ว)"),
+    ]
+
+
+def prepare(settings: Settings) -> list[dict]:
+    from bot.db import Database
+    from bot.invoices import upsert_invoices
+    from bot.migrate import upgrade
+
+    upgrade(settings.database_url)
+    rows = demo_invoice_rows()
+    db = Database(settings.database_url)
+    with db.transaction() as session:
+        upsert_invoices(session, enumerate(rows, start=2), actor="demo")
+    db.dispose()
+    return rows
+
+
+def run_demo(host: str, port: int, serve: bool = True) -> None:
+    from bot.fake_line import FakeLine
+    from bot.factory import create_app
+    from bot.simulator import init_simulator
+
+    settings = demo_settings(host, port)
+    rows = prepare(settings)
+    fake = FakeLine(access_token=settings.line_channel_access_token)
+    app = create_app(settings)
+    init_simulator(app, fake, bank_secret=DEMO_BANK_SECRET)
+    print(f"TISI Pay demo: open http://{host}:{port}/simulator  (database: {settings.database_url})")
+    print("Demo invoices: " + ", ".join(r["invoice_no"] for r in rows) + "; licenses ท5137-2/10, ส1234-5/67")
+    if not serve:
+        return
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/fake-line": fake})
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run_demo("127.0.0.1", int(os.environ.get("PORT", "5000")))

@@ -1,0 +1,83 @@
+"""The app factory: wires settings, database, LINE gateway and blueprints together."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+from linebot.v3 import WebhookParser
+
+from bot.config import Settings
+from bot.core.tokens import make_token
+from bot.db import Database
+from bot.line import LineGateway
+from bot.messages import Links
+from bot.models import Invoice
+from bot.templates import TEMPLATE_DIR
+
+
+@dataclass
+class Services:
+    """Everything a request needs, built once per app (one per process)."""
+
+    settings: Settings
+    db: Database
+    line: LineGateway
+    webhook_parser: WebhookParser
+    links: Links
+    notifier: object | None = None  # the outbox deliverer, when this process delivers
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=None)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # LINE's own request limit
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def qr_url(inv: Invoice) -> str:
+        return f"{settings.public_base_url}/qr/{make_token(settings.secret_key, 'qr', inv.public_id)}.png"
+
+    def track_url(inv: Invoice) -> str:
+        return f"{settings.public_base_url}/track/{make_token(settings.secret_key, 'track', inv.public_id)}"
+
+    services = Services(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        line=LineGateway(settings.line_api_url, settings.line_channel_access_token),
+        webhook_parser=WebhookParser(settings.line_channel_secret),
+        links=Links(qr_url=qr_url, track_url=track_url),
+    )
+    app.extensions["tisi"] = services
+
+    from bot import web, webhook
+
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(web.bp)
+    _register_optional(app, services)
+    _json_errors(app)
+    return app
+
+
+def _register_optional(app: Flask, services: Services) -> None:
+    """Blueprints that exist only when configured (bank, upstream API) and the notifier."""
+    try:
+        from bot.bank import routes as bank_routes
+    except ImportError:  # pragma: no cover - during the first issue the bank edge did not exist
+        return
+    if services.settings.bank_webhook_secret:
+        app.register_blueprint(bank_routes.bp)
+    from bot import api, outbox
+
+    if services.settings.upstream_api_token:
+        app.register_blueprint(api.bp)
+    outbox.init_app(app, services)
+
+
+def _json_errors(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}, exc.code

@@ -1,0 +1,169 @@
+"""A local fake of the LINE Messaging API, over real HTTP, for the demo, tests and benchmarks.
+
+It answers the paths line-bot-sdk v3 calls (reply, push, profile, loading), remembers what it
+was sent, honours `X-Line-Retry-Key` as LINE does (409 for a key already accepted), and can be
+told to fail the next pushes (5xx, 429 with Retry-After, or hang) to exercise retries.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class Sent:
+    seq: int
+    kind: str  # reply or push
+    to: str  # reply token or user id
+    messages: list
+    retry_key: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+class FakeLine:
+    def __init__(self, access_token: str | None = None):
+        self.access_token = access_token
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self.sent: list[Sent] = []
+        self.push_attempts: list[dict] = []
+        self._accepted_keys: dict[str, str] = {}
+        self._push_plan: list[dict] = []
+        self._used_reply_tokens: set[str] = set()
+        self._server = None
+        self._thread = None
+        self.url = ""
+
+    # -- control -------------------------------------------------------------------------
+    def plan_push_failures(self, *steps: dict) -> None:
+        """Each step answers one push attempt: {"status": 500}, {"status": 429, "retry_after": 1},
+        {"hang": 5} (sleep, then answer normally). After the plan, pushes succeed."""
+        with self._lock:
+            self._push_plan.extend(steps)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.sent.clear()
+            self.push_attempts.clear()
+            self._accepted_keys.clear()
+            self._push_plan.clear()
+            self._used_reply_tokens.clear()
+
+    def replies(self) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.kind == "reply"]
+
+    def pushes(self) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.kind == "push"]
+
+    def since(self, seq: int) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.seq > seq]
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate(self):
+                return True
+            time.sleep(0.01)
+        return predicate(self)
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self._dispatch(request)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if self.access_token and request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return _json({"message": "Authentication failed"}, 401)
+        if request.method == "POST" and path.endswith("/v2/bot/message/reply"):
+            return self._reply(request)
+        if request.method == "POST" and path.endswith("/v2/bot/message/push"):
+            return self._push(request)
+        if request.method == "GET" and "/v2/bot/profile/" in path:
+            user_id = path.rsplit("/", 1)[-1]
+            return _json({"displayName": "Demo user", "userId": user_id, "language": "th"})
+        if request.method == "POST" and path.endswith("/v2/bot/chat/loading/start"):
+            return _json({}, 202)
+        return _json({"message": "Not found"}, 404)
+
+    def _reply(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        token, messages = body.get("replyToken"), body.get("messages")
+        if request.headers.get("X-Line-Retry-Key"):
+            return _json({"message": "The retry key is not supported for this API"}, 400)
+        if not token or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            return _json({"message": "The request body has 1 error(s)"}, 400)
+        with self._lock:
+            if token in self._used_reply_tokens:
+                return _json({"message": "Invalid reply token"}, 400)
+            self._used_reply_tokens.add(token)
+            self.sent.append(Sent(next(self._seq), "reply", token, messages))
+        return _json({"sentMessages": [{"id": uuid.uuid4().hex[:16], "quoteToken": "q"} for _ in messages]})
+
+    def _push(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        key = request.headers.get("X-Line-Retry-Key")
+        with self._lock:
+            step = self._push_plan.pop(0) if self._push_plan else None
+            self.push_attempts.append({"key": key, "to": body.get("to"), "step": step, "at": time.time()})
+        if step and "hang" in step:
+            time.sleep(step["hang"])
+        elif step:
+            headers = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else {}
+            return _json({"message": "planned failure"}, step["status"], headers)
+        to, messages = body.get("to"), body.get("messages")
+        if not to or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            return _json({"message": "The request body has 1 error(s)"}, 400)
+        with self._lock:
+            if key and key in self._accepted_keys:
+                return _json(
+                    {"message": "The retry key is already accepted", "sentMessages": [{"id": "1", "quoteToken": "q"}]},
+                    409, {"x-line-accepted-request-id": self._accepted_keys[key]},
+                )
+            request_id = uuid.uuid4().hex
+            if key:
+                self._accepted_keys[key] = request_id
+            self.sent.append(Sent(next(self._seq), "push", to, messages, retry_key=key))
+        return _json({"sentMessages": [{"id": uuid.uuid4().hex[:16], "quoteToken": "q"} for _ in messages]},
+                     headers={"X-Line-Request-Id": request_id})
+
+    # -- serving -------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeLine":
+        self._server = make_server(host, port, self, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-line", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json", headers=headers or {})
+
+
+def main() -> None:  # pragma: no cover - used by benchmarks: python -m bot.fake_line PORT
+    import sys
+
+    fake = FakeLine()
+    server = make_server("127.0.0.1", int(sys.argv[1]), fake, threaded=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,188 @@
+"""Chat messages in LINE's JSON shape, in the user's language. Every sentence from the catalogs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from bot.core.dates import format_datetime_local, format_long_date, format_short_date, today_bangkok
+from bot.core.i18n import N_, Translator
+from bot.core.masking import mask_name
+from bot.core.money import format_number
+from bot.models import Invoice, Payment, Status
+from bot.templates import render
+
+FEE_NAMES = {
+    "APPLICATION": N_("Application fee"),
+    "LICENSE": N_("License fee"),
+    "ANNUAL": N_("Annual fee"),
+    "INSPECTION": N_("Inspection fee"),
+    "CERTIFICATION": N_("Certification fee"),
+    "TRANSLATION": N_("Translation fee"),
+    "STANDARD_BOOK": N_("TIS standard book"),
+    "OTHER": N_("Other fee"),
+}
+STATUS_NAMES = {
+    Status.UNPAID: N_("Unpaid"),
+    Status.PAID: N_("Paid"),
+    Status.EXPIRED: N_("Expired"),
+    Status.CANCELLED: N_("Cancelled"),
+}
+STATUS_COLORS = {Status.UNPAID: "#C05600", Status.PAID: "#1E8E3E", Status.EXPIRED: "#888888", Status.CANCELLED: "#888888"}
+HEADER_COLOR = "#1B4F9C"
+CHANNEL_NAMES = {
+    "QR": N_("Thai QR"),
+    "MOBILE": N_("Mobile banking"),
+    "ATM": N_("ATM"),
+    "BRANCH": N_("Bank branch"),
+    "COUNTER": N_("Counter service"),
+}
+MAX_CHOICES = 12  # a carousel holds at most 12 bubbles
+
+
+@dataclass(frozen=True)
+class Links:
+    """Public URLs for an invoice (QR image, tracking page)."""
+
+    qr_url: Callable[[Invoice], str]
+    track_url: Callable[[Invoice], str]
+
+
+def baht(amount: Decimal, t: Translator) -> str:
+    return t("%(amount)s baht", amount=format_number(amount, t.lang))
+
+
+def text(message: str) -> dict:
+    return {"type": "text", "text": message[:5000]}
+
+
+def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None) -> list[dict]:
+    """Quick replies for the next likely step, on the last message (LINE shows them only there)."""
+    items = []
+    if invoice_no:
+        items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
+    items.append(_quick(t("Help"), t("help")))
+    items.append(_quick("English", "English") if t.lang == "th" else _quick("ภาษาไทย", "ภาษาไทย"))
+    if messages:
+        messages[-1] = {**messages[-1], "quickReply": {"items": items}}
+    return messages
+
+
+def _quick(label: str, message: str) -> dict:
+    return {"type": "action", "action": {"type": "message", "label": label[:20], "text": message}}
+
+
+def invoice_messages(inv: Invoice, t: Translator, links: Links, today: date | None = None) -> list[dict]:
+    """The invoice card and, while it is payable, the QR image."""
+    today = today or today_bangkok()
+    status = inv.effective_status(today)
+    messages = [invoice_card(inv, status, t, links)]
+    if status == Status.UNPAID:
+        url = links.qr_url(inv)
+        messages.append({"type": "image", "originalContentUrl": url, "previewImageUrl": url})
+    return messages
+
+
+def invoice_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict:
+    rows = [
+        _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+        _row(t("Ref.2"), inv.ref2),
+        _row(t("Due date"), format_long_date(inv.due_date, t.lang)),
+        _row(t("Payer"), mask_name(inv.payer_name)),
+    ]
+    if inv.license_no:
+        rows.append(_row(t("License no."), inv.license_no))
+    if inv.description:
+        rows.append(_row(t("Details"), inv.description[:300]))
+    if status == Status.UNPAID:
+        note = t("Scan the QR code below with Krungthai NEXT or any Thai bank app to pay.")
+    elif status == Status.PAID:
+        when = format_datetime_local(inv.paid_at, t.lang) if inv.paid_at else ""
+        note = t("Paid on %(when)s. Thank you.", when=when)
+    elif status == Status.EXPIRED:
+        note = t("This invoice expired on %(date)s. Please contact TISI for a new invoice.",
+                 date=format_long_date(inv.due_date, t.lang))
+    else:
+        note = t("This invoice was cancelled. There is nothing to pay.")
+    footer = {
+        "type": "box", "layout": "vertical",
+        "contents": [{"type": "button", "style": "link", "height": "sm",
+                      "action": {"type": "uri", "label": t("Track payment")[:40], "uri": links.track_url(inv)}}],
+    }
+    bubble = render(
+        "invoice_card",
+        header_color=HEADER_COLOR,
+        institute=t("Thai Industrial Standards Institute (TISI)"),
+        fee_name=t(FEE_NAMES[inv.fee_code]),
+        amount_label=t("Amount due"),
+        amount=baht(inv.amount, t),
+        status=t(STATUS_NAMES[status]),
+        status_color=STATUS_COLORS[status],
+        rows=rows,
+        note=note,
+        footer=footer,
+    )
+    alt = t("Invoice %(number)s: %(amount)s (%(status)s)", number=inv.invoice_no,
+            amount=baht(inv.amount, t), status=t(STATUS_NAMES[status]))
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+def _row(label: str, value: str) -> dict:
+    return render("row", label=label, value=value)
+
+
+def license_choices(license_no: str, invoices: list[Invoice], t: Translator) -> list[dict]:
+    """Several unpaid invoices of one license: a carousel with a button per invoice."""
+    shown = invoices[:MAX_CHOICES]
+    bubbles = [
+        render(
+            "choice_bubble",
+            fee_name=t(FEE_NAMES[inv.fee_code]),
+            amount=baht(inv.amount, t),
+            due=t("Due %(date)s", date=format_short_date(inv.due_date, t.lang)),
+            invoice_no=inv.invoice_no,
+            button=t("Pay this invoice")[:40],
+            postback=f"action=invoice&no={inv.invoice_no}",
+            display_text=t("Pay invoice %(number)s", number=inv.invoice_no),
+        )
+        for inv in shown
+    ]
+    intro = t("License %(license)s has %(count)s unpaid invoices. Choose one to pay.",
+              license=license_no, count=len(invoices))
+    messages = [text(intro), {"type": "flex", "altText": intro, "contents": {"type": "carousel", "contents": bubbles}}]
+    if len(invoices) > len(shown):
+        messages.append(text(t("Showing the first %(shown)s. Send an invoice number to see another.", shown=len(shown))))
+    return messages
+
+
+def help_text(t: Translator) -> str:
+    return t(
+        "Send me an invoice number (16 digits) or a license number, and I will show what is owed "
+        "with a Thai QR code you can pay with any Thai bank app.\n\nExamples:\n"
+        "• 2568110400012345\n• ชำระใบแจ้งหนี้ 2568-1104-0001-2345\n• ใบอนุญาต ท 5137-2/10\n\n"
+        "Type \"English\" or \"ภาษาไทย\" to change the language."
+    )
+
+
+def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool) -> dict:
+    """The paid (or reversed) notice pushed after the bank's confirmation."""
+    rows = [
+        _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+        _row(t("Paid on") if not reversed_ else t("Reversed on"),
+             format_datetime_local(payment.transacted_at if not reversed_ else payment.reversed_at, t.lang)),
+        _row(t("Bank reference"), payment.bank_ref),
+        _row(t("Channel"), t(CHANNEL_NAMES.get(payment.channel, payment.channel))),
+    ]
+    if reversed_:
+        title = t("Payment reversed")
+        note = t("The bank reversed this payment. Invoice %(number)s is unpaid again.", number=inv.invoice_no)
+        color = "#888888"
+    else:
+        title = t("Payment received")
+        note = t("Thank you. TISI has received your payment.")
+        color = "#1E8E3E"
+    bubble = render("receipt", header_color=color, title=title, fee_name=t(FEE_NAMES[inv.fee_code]),
+                    amount=baht(payment.amount, t), rows=rows, note=note)
+    alt = t("%(title)s: invoice %(number)s, %(amount)s", title=title, number=inv.invoice_no, amount=baht(payment.amount, t))
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}

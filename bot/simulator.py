@@ -1,0 +1,126 @@
+"""The demo's LINE simulator: type as a LINE user, see the bot's replies and pushes.
+
+Every message goes as a signed webhook over HTTP to the real /callback; what the page shows
+is what the bot sent to the (fake) LINE Messaging API through line-bot-sdk.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+
+from bot.signing import bank_signature, line_signature
+
+bp = Blueprint("simulator", __name__)
+
+
+def webhook_event(kind: str, user_id: str, *, text: str = "", data: str = "", reply_token: str | None = None) -> dict:
+    """One webhook event shaped like the ones LINE sends (see tests/fixtures)."""
+    event = {
+        "type": kind,
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+    }
+    if kind != "unfollow":
+        event["replyToken"] = reply_token or uuid.uuid4().hex
+    if kind == "message":
+        event["message"] = {"id": str(int(time.time() * 1e6)), "type": "text", "text": text, "quoteToken": "q"}
+    elif kind == "sticker":
+        event["type"] = "message"
+        event["message"] = {"id": str(int(time.time() * 1e6)), "type": "sticker", "packageId": "446",
+                            "stickerId": "1988", "stickerResourceType": "STATIC", "quoteToken": "q"}
+    elif kind == "postback":
+        event["postback"] = {"data": data}
+    elif kind == "follow":
+        event["follow"] = {"isUnblocked": False}
+    return event
+
+
+def post_signed(url: str, secret: str, events: list[dict]) -> int:
+    body = json.dumps({"destination": "U" + "0" * 32, "events": events}, ensure_ascii=False).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Line-Signature": line_signature(secret, body)})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def bank_request(url: str, secret: str, payload: dict) -> tuple[int, dict]:
+    body = json.dumps(payload).encode()
+    ts = str(int(time.time()))
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Bank-Timestamp": ts, "X-Bank-Signature": bank_signature(secret, ts, body)})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+@bp.get("/simulator")
+def page():
+    return render_template("html/simulator.html")
+
+
+@bp.post("/simulator/send")
+def send():
+    sim = current_app.extensions["simulator"]
+    data = request.get_json(silent=True) or {}
+    user_id = str(data.get("userId") or "U" + "d" * 32)
+    kind = data.get("kind", "message")
+    if kind not in ("message", "sticker", "postback", "follow", "unfollow"):
+        return jsonify({"error": "bad_kind"}), 400
+    event = webhook_event(kind, user_id, text=str(data.get("text", ""))[:5000], data=str(data.get("data", "")))
+    if "replyToken" in event:
+        sim["tokens"][event["replyToken"]] = user_id
+    settings = current_app.extensions["tisi"].settings
+    status = post_signed(f"{settings.public_base_url}/callback", settings.line_channel_secret, [event])
+    return jsonify({"status": status})
+
+
+@bp.post("/simulator/pay")
+def pay():
+    """Play the bank: a signed `payment` for an invoice, to the real bank endpoint."""
+    from bot.models import Invoice
+    from sqlalchemy import select
+
+    tisi = current_app.extensions["tisi"]
+    number = str((request.get_json(silent=True) or {}).get("invoiceNo", ""))
+    with tisi.db.sessions() as session:
+        inv = session.scalar(select(Invoice).where(Invoice.invoice_no == number))
+    if inv is None:
+        return jsonify({"error": "unknown_invoice"}), 404
+    payload = {
+        "command": "payment", "bankCode": "006", "bankRef": "SIM" + uuid.uuid4().hex[:12].upper(),
+        "billerId": tisi.settings.biller_id, "ref1": inv.invoice_no, "ref2": inv.ref2, "amount": f"{inv.amount:.2f}",
+        "channel": "QR", "transDateTime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+    }
+    status, answer = bank_request(f"{tisi.settings.public_base_url}/bank/ktb/billpayment",
+                                  current_app.extensions["simulator"]["bank_secret"], payload)
+    return jsonify({"status": status, "answer": answer})
+
+
+@bp.get("/simulator/feed")
+def feed():
+    """What the bot sent to LINE since `since`: replies (mapped back to the user) and pushes."""
+    sim = current_app.extensions["simulator"]
+    since = request.args.get("since", default=0, type=int)
+    items = []
+    for sent in sim["fake"].since(since):
+        user = sim["tokens"].get(sent.to) if sent.kind == "reply" else sent.to
+        items.append({"seq": sent.seq, "kind": sent.kind, "userId": user, "messages": sent.messages})
+    return jsonify({"items": items})
+
+
+def init_simulator(app: Flask, fake, bank_secret: str) -> None:
+    app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret}
+    app.register_blueprint(bp)
