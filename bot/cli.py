@@ -71,7 +71,9 @@ def invoices_import(file: Path) -> None:
 
 @cli.command("worker", with_appcontext=False)
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-def worker(once: bool) -> None:
+@click.option("--lease", default=60.0, show_default=True, type=float,
+              help="Seconds a claimed notice stays reserved; after a crash it is retried when this runs out.")
+def worker(once: bool, lease: float) -> None:
     """Deliver queued LINE pushes until stopped (for WORKER=external)."""
     from bot.outbox import run_worker
 
@@ -80,7 +82,7 @@ def worker(once: bool) -> None:
     except ConfigError as exc:
         click.echo(f"tisi-pay: {exc}", err=True)
         sys.exit(2)
-    run_worker(settings, once=once)
+    run_worker(settings, once=once, lease=lease)
 
 
 @cli.command("demo", with_appcontext=False)

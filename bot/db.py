@@ -92,5 +92,6 @@ def insert_ignore(session: Session, model, **values) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # rowcount is not reliable here with psycopg 3 (-1); RETURNING tells for sure.
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return session.execute(stmt).first() is not None

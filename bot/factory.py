@@ -62,13 +62,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 def _register_optional(app: Flask, services: Services) -> None:
     """Blueprints that exist only when configured (bank, upstream API) and the notifier."""
-    try:
-        from bot.bank import routes as bank_routes
-    except ImportError:  # pragma: no cover - during the first issue the bank edge did not exist
-        return
+    from bot import api, outbox
+    from bot.bank import routes as bank_routes
+
     if services.settings.bank_webhook_secret:
         app.register_blueprint(bank_routes.bp)
-    from bot import api, outbox
 
     if services.settings.upstream_api_token:
         app.register_blueprint(api.bp)

@@ -1,0 +1,95 @@
+"""/api/v1: the Institute's e-License and e-Surveillance systems push and read invoices."""
+from __future__ import annotations
+
+import hmac
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from bot.core.dates import utcnow
+from bot.invoices import find_invoice, upsert_invoices
+from bot.models import AuditEntry, Invoice, Payment, Status
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_ITEMS = 10000
+
+
+@bp.before_request
+def _bearer_token():
+    expected = current_app.extensions["tisi"].settings.upstream_api_token
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
+        return jsonify({"error": "unauthorized", "message": "a valid bearer token is required"}), 401
+    return None
+
+
+def _error(status: int, code: str, message: str):
+    return jsonify({"error": code, "message": message}), status
+
+
+@bp.post("/invoices")
+def upsert():
+    items = request.get_json(silent=True)
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not items or len(items) > MAX_ITEMS:
+        return _error(400, "invalid_body", f"send a JSON list of 1-{MAX_ITEMS} invoices")
+    records = [(i, item if isinstance(item, dict) else "each invoice must be a JSON object") for i, item in enumerate(items)]
+    for i, item in records:
+        if isinstance(item, dict) and not isinstance(item.get("amount"), str):
+            records[i] = (i, "amount must be a decimal string such as \"1000.00\"")
+    try:
+        with current_app.extensions["tisi"].db.transaction() as session:
+            result = upsert_invoices(session, records, actor="api")
+            if result.rejected:
+                raise _Rejected(result)  # all or nothing for an API call: the caller fixes and resends
+    except _Rejected as rejected:
+        body = {"error": "invalid_invoices", "created": 0, "updated": 0, "unchanged": 0,
+                "rejected": [{"index": n, "reason": r} for n, r in rejected.result.rejected]}
+        return jsonify(body), 422
+    return jsonify(result.as_dict())
+
+
+class _Rejected(Exception):
+    def __init__(self, result):
+        super().__init__("rejected invoices")
+        self.result = result
+
+
+def _invoice_json(session, inv) -> dict:
+    payments = session.scalars(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id)).all()
+    return {
+        "invoice_no": inv.invoice_no, "ref2": inv.ref2, "license_no": inv.license_no, "tax_id": inv.tax_id,
+        "payer_name": inv.payer_name, "fee_code": inv.fee_code, "description": inv.description,
+        "amount": f"{inv.amount:.2f}", "due_date": inv.due_date.isoformat(), "status": inv.effective_status(),
+        "paid_at": inv.paid_at.isoformat() if inv.paid_at else None,
+        "payments": [{"bank_code": p.bank_code, "bank_ref": p.bank_ref, "amount": f"{p.amount:.2f}",
+                      "channel": p.channel, "transacted_at": p.transacted_at.isoformat(), "status": p.status,
+                      "tranx_id": p.tranx_id} for p in payments],
+    }
+
+
+@bp.get("/invoices/<invoice_no>")
+def show(invoice_no: str):
+    with current_app.extensions["tisi"].db.sessions() as session:
+        inv = find_invoice(session, invoice_no)
+        if inv is None:
+            return _error(404, "not_found", "no such invoice")
+        return jsonify(_invoice_json(session, inv))
+
+
+@bp.post("/invoices/<invoice_no>/cancel")
+def cancel(invoice_no: str):
+    with current_app.extensions["tisi"].db.transaction() as session:
+        inv = session.scalar(select(Invoice).where(Invoice.invoice_no == invoice_no).with_for_update())
+        if inv is None:
+            return _error(404, "not_found", "no such invoice")
+        if inv.status == Status.PAID:
+            return _error(409, "already_paid", "a paid invoice cannot be cancelled")
+        if inv.status != Status.CANCELLED:
+            session.add(AuditEntry(at=utcnow(), invoice_id=inv.id, action="cancelled", from_status=inv.status,
+                                   to_status=Status.CANCELLED, actor="api",
+                                   detail=json.dumps({"reason": (request.get_json(silent=True) or {}).get("reason", "")})))
+            inv.status = Status.CANCELLED
+        return jsonify(_invoice_json(session, inv))

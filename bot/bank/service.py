@@ -1,0 +1,163 @@
+"""Bank commands against the database: idempotent, audited, with the paid notices in the same
+transaction as the payment (transactional outbox)."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.bank import protocol as p
+from bot.core.dates import utcnow
+from bot.db import Database, insert_ignore
+from bot.models import AuditEntry, BankMessage, BankRequest, Invoice, Payment, PendingReversal, Status
+
+log = logging.getLogger(__name__)
+
+
+def new_tranx_id() -> str:
+    return "TISI" + uuid.uuid4().hex[:20].upper()
+
+
+def handle(db: Database, cmd: p.BankCommand, raw_body: bytes) -> tuple[int, bytes, bool]:
+    """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
+
+    The idempotency row (command, bankCode, bankRef) is inserted first. On PostgreSQL a
+    concurrent duplicate blocks on the unique index until the first transaction commits and
+    then finds its stored answer; on SQLite writers are serialised. Either way the answer to a
+    repeated request is the stored bytes of the first one.
+    """
+    with db.transaction() as session:
+        first = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
+                              bank_ref=cmd.bank_ref, created_at=utcnow())
+        stored = session.scalar(select(BankRequest).where(
+            BankRequest.command == cmd.command, BankRequest.bank_code == cmd.bank_code,
+            BankRequest.bank_ref == cmd.bank_ref))
+        if not first:
+            _log(session, cmd, raw_body, stored.http_status, stored.response_body.encode(), replayed=True)
+            return stored.http_status, stored.response_body.encode(), False
+        tranx_id = new_tranx_id()
+        handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
+        code, extra, queued = handler(session, cmd, tranx_id)
+        status, body = p.answer(code, tranx_id, **extra)
+        stored.http_status, stored.response_body = status, body.decode()
+        _log(session, cmd, raw_body, status, body, replayed=False)
+    return status, body, queued
+
+
+def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None) -> None:
+    """Refused and failed requests go to the log too, in their own transaction."""
+    try:
+        with db.transaction() as session:
+            _log(session, cmd, raw_body, status, body, replayed=False)
+    except Exception:  # the log must never turn a clear answer into a 500
+        log.exception("could not log a refused bank request")
+
+
+def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, replayed: bool) -> None:
+    session.add(BankMessage(
+        received_at=utcnow(),
+        command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
+        bank_ref=getattr(cmd, "bank_ref", None),
+        request_body=raw_body[:65536].decode("utf-8", "replace"), http_status=status,
+        resp_code=json.loads(body)["respCode"], response_body=body.decode(), replayed=replayed,
+    ))
+
+
+def _locked_invoice(session: Session, cmd: p.BankCommand) -> Invoice | None:
+    inv = session.scalar(select(Invoice).where(Invoice.invoice_no == cmd.ref1).with_for_update())
+    return inv if inv is not None and inv.ref2 == cmd.ref2 else None
+
+
+def _refusal_for_state(inv: Invoice, cmd: p.BankCommand) -> str | None:
+    state = inv.effective_status()
+    if state == Status.PAID:
+        return p.ALREADY_PAID
+    if state == Status.CANCELLED:
+        return p.CANCELLED
+    if state == Status.EXPIRED:
+        return p.EXPIRED
+    if cmd.amount is not None and cmd.amount != inv.amount:
+        return p.AMOUNT_DIFFERS
+    return None
+
+
+def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str):
+    inv = _locked_invoice(session, cmd)
+    if inv is None:
+        return p.NOT_FOUND, {}, False
+    refusal = _refusal_for_state(inv, cmd)
+    if refusal:
+        return refusal, {}, False
+    return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False
+
+
+def _payment(session: Session, cmd: p.BankCommand, tranx_id: str):
+    inv = _locked_invoice(session, cmd)
+    if inv is None:
+        return p.NOT_FOUND, {}, False
+    refusal = _refusal_for_state(inv, cmd)
+    if refusal == p.ALREADY_PAID:
+        # The customer may have been debited twice: keep it where staff will see it.
+        session.add(Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
+                            channel=cmd.channel, transacted_at=cmd.transacted_at, status="double_payment",
+                            tranx_id=tranx_id, created_at=utcnow()))
+        _audit(session, inv, "double_payment", inv.status, inv.status, cmd)
+    if refusal:
+        return refusal, {}, False
+    payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
+                      channel=cmd.channel, transacted_at=cmd.transacted_at, status="confirmed",
+                      tranx_id=tranx_id, created_at=utcnow())
+    session.add(payment)
+    _audit(session, inv, "paid", inv.status, Status.PAID, cmd)
+    inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
+    session.flush()
+    pending = session.scalar(select(PendingReversal).where(
+        PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref,
+        PendingReversal.applied_at.is_(None)).with_for_update())
+    if pending is not None:
+        # The bank reversed this payment before telling us about it: net, nothing was paid,
+        # so the customer gets no notice (a "paid" immediately followed by "reversed").
+        pending.applied_at = utcnow()
+        _reverse(session, inv, payment, cmd, notify=False)
+        return p.OK, {}, False
+    queued = outbox.enqueue_payment_notices(session, inv, payment, kind="paid")
+    return p.OK, {}, queued
+
+
+def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str):
+    payment = session.scalar(select(Payment).where(
+        Payment.bank_code == cmd.bank_code, Payment.bank_ref == cmd.bank_ref,
+        Payment.status.in_(("confirmed", "reversed"))).with_for_update())
+    if payment is None:
+        insert_ignore(session, PendingReversal, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, received_at=utcnow())
+        return p.UNKNOWN_PAYMENT, {}, False
+    inv = _locked_invoice(session, cmd)
+    if inv is None or inv.id != payment.invoice_id:
+        return p.NOT_FOUND, {}, False
+    if cmd.amount != payment.amount:
+        return p.AMOUNT_DIFFERS, {}, False
+    if payment.status == "reversed":
+        return p.OK, {}, False
+    queued = _reverse(session, inv, payment, cmd, notify=True)
+    return p.OK, {}, queued
+
+
+def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool) -> bool:
+    payment.status, payment.reversed_at = "reversed", utcnow()
+    _audit(session, inv, "reversed", inv.status, Status.UNPAID, cmd)
+    inv.status, inv.paid_at = Status.UNPAID, None
+    session.flush()
+    return outbox.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
+
+
+def _audit(session: Session, inv: Invoice, action: str, before: str, after: str, cmd: p.BankCommand) -> None:
+    session.add(AuditEntry(
+        at=utcnow(), invoice_id=inv.id, action=action, from_status=before, to_status=after, actor="bank",
+        detail=json.dumps({"command": cmd.command, "bankCode": cmd.bank_code, "bankRef": cmd.bank_ref,
+                           "amount": str(cmd.amount), "channel": cmd.channel,
+                           "transDateTime": cmd.transacted_at.isoformat()}),
+    ))

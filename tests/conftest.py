@@ -1,0 +1,278 @@
+"""Shared fixtures: a real app on SQLite and PostgreSQL, a fake LINE API over real HTTP,
+and senders that sign webhook and bank requests exactly as LINE and the bank do."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import Settings
+from bot.core.dates import today_bangkok
+from bot.core.taxid import with_check_digit
+from bot.db import Database
+from bot.fake_line import FakeLine
+from bot.migrate import upgrade
+from bot.signing import bank_signature, line_signature
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CHANNEL_SECRET = "test-channel-secret"
+ACCESS_TOKEN = "test-access-token"
+BANK_SECRET = "test-bank-secret"
+API_TOKEN = "test-api-token"
+BILLER_ID = "099999999999990"
+USER = "U" + "a" * 32
+OTHER_USER = "U" + "b" * 32
+TAX_ID = with_check_digit("010555012345")
+
+
+# -- databases -----------------------------------------------------------------------------
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """One migrated PostgreSQL database for the session; tables are emptied between tests."""
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not reachable and CI=true: a missing PostgreSQL is a failure")
+        pytest.skip("PostgreSQL not reachable")
+    name = f"tisi_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+TABLES = ("notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
+          "watches", "processed_events", "line_users", "invoices")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "tisi.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+# -- LINE ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def fake_line_server():
+    fake = FakeLine(access_token=ACCESS_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_line(fake_line_server):
+    fake_line_server.reset()
+    return fake_line_server
+
+
+def make_env(database_url: str, fake_url: str, **overrides) -> dict:
+    env = {
+        "DATABASE_URL": database_url,
+        "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
+        "LINE_API_URL": fake_url,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8080",
+        "BILLER_ID": BILLER_ID,
+        "SECRET_KEY": "test-secret-key",
+        "BANK_WEBHOOK_SECRET": BANK_SECRET,
+        "UPSTREAM_API_TOKEN": API_TOKEN,
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def settings(database_url, fake_line) -> Settings:
+    return Settings.from_env(make_env(database_url, fake_line.url))
+
+
+@pytest.fixture
+def app(settings, db):
+    from bot.factory import create_app
+
+    application = create_app(settings, db=db)
+    yield application
+    notifier = application.extensions["tisi"].notifier
+    if notifier is not None:
+        notifier.stop()
+        notifier.deliverer.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# -- senders -----------------------------------------------------------------------------------
+def sample_events() -> list[dict]:
+    return json.loads((FIXTURES / "line-webhook-sample.json").read_text())["events"]
+
+
+def sample_event(kind: str, message_type: str | None = None) -> dict:
+    for event in sample_events():
+        if event["type"] == kind and (message_type is None or event.get("message", {}).get("type") == message_type):
+            return copy.deepcopy(event)
+    raise LookupError(kind)
+
+
+def fresh(event: dict, user_id: str = USER) -> dict:
+    event = copy.deepcopy(event)
+    event["webhookEventId"] = uuid.uuid4().hex.upper()[:26]
+    event["timestamp"] = int(time.time() * 1000)
+    if "replyToken" in event:
+        event["replyToken"] = uuid.uuid4().hex
+    if user_id and event.get("source", {}).get("type") == "user":
+        event["source"]["userId"] = user_id
+    return event
+
+
+def text_event(text_: str, user_id: str = USER) -> dict:
+    event = fresh(sample_event("message", "text"), user_id)
+    event["message"]["text"] = text_
+    event["message"]["id"] = str(uuid.uuid4().int)[:18]
+    return event
+
+
+class Line:
+    """Posts webhooks to the app signed as LINE signs them and reads what the bot sent back."""
+
+    def __init__(self, client, fake: FakeLine):
+        self.client, self.fake = client, fake
+
+    def post(self, events: list[dict], *, secret: str = CHANNEL_SECRET, raw: bytes | None = None, signature: str | None = None):
+        body = raw if raw is not None else json.dumps({"destination": "U" + "1" * 32, "events": events},
+                                                      ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        sig = signature if signature is not None else line_signature(secret, body)
+        if sig:
+            headers["X-Line-Signature"] = sig
+        return self.client.post("/callback", data=body, headers=headers)
+
+    def say(self, text_: str, user_id: str = USER) -> list[dict]:
+        """Send one text message; the messages of the bot's reply to it."""
+        event = text_event(text_, user_id)
+        response = self.post([event])
+        assert response.status_code == 200, response.data
+        return self.reply_to(event["replyToken"])
+
+    def reply_to(self, reply_token: str) -> list[dict]:
+        matches = [s for s in self.fake.replies() if s.to == reply_token]
+        assert len(matches) <= 1, "a reply token was used twice"
+        return matches[0].messages if matches else []
+
+
+@pytest.fixture
+def line(client, fake_line) -> Line:
+    return Line(client, fake_line)
+
+
+class Bank:
+    """Signs bill-payment requests as the bank does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.seq = 0
+
+    def body(self, command: str, invoice, *, bank_ref: str | None = None, amount: str | None = None, **extra) -> dict:
+        self.seq += 1
+        body = {
+            "command": command, "bankCode": "006", "bankRef": bank_ref or f"KTB{uuid.uuid4().hex[:12].upper()}",
+            "billerId": BILLER_ID, "ref1": invoice["invoice_no"], "ref2": invoice["ref2"],
+            "amount": amount if amount is not None else invoice["amount"], "channel": "QR",
+            "transDateTime": "2026-11-25T14:30:00+07:00",
+        }
+        body.update(extra)
+        return body
+
+    def post(self, body, *, secret: str = BANK_SECRET, timestamp: str | None = None, raw: bytes | None = None,
+             signature: str | None = None):
+        data = raw if raw is not None else json.dumps(body).encode()
+        ts = timestamp if timestamp is not None else str(int(time.time()))
+        headers = {"Content-Type": "application/json", "X-Bank-Timestamp": ts,
+                   "X-Bank-Signature": signature if signature is not None else bank_signature(secret, ts, data)}
+        return self.client.post("/bank/ktb/billpayment", data=data, headers=headers)
+
+
+@pytest.fixture
+def bank(client) -> Bank:
+    return Bank(client)
+
+
+# -- invoices ----------------------------------------------------------------------------------
+def invoice_row(seq: int = 1, **overrides) -> dict:
+    row = {
+        "invoice_no": f"25681104{seq:08d}", "ref2": f"6811{seq:04d}", "license_no": "ท5137-2/10",
+        "tax_id": TAX_ID, "payer_name": "บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", "fee_code": "LICENSE",
+        "description": "ค่าธรรมเนียมใบอนุญาต", "amount": "1000.00",
+        "due_date": (today_bangkok() + timedelta(days=30)).isoformat(),
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.fixture
+def seed(db):
+    """Load invoices through the same code path as the import command."""
+    from bot.invoices import upsert_invoices
+
+    def _seed(*rows: dict) -> list[dict]:
+        with db.transaction() as session:
+            result = upsert_invoices(session, enumerate(rows, start=2), actor="test")
+        assert not result.rejected, result.rejected
+        return list(rows)
+
+    return _seed
+
+
+def past(days: int) -> str:
+    return (today_bangkok() - timedelta(days=days)).isoformat()
+
+
+def today() -> date:
+    return today_bangkok()
