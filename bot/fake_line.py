@@ -38,6 +38,7 @@ class FakeLine:
         self._accepted_keys: dict[str, str] = {}
         self._push_plan: list[dict] = []
         self._used_reply_tokens: set[str] = set()
+        self.push_delay = 0.0  # seconds every push takes, to make deliveries slow on purpose
         self._server = None
         self._thread = None
         self.url = ""
@@ -56,6 +57,7 @@ class FakeLine:
             self._accepted_keys.clear()
             self._push_plan.clear()
             self._used_reply_tokens.clear()
+            self.push_delay = 0.0
 
     def replies(self) -> list[Sent]:
         with self._lock:
@@ -118,6 +120,8 @@ class FakeLine:
         with self._lock:
             step = self._push_plan.pop(0) if self._push_plan else None
             self.push_attempts.append({"key": key, "to": body.get("to"), "step": step, "at": time.time()})
+        if self.push_delay:
+            time.sleep(self.push_delay)
         if step and "hang" in step:
             time.sleep(step["hang"])
         elif step:

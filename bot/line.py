@@ -26,8 +26,9 @@ class PushOutcome:
 
 
 class LineGateway:
-    def __init__(self, api_url: str, access_token: str):
+    def __init__(self, api_url: str, access_token: str, push_timeout: tuple[float, float] = PUSH_TIMEOUT):
         self._configuration = Configuration(host=api_url, access_token=access_token)
+        self._push_timeout = push_timeout
         self._local = threading.local()
 
     @property
@@ -54,7 +55,7 @@ class LineGateway:
     def push(self, to: str, messages: list[dict], retry_key: str) -> PushOutcome:
         request = PushMessageRequest(to=to, messages=[Message.from_dict(m) for m in messages[:5]])
         try:
-            self.api.push_message(request, x_line_retry_key=retry_key, _request_timeout=PUSH_TIMEOUT)
+            self.api.push_message(request, x_line_retry_key=retry_key, _request_timeout=self._push_timeout)
             return PushOutcome(delivered=True, retry=False, status=200)
         except ApiException as exc:
             status = exc.status or 0
