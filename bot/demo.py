@@ -80,7 +80,8 @@ def prepare(settings: Settings) -> list[dict]:
     return rows
 
 
-def run_demo(host: str, port: int, serve: bool = True) -> None:
+def build_demo_app(host: str, port: int):
+    """The demo app, with the fake LINE API mounted at /fake-line; and the demo invoices."""
     from bot.fake_line import FakeLine
     from bot.factory import create_app
     from bot.simulator import init_simulator
@@ -90,12 +91,16 @@ def run_demo(host: str, port: int, serve: bool = True) -> None:
     fake = FakeLine(access_token=settings.line_channel_access_token)
     app = create_app(settings)
     init_simulator(app, fake, bank_secret=DEMO_BANK_SECRET)
-    print(f"TISI Pay demo: open http://{host}:{port}/simulator  (database: {settings.database_url})")
-    print("Demo invoices: " + ", ".join(r["invoice_no"] for r in rows) + "; licenses ท5137-2/10, ส1234-5/67")
-    if not serve:
-        return
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/fake-line": fake})
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    return app, rows
+
+
+def run_demo(host: str, port: int, serve: bool = True) -> None:
+    app, rows = build_demo_app(host, port)
+    print(f"TISI Pay demo: open http://{host}:{port}/simulator  (database: {app.extensions['tisi'].settings.database_url})")
+    print("Demo invoices: " + ", ".join(r["invoice_no"] for r in rows) + "; licenses ท5137-2/10, ส1234-5/67")
+    if serve:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

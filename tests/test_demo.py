@@ -1,0 +1,100 @@
+"""`tisi-pay demo`: SQLite under ./instance, demo invoices, the simulator through the real /callback."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+from werkzeug.serving import make_server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(url, data):
+    req = urllib.request.Request(url, data=json.dumps(data).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.status, resp.headers.get_content_type(), resp.read()
+
+
+def test_demo_prepares_instance_database(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run([exe, "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "instance" / "tisi_pay.db").exists()
+    assert "/simulator" in result.stdout
+    again = subprocess.run([exe, "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr  # idempotent
+
+
+@pytest.fixture
+def demo_server(tmp_path, monkeypatch):
+    from bot.demo import build_demo_app
+
+    monkeypatch.chdir(tmp_path)
+    port = _free_port()
+    app, rows = build_demo_app("127.0.0.1", port)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", rows, app
+    server.shutdown()
+    notifier = app.extensions["tisi"].notifier
+    if notifier:
+        notifier.stop()
+
+
+def _feed_until(base, user, predicate, since=0, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        items = [i for i in json.loads(_get(f"{base}/simulator/feed?since={since}")[2])["items"] if i["userId"] == user]
+        if predicate(items):
+            return items
+        time.sleep(0.05)
+    raise AssertionError("the simulator did not show the expected messages")
+
+
+def test_simulator_round_trip_with_qr_and_pay_button(demo_server):
+    base, rows, _ = demo_server
+    status, ctype, page = _get(f"{base}/simulator")
+    assert status == 200 and ctype == "text/html" and b"/simulator/send" in page
+    user = "U" + "e" * 32
+    invoice_no = rows[0]["invoice_no"]
+    assert _post(f"{base}/simulator/send", {"userId": user, "text": f"ขอชำระใบแจ้งหนี้ {invoice_no} ครับ"})["status"] == 200
+    items = _feed_until(base, user, lambda items: any(m["type"] == "image" for i in items for m in i["messages"]))
+    image = next(m for i in items for m in i["messages"] if m["type"] == "image")
+    status, ctype, png = _get(image["originalContentUrl"])
+    assert status == 200 and ctype == "image/png" and png.startswith(b"\x89PNG")
+    since = max(i["seq"] for i in items)
+    paid = _post(f"{base}/simulator/pay", {"invoiceNo": invoice_no})
+    assert paid["status"] == 200 and paid["answer"]["respCode"] == "0000"
+    pushes = _feed_until(base, user, lambda items: any(i["kind"] == "push" for i in items), since=since)
+    assert "ได้รับชำระเงินแล้ว" in json.dumps(pushes, ensure_ascii=False)
+
+
+def test_simulator_sticker_and_follow(demo_server):
+    base, _, _ = demo_server
+    user = "U" + "f" * 32
+    _post(f"{base}/simulator/send", {"userId": user, "kind": "follow"})
+    _post(f"{base}/simulator/send", {"userId": user, "kind": "sticker"})
+    items = _feed_until(base, user, lambda items: len(items) >= 2)
+    text = json.dumps(items, ensure_ascii=False)
+    assert "ยินดีต้อนรับ" in text and "อ่านได้เฉพาะข้อความ" in text
+
+
+def test_demo_uses_the_test_biller(demo_server):
+    _, _, app = demo_server
+    assert app.extensions["tisi"].settings.biller_id == "099999999999990"
