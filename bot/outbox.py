@@ -195,7 +195,8 @@ def init_app(app, services) -> None:
 
     @app.before_request
     def _start_notifier() -> None:
-        services.notifier._ensure_started()
+        if services.notifier is not None:
+            services.notifier._ensure_started()
 
 
 def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, idle_poll: float = 0.1) -> None:

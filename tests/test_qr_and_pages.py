@@ -102,6 +102,7 @@ def test_healthz_503_when_the_database_is_down(settings, fake_line, tmp_path):
 
     broken = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
     app = create_app(settings, db=broken)
+    app.extensions["tisi"].notifier = None  # nothing to deliver from a database that is down
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["db"] == "unavailable"
 
