@@ -96,6 +96,14 @@ class FakeLine:
         if request.method == "GET" and "/v2/bot/profile/" in path:
             user_id = path.rsplit("/", 1)[-1]
             return _json({"displayName": "Demo user", "userId": user_id, "language": "th"})
+        if request.method == "GET" and path == "/__fake__/stats":
+            with self._lock:
+                return _json({"replies": sum(s.kind == "reply" for s in self.sent),
+                              "pushes": [{"to": s.to, "key": s.retry_key, "at": s.at} for s in self.sent if s.kind == "push"],
+                              "push_attempts": len(self.push_attempts)})
+        if request.method == "POST" and path == "/__fake__/reset":
+            self.reset()
+            return _json({})
         if request.method == "POST" and path.endswith("/v2/bot/chat/loading/start"):
             return _json({}, 202)
         return _json({"message": "Not found"}, 404)
@@ -161,13 +169,6 @@ def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response
     return Response(json.dumps(data), status=status, mimetype="application/json", headers=headers or {})
 
 
-def main() -> None:  # pragma: no cover - used by benchmarks: python -m bot.fake_line PORT
-    import sys
-
-    fake = FakeLine()
-    server = make_server("127.0.0.1", int(sys.argv[1]), fake, threaded=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+def create_app() -> FakeLine:
+    """For gunicorn (benchmarks): `gunicorn -w 1 -k gthread --threads 16 'bot.fake_line:create_app()'`."""
+    return FakeLine()

@@ -7,9 +7,9 @@ from functools import lru_cache
 
 import segno
 
-# Quiet zone of 4 modules and 8 px per module: about 420 px for a bill payment, a few KB,
+# Quiet zone of 4 modules and 10 px per module: about 450 px for a bill payment, a few KB,
 # which phone cameras and bank apps read at a glance (LINE's preview limit is 1 MB).
-SCALE = 8
+SCALE = 10
 BORDER = 4
 
 

@@ -193,7 +193,12 @@ def _has_any(compact: str, words: tuple[str, ...], fuzzy: bool = True) -> bool:
         elif w in compact:
             return True
     if fuzzy and len(compact) <= MAX_FUZZY_TEXT:
-        return any(_near(compact, w) for w in words if len(w) >= 4 and not w.isascii())
+        present = set(compact)
+        return any(
+            _near(compact, w) for w in words
+            # One typo leaves at least len-1 of the word's letters in the text: a cheap pre-check.
+            if len(w) >= 4 and not w.isascii() and sum(c in present for c in w) >= len(w) - 1
+        )
     return False
 
 

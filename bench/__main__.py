@@ -1,0 +1,57 @@
+"""Run the benchmarks and print a table: `python -m bench [--quick] [--only NAME ...]`.
+
+The load generator, the fake LINE API and the servers share this machine: read the numbers
+as ratios measured in the same run, not as what a production host would do.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+from bench import scenarios
+from bench.common import OUT
+
+ALL = {
+    "webhook": [("webhook", "sqlite"), ("webhook", "postgresql")],
+    "qr": [("qr", "sqlite")],
+    "bank": [("bank", "postgresql")],
+    "notices": [("notices", "postgresql")],
+    "import": [("import_", "sqlite"), ("import_", "postgresql")],
+    "lookups": [("lookups", "postgresql")],
+    "memory": [("memory", "sqlite")],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, about a second each (used by the test)")
+    parser.add_argument("--only", nargs="*", choices=sorted(ALL), help="run only these")
+    args = parser.parse_args()
+    rows = []
+    for name in args.only or ALL:
+        for function, backend in ALL[name]:
+            started = time.perf_counter()
+            result = getattr(scenarios, function)(backend, args.quick)
+            for row in result:
+                row["seconds_to_run"] = round(time.perf_counter() - started, 1)
+            rows += result
+            _print(result)
+    OUT.mkdir(parents=True, exist_ok=True)
+    meta = {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    (OUT / ("results-quick.json" if args.quick else "results.json")).write_text(
+        json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1))
+
+
+def _print(rows: list[dict]) -> None:
+    for row in rows:
+        rest = {k: v for k, v in row.items() if k not in ("benchmark", "variant", "seconds_to_run")}
+        cells = "  ".join(f"{k}={v}" for k, v in rest.items())
+        print(f"{row['benchmark']:<24} {row['variant']:<44} {cells}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

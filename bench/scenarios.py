@@ -1,0 +1,358 @@
+"""The benchmark scenarios. Each returns rows for the table; sizes shrink with quick=True."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench.common import (
+    ACCESS_TOKEN, BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, OUT, children, env_for, fake_line, fake_reset,
+    fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, summary,
+)
+from bot.signing import bank_signature, line_signature
+
+TAX_ID = "0105550123451"
+
+
+def _database(backend: str, name: str) -> str:
+    if backend == "postgresql":
+        return pg_database(name).replace("postgresql://", "postgresql+psycopg://")
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _invoice_rows(n: int, start: int = 0) -> list[dict]:
+    due = (date.today() + timedelta(days=60)).isoformat()
+    return [{"invoice_no": f"2568{i:012d}", "ref2": f"{i % 100000000:08d}", "license_no": f"ท{1000 + i // 3}-1/68",
+             "tax_id": TAX_ID, "payer_name": "บริษัท ทดสอบ จำกัด", "fee_code": "LICENSE", "description": "bench",
+             "amount": f"{1000 + i % 500}.00", "due_date": due} for i in range(start, start + n)]
+
+
+def _prepare(url: str, n_invoices: int) -> None:
+    from bot.db import Database
+    from bot.invoices import upsert_invoices
+    from bot.migrate import upgrade
+
+    upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        upsert_invoices(session, enumerate(_invoice_rows(n_invoices)), actor="bench")
+    db.dispose()
+
+
+def _text_event_body(text: str, user: str) -> bytes:
+    event = {"type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+             "source": {"type": "user", "userId": user}, "webhookEventId": uuid.uuid4().hex.upper()[:26],
+             "deliveryContext": {"isRedelivery": False}, "replyToken": uuid.uuid4().hex,
+             "message": {"id": str(random.randrange(10**17)), "type": "text", "text": text, "quoteToken": "q"}}
+    return json.dumps({"destination": "U" + "0" * 32, "events": [event]}, ensure_ascii=False).encode()
+
+
+def _webhook_bodies(count: int, n_invoices: int) -> list[tuple[bytes, dict]]:
+    out = []
+    for i in range(count):
+        body = _text_event_body(f"ขอชำระใบแจ้งหนี้ 2568{i % n_invoices:012d} ครับ", f"U{i % 500:032x}")
+        out.append((body, {"X-Line-Signature": line_signature(CHANNEL_SECRET, body)}))
+    return out
+
+
+def webhook(backend: str, quick: bool) -> list[dict]:
+    """Ours vs the smallest correct bot, same gunicorn settings (2 sync workers), same fake LINE."""
+    duration, concurrency, n_inv = (1.0, 4, 50) if quick else (15.0, 8, 1000)
+    url = _database(backend, f"bench_webhook_{backend}")
+    _prepare(url, n_inv)
+    rows = []
+    with fake_line() as fake_url:
+        results = {}
+        for name, app in (("baseline", "bench.baseline_app:app"), ("ours", "app:app")):
+            port = free_port()
+            env = env_for(url, fake_url, port)
+            with gunicorn(app, env, port) as proc:
+                load(port, "/callback", _webhook_bodies(200 if quick else 2000, n_inv), concurrency, 1.0 if quick else 3.0)
+                rss_before = [rss_mb(p) for p in children(proc.pid)]
+                count = int((400 if quick else 2500) * duration * (2 if name == "baseline" else 1))
+                fake_reset(fake_url)
+                result = load(port, "/callback", _webhook_bodies(count, n_inv), concurrency, duration)
+                replies = fake_stats(fake_url)["replies"]
+                rss_after = [rss_mb(p) for p in children(proc.pid)]
+                results[name] = result
+                rows.append({"benchmark": f"webhook {backend}", "variant": name, "rps": result["rps"],
+                             "median_ms": result["median_ms"], "p99_ms": result["p99_ms"], "requests": result["requests"],
+                             "errors": result["errors"], "replies_seen_by_fake_line": replies,
+                             "concurrency": concurrency, "worker_rss_mb_before": rss_before,
+                             "worker_rss_mb_after": rss_after, "generator": result["generator"]})
+        ratio = results["ours"]["rps"] / results["baseline"]["rps"] if results["baseline"]["rps"] else float("nan")
+        rows.append({"benchmark": f"webhook {backend}", "variant": "ratio ours/baseline", "rps": round(ratio, 3)})
+    return rows
+
+
+def memory(backend: str, quick: bool) -> list[dict]:
+    """RSS of one web worker across 10,000 webhook requests, sampled as they go."""
+    total, step = (300, 100) if quick else (10000, 2500)
+    url = _database(backend, f"bench_memory_{backend}")
+    _prepare(url, 200)
+    samples = []
+    with fake_line() as fake_url:
+        port = free_port()
+        with gunicorn("app:app", env_for(url, fake_url, port), port, workers=1) as proc:
+            worker = children(proc.pid)[0]
+            samples.append((0, rss_mb(worker)))
+            sent = 0
+            while sent < total:
+                load(port, "/callback", _webhook_bodies(step, 200), 4, 600)
+                sent += step
+                samples.append((sent, rss_mb(worker)))
+    growth = samples[-1][1] - samples[1][1] if len(samples) > 2 else float("nan")
+    return [{"benchmark": f"memory {backend}", "variant": "one gunicorn worker", "requests": total,
+             "rss_mb_samples": samples, "rss_mb_final": samples[-1][1], "growth_after_first_step_mb": round(growth, 1)}]
+
+
+def qr(backend: str, quick: bool) -> list[dict]:
+    """GET /qr/<token>.png over HTTP against gunicorn: cold (first time a PNG is made) and warm."""
+    from bot.core.tokens import make_token
+    from bot.db import Database
+    from bot.models import Invoice
+    from sqlalchemy import select
+
+    n_cold, n_warm = (20, 100) if quick else (300, 2000)
+    url = _database(backend, f"bench_qr_{backend}")
+    _prepare(url, n_cold)
+    db = Database(url)
+    with db.sessions() as s:
+        tokens = [make_token("bench-secret", "qr", p) for p in s.scalars(select(Invoice.public_id))]
+    db.dispose()
+    rows = []
+    with fake_line() as fake_url:
+        port = free_port()
+        with gunicorn("app:app", env_for(url, fake_url, port), port, workers=1):
+            def get(token):
+                start = time.perf_counter()
+                conn = http.client.HTTPConnection("127.0.0.1", port)
+                conn.request("GET", f"/qr/{token}.png")
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                assert resp.status == 200, resp.status
+                return (time.perf_counter() - start) * 1000
+
+            cold = [get(t) for t in tokens]
+            warm = [get(tokens[0]) for _ in range(n_warm)]
+    rows.append({"benchmark": f"qr png {backend}", "variant": "cold", **summary(cold)})
+    rows.append({"benchmark": f"qr png {backend}", "variant": "warm", **summary(warm)})
+    return rows
+
+
+def _bank_body(inv: dict, bank_ref: str) -> tuple[bytes, dict]:
+    body = json.dumps({"command": "payment", "bankCode": "006", "bankRef": bank_ref, "billerId": BILLER_ID,
+                       "ref1": inv["invoice_no"], "ref2": inv["ref2"], "amount": inv["amount"], "channel": "QR",
+                       "transDateTime": "2026-11-25T14:30:00+07:00"}).encode()
+    ts = str(int(time.time()))
+    return body, {"X-Bank-Timestamp": ts, "X-Bank-Signature": bank_signature(BANK_SECRET, ts, body)}
+
+
+def bank(backend: str, quick: bool) -> list[dict]:
+    """Payment confirmations/s with 2 web processes and 16 concurrent clients."""
+    n, duration = (100, 1.0) if quick else (12000, 10.0)
+    url = _database(backend, f"bench_bank_{backend}")
+    _prepare(url, n)
+    invoices = _invoice_rows(n)
+    rows = []
+    with fake_line() as fake_url:
+        port = free_port()
+        with gunicorn("app:app", env_for(url, fake_url, port), port):
+            distinct = [_bank_body(inv, f"B{i:010d}") for i, inv in enumerate(invoices)]
+            r = load(port, "/bank/ktb/billpayment", distinct, 16, duration)
+            rows.append({"benchmark": f"bank payment {backend}", "variant": "distinct invoices", **_pick(r)})
+            same = [_bank_body(invoices[0], "SAMEREF")] * (n * 2)
+            r = load(port, "/bank/ktb/billpayment", same, 16, duration)
+            rows.append({"benchmark": f"bank payment {backend}", "variant": "same invoice, same bankRef (replays)", **_pick(r)})
+            dup = [_bank_body(invoices[1], f"DUP{i:08d}") for i in range(n * 2)]
+            r = load(port, "/bank/ktb/billpayment", dup, 16, duration)
+            rows.append({"benchmark": f"bank payment {backend}", "variant": "same invoice, new bankRefs (1002)", **_pick(r)})
+    return rows
+
+
+def _pick(r: dict) -> dict:
+    return {k: r[k] for k in ("rps", "median_ms", "p99_ms", "requests", "errors", "generator")}
+
+
+def _queue_notices(url: str, n: int) -> None:
+    from bot.core.dates import utcnow
+    from bot.db import Database
+    from bot.models import Notice
+
+    db = Database(url)
+    with db.transaction() as s:
+        now = utcnow()
+        s.add_all(Notice(retry_key=str(uuid.uuid4()), event_key=f"bench:{uuid.uuid4().hex}", to_user=f"U{i:032x}",
+                         messages=json.dumps([{"type": "text", "text": f"ชำระแล้ว {i}"}], ensure_ascii=False),
+                         status="pending", attempts=0, next_attempt_at=now, created_at=now) for i in range(n))
+    db.dispose()
+
+
+def _pending(url: str) -> int:
+    from bot.db import Database
+    from bot.models import Notice
+    from sqlalchemy import func, select
+
+    db = Database(url)
+    with db.sessions() as s:
+        n = s.scalar(select(func.count()).select_from(Notice).where(Notice.status == "pending"))
+    db.dispose()
+    return n
+
+
+def notices(backend: str, quick: bool) -> list[dict]:
+    """Pushes/s by one and by two `tisi-pay worker` processes; commit-to-push latency."""
+    n = 200 if quick else 6000
+    url = _database(backend, f"bench_notices_{backend}")
+    _prepare(url, 100)
+    rows = []
+    with fake_line() as fake_url:
+        for workers in (1, 2):
+            _queue_notices(url, n)
+            env = env_for(url, fake_url, 0, WORKER="external")
+            procs = [process([str(BIN / "tisi-pay"), "worker"], env=env) for _ in range(workers)]
+            start = time.perf_counter()
+            entered = [p.__enter__() for p in procs]
+            while _pending(url):
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - start
+            for p in procs:
+                p.__exit__(None, None, None)
+            stats = fake_stats(fake_url)
+            rows.append({"benchmark": f"notices {backend}", "variant": f"{workers} worker(s)", "notices": n,
+                         "pushes_per_s": round(n / elapsed, 1), "push_attempts": stats["push_attempts"],
+                         "distinct_keys": len({p["key"] for p in stats["pushes"]})})
+            fake_reset(fake_url)
+            del entered
+        rows.append(_commit_to_push(url, fake_url, 30 if quick else 400))
+    return rows
+
+
+def _commit_to_push(url: str, fake_url: str, payments: int) -> dict:
+    """Payments through the bank endpoint (WORKER=external, one worker running); latency from the
+    notice's commit to its push reaching the fake LINE API."""
+    from bot.core.dates import utcnow
+    from bot.db import Database
+    from bot.models import LineUser, Notice, Watch
+    from sqlalchemy import select
+
+    db = Database(url)
+    invoices = _invoice_rows(payments, start=1000)
+    from bot.invoices import upsert_invoices
+
+    with db.transaction() as s:
+        upsert_invoices(s, enumerate(invoices), actor="bench")
+        from bot.models import Invoice
+
+        ids = dict(s.execute(select(Invoice.invoice_no, Invoice.id).where(Invoice.invoice_no.in_([i["invoice_no"] for i in invoices]))).all())
+        for i, inv in enumerate(invoices):
+            user = LineUser(user_id=f"U{i + 50000:032x}", language="th", followed=True, created_at=utcnow(), updated_at=utcnow())
+            s.add(user)
+            s.flush()
+            s.add(Watch(line_user_id=user.id, invoice_id=ids[inv["invoice_no"]], created_at=utcnow()))
+    fake_reset(fake_url)
+    port = free_port()
+    env = env_for(url, fake_url, port, WORKER="external")
+    with gunicorn("app:app", env, port), process([str(BIN / "tisi-pay"), "worker"], env=env):
+        time.sleep(1.0)
+        for i, inv in enumerate(invoices):
+            body, headers = _bank_body(inv, f"LAT{i:08d}")
+            conn = http.client.HTTPConnection("127.0.0.1", port)
+            conn.request("POST", "/bank/ktb/billpayment", body=body, headers={"Content-Type": "application/json", **headers})
+            conn.getresponse().read()
+            conn.close()
+            time.sleep(0.02)
+        deadline = time.time() + 30
+        while len(fake_stats(fake_url)["pushes"]) < payments and time.time() < deadline:
+            time.sleep(0.1)
+    pushes = {p["key"]: p["at"] for p in fake_stats(fake_url)["pushes"]}
+    with db.sessions() as s:
+        created = dict(s.execute(select(Notice.retry_key, Notice.created_at).where(Notice.event_key.like("paid:%"))).all())
+    db.dispose()
+    latencies = [(pushes[k] - created[k].timestamp()) * 1000 for k in created if k in pushes]
+    return {"benchmark": "notices", "variant": "commit to push (1 worker, WORKER=external)", "delivered": len(latencies),
+            "expected": payments, **summary(latencies)}
+
+
+def import_(backend: str, quick: bool) -> list[dict]:
+    """`tisi-pay invoices import` of 100,000 rows: rows/s and peak memory of the process."""
+    import csv
+
+    n = 2000 if quick else 100000
+    url = _database(backend, f"bench_import_{backend}")
+    from bot.migrate import upgrade
+
+    upgrade(url)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"import_{n}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        rows = _invoice_rows(n)
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    env = dict(os.environ, DATABASE_URL=url)
+    code = ("import resource, subprocess, sys, time; t=time.perf_counter(); "
+            "r=subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "print(r.returncode, time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+            "print(r.stdout[-300:], r.stderr[-500:])")
+    out = subprocess.run([sys.executable, "-c", code, str(BIN / "tisi-pay"), "invoices", "import", str(path)],
+                         env=env, capture_output=True, text=True, timeout=3600)
+    rc, seconds, maxrss = out.stdout.split("\n")[0].split()
+    assert rc == "0", out.stdout
+    return [{"benchmark": f"import {backend}", "variant": f"{n} rows", "rows_per_s": round(n / float(seconds), 1),
+             "seconds": round(float(seconds), 2), "peak_rss_mb": round(int(maxrss) / 1024, 1)}]
+
+
+def lookups(backend: str, quick: bool) -> list[dict]:
+    """Lookup latency by invoice and by license with 1,000 and 1,000,000 invoices (PostgreSQL)."""
+    from bot.db import Database
+    from bot.invoices import find_invoice, invoices_for_license
+    from bot.migrate import upgrade
+    from sqlalchemy import text
+
+    sizes = (1000, 20000) if quick else (1000, 1000000)
+    rows = []
+    base = None
+    for size in sizes:
+        url = _database("postgresql", f"bench_lookup_{size}")
+        upgrade(url)
+        db = Database(url)
+        with db.transaction() as s:
+            s.execute(text(
+                "INSERT INTO invoices (invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, "
+                "due_date, status, public_id, created_at, updated_at) "
+                "SELECT '2568' || lpad(g::text, 12, '0'), lpad((g % 100000000)::text, 8, '0'), "
+                "'ท' || (1000 + g / 3) || '-1/68', '0105550123451', 'บริษัท ทดสอบ จำกัด', 'LICENSE', '', 100000, "
+                "current_date + 60, 'unpaid', md5(g::text), now(), now() FROM generate_series(0, :n - 1) g"), {"n": size})
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE invoices")
+        samples = {"invoice": [], "license": []}
+        for _ in range(300 if quick else 2000):
+            g = random.randrange(size)
+            with db.sessions() as s:
+                start = time.perf_counter()
+                assert find_invoice(s, f"2568{g:012d}") is not None
+                samples["invoice"].append((time.perf_counter() - start) * 1000)
+            with db.sessions() as s:
+                start = time.perf_counter()
+                assert invoices_for_license(s, f"ท{1000 + g // 3}-1/68")
+                samples["license"].append((time.perf_counter() - start) * 1000)
+        db.dispose()
+        result = {k: summary(v) for k, v in samples.items()}
+        base = base or result
+        for kind in ("invoice", "license"):
+            rows.append({"benchmark": "lookup postgresql", "variant": f"by {kind}, {size} invoices", **result[kind],
+                         "ratio_to_smallest": round(result[kind]["median_ms"] / base[kind]["median_ms"], 2)})
+    return rows

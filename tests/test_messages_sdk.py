@@ -1,0 +1,69 @@
+"""Every message shape the bot sends is valid for line-bot-sdk's models, which is what lets
+bot/line.py hand the SDK our wire JSON without re-serialising it through the models."""
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from linebot.v3.messaging.models import Message, PushMessageRequest, ReplyMessageRequest
+
+from bot.core.i18n import Translator
+from bot.messages import Links, help_text, invoice_messages, license_choices, receipt, text, with_quick_replies
+from bot.models import Invoice, Payment
+
+
+def _invoice(n=1, status="unpaid", due=date(2099, 1, 1)):
+    return Invoice(invoice_no=f"256811040000000{n}", ref2="68110001", license_no="ท5137-2/10", tax_id="0105550123451",
+                   payer_name="บริษัท \"ไทย\" {อุตสาหกรรม} จำกัด", fee_code="INSPECTION", description="ค่าตรวจ",
+                   amount=Decimal("36000.50"), due_date=due, status=status, public_id=f"pid{n}",
+                   paid_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc) if status == "paid" else None)
+
+
+LINKS = Links(qr_url=lambda i: f"https://pay.example/qr/{i.public_id}.png", track_url=lambda i: f"https://pay.example/track/{i.public_id}")
+PAYMENT = Payment(bank_code="006", bank_ref="KTB1", amount=Decimal("36000.50"), channel="QR",
+                  transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc),
+                  reversed_at=datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc))
+
+
+def _all_messages(lang):
+    t = Translator(lang)
+    out = []
+    for status, due in (("unpaid", date(2099, 1, 1)), ("unpaid", date(2000, 1, 1)), ("paid", date(2099, 1, 1)),
+                        ("cancelled", date(2099, 1, 1))):
+        out += invoice_messages(_invoice(status=status, due=due), t, LINKS)
+    out += license_choices("ท5137-2/10", [_invoice(n) for n in range(1, 15)], t)
+    out += with_quick_replies([text(help_text(t))], t, invoice_no="2568110400000001")
+    out += [receipt(_invoice(), PAYMENT, t, reversed_=False), receipt(_invoice(), PAYMENT, t, reversed_=True)]
+    return out
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_every_message_round_trips_through_the_sdk_models(lang):
+    for message in _all_messages(lang):
+        model = Message.from_dict(message)  # raises on anything the SDK would refuse
+        assert model.to_dict() == message
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_requests_fit_lines_limits(lang):
+    import json
+
+    messages = _all_messages(lang)
+    ReplyMessageRequest(reply_token="t", messages=[Message.from_dict(m) for m in messages[:5]])
+    PushMessageRequest(to="U" + "0" * 32, messages=[Message.from_dict(m) for m in messages[-2:]])
+    for m in messages:
+        if m["type"] == "flex":
+            size = len(json.dumps(m["contents"], ensure_ascii=False).encode())
+            assert size < (50_000 if m["contents"]["type"] == "carousel" else 30_000)
+            assert len(m["altText"]) <= 1500
+        if m["type"] == "flex" and m["contents"]["type"] == "carousel":
+            assert len(m["contents"]["contents"]) <= 12
+        for item in m.get("quickReply", {}).get("items", []):
+            assert len(item["action"]["label"]) <= 20
+
+
+def test_wire_requests_send_exactly_our_json():
+    from bot.line import WirePush, WireReply
+
+    messages = [text("สวัสดี")]
+    assert WireReply.of(reply_token="abc", messages=messages).to_dict() == {"replyToken": "abc", "messages": messages}
+    assert WirePush.of(to="U1", messages=messages).to_dict() == {"to": "U1", "messages": messages}
