@@ -79,10 +79,30 @@ def fake_line():
         yield f"http://127.0.0.1:{port}"
 
 
+@contextmanager
 def gunicorn(app: str, env: dict, port: int, workers: int = 2):
     args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
             "--backlog", "2048", app]
-    return process(args, env=env, port=port)
+    with process(args, env=env, port=port) as proc:
+        wait_ready(port)
+        yield proc
+
+
+def wait_ready(port: int, timeout: float = 60.0) -> None:
+    """The master listens before its workers have imported the app: wait until answers are quick."""
+    deadline = time.time() + timeout
+    quick = 0
+    while quick < 20 and time.time() < deadline:
+        start = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            conn.close()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        quick = quick + 1 if time.perf_counter() - start < 0.05 else 0
 
 
 def fake_stats(url: str) -> dict:
@@ -107,14 +127,15 @@ def summary(latencies_ms: list[float]) -> dict:
             "p99_ms": round(pct(latencies_ms, 99), 3) if latencies_ms else None}
 
 
-def load(port: int, path: str, bodies: list[tuple[bytes, dict]], concurrency: int, duration: float) -> dict:
+def load(port: int, path: str, bodies: list[tuple[bytes, dict]], concurrency: int, duration: float,
+         warmup: bool = False) -> dict:
     """Closed-loop load: `concurrency` clients, each sends the next body when the last answered.
 
     Uses wrk when it is installed (a C load generator steals less CPU from the servers on a
     two-core machine); otherwise Python threads. Each body is sent at most once.
     """
     if shutil.which("wrk"):
-        return _wrk(port, path, bodies, concurrency, duration)
+        return _wrk(port, path, bodies, concurrency, duration, warmup)
     return _threads(port, path, bodies, concurrency, duration)
 
 
@@ -183,7 +204,7 @@ end
 """
 
 
-def _wrk(port, path, bodies, concurrency, duration) -> dict:
+def _wrk(port, path, bodies, concurrency, duration, warmup=False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "bodies.tsv"
         with open(data, "w", encoding="utf-8") as f:
@@ -198,7 +219,7 @@ def _wrk(port, path, bodies, concurrency, duration) -> dict:
                              capture_output=True, text=True, timeout=duration + 60)
     line = next(l for l in out.stdout.splitlines() if l.startswith("JSON"))
     r = json.loads(line[4:])
-    if r["requests"] > len(bodies):
+    if r["requests"] > len(bodies) and not warmup:
         raise RuntimeError("wrk ran out of distinct bodies; raise the body count")
     return {"requests": r["requests"], "rps": round(r["requests"] / (r["duration_us"] / 1e6), 1),
             "errors": r["errors"], "n": r["requests"], "median_ms": round(r["p50"], 3), "p99_ms": round(r["p99"], 3),

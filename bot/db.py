@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -87,11 +88,15 @@ def insert_ignore(session: Session, model, **values) -> bool:
 
     Enforced by the database's unique constraint, so it holds across processes and machines.
     """
-    table = model.__table__
-    if session.get_bind().dialect.name == "postgresql":
+    stmt = _insert_ignore_stmt(model.__table__, session.get_bind().dialect.name)
+    return session.execute(stmt, values).first() is not None
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_stmt(table, dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     # rowcount is not reliable here with psycopg 3 (-1); RETURNING tells for sure.
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
-    return session.execute(stmt).first() is not None
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)

@@ -57,7 +57,30 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.register_blueprint(web.bp)
     _register_optional(app, services)
     _json_errors(app)
+    _warm_up()
     return app
+
+
+def _warm_up() -> None:
+    """Load locale data, catalogs and the QR encoder now, not on the first user's request
+    (which otherwise took about a second after each deploy)."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+
+    from bot.core.dates import format_datetime_local, format_long_date, format_short_date
+    from bot.core.i18n import Translator
+    from bot.core.money import format_number
+    from bot.core.textparse import parse_message
+    from bot.qrimage import qr_png
+
+    for lang in ("th", "en"):
+        Translator(lang)("Unpaid")
+        format_number(Decimal("1.00"), lang)
+        format_long_date(date(2026, 1, 1), lang)
+        format_short_date(date(2026, 1, 1), lang)
+        format_datetime_local(datetime(2026, 1, 1, tzinfo=timezone.utc), lang)
+    parse_message("ชำระ 2568110400012345")
+    qr_png.__wrapped__("00020101021130")  # imports the encoder without filling the cache
 
 
 def _register_optional(app: Flask, services: Services) -> None:

@@ -6,7 +6,6 @@ the value whole (a list of rows, a footer box); a value of None removes that ele
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
 from functools import lru_cache
@@ -24,7 +23,7 @@ def _load(name: str) -> Any:
 
 
 def render(name: str, **values: Any) -> Any:
-    return _fill(copy.deepcopy(_load(name)), values)
+    return _fill(_load(name), values)  # _fill builds new containers: the cached template is never changed
 
 
 def _fill(node: Any, values: dict) -> Any:

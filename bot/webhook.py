@@ -37,7 +37,10 @@ def callback():
         return _bad_request("invalid_webhook", "body is not a LINE webhook")
     for event in events:
         handle_event(event)
-    return jsonify({"status": "ok"})
+    return _OK
+
+
+_OK = ({"status": "ok"}, 200)
 
 
 def handle_event(event) -> None:
