@@ -81,8 +81,10 @@ def fake_line():
 
 @contextmanager
 def gunicorn(app: str, env: dict, port: int, workers: int = 2):
+    """Same settings for ours and the baseline: 2 processes; GUNICORN_THREADS>1 uses gthread."""
+    threads = os.environ.get("GUNICORN_THREADS", "1")
     args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-            "--backlog", "2048", app]
+            "--backlog", "2048", "--threads", threads, app]
     with process(args, env=env, port=port) as proc:
         wait_ready(port)
         yield proc

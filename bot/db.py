@@ -83,13 +83,14 @@ class Database:
         self.engine.dispose()
 
 
-def insert_ignore(session: Session, model, **values) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True if the row was inserted.
+def insert_ignore(session: Session, model, **values):
+    """INSERT ... ON CONFLICT DO NOTHING; the new row's primary key, or None if it existed.
 
     Enforced by the database's unique constraint, so it holds across processes and machines.
     """
     stmt = _insert_ignore_stmt(model.__table__, session.get_bind().dialect.name)
-    return session.execute(stmt, values).first() is not None
+    row = session.execute(stmt, values).first()
+    return None if row is None else row[0]
 
 
 @lru_cache(maxsize=64)

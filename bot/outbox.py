@@ -54,7 +54,7 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
             session, Notice, retry_key=str(uuid.uuid4()), event_key=f"{kind}:{payment.id}", to_user=user.user_id,
             messages=json.dumps([message], ensure_ascii=False), status="pending", attempts=0,
             next_attempt_at=now, created_at=now,
-        )
+        ) is not None
     return queued
 
 

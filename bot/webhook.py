@@ -51,7 +51,7 @@ def handle_event(event) -> None:
     messages: list[dict] = []
     try:
         with tisi.db.transaction() as session:
-            if event_id and not insert_ignore(session, ProcessedEvent, webhook_event_id=event_id, received_at=utcnow()):
+            if event_id and insert_ignore(session, ProcessedEvent, webhook_event_id=event_id, received_at=utcnow()) is None:
                 log.info("event %s: already handled, skipped", event_id)
                 return
             if handler is None:

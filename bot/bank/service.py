@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -31,19 +31,20 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes) -> tuple[int, byte
     repeated request is the stored bytes of the first one.
     """
     with db.transaction() as session:
-        first = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
-                              bank_ref=cmd.bank_ref, created_at=utcnow())
-        stored = session.scalar(select(BankRequest).where(
-            BankRequest.command == cmd.command, BankRequest.bank_code == cmd.bank_code,
-            BankRequest.bank_ref == cmd.bank_ref))
-        if not first:
+        request_id = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
+                                   bank_ref=cmd.bank_ref, created_at=utcnow())
+        if request_id is None:
+            stored = session.execute(select(BankRequest.http_status, BankRequest.response_body).where(
+                BankRequest.command == cmd.command, BankRequest.bank_code == cmd.bank_code,
+                BankRequest.bank_ref == cmd.bank_ref)).one()
             _log(session, cmd, raw_body, stored.http_status, stored.response_body.encode(), replayed=True)
             return stored.http_status, stored.response_body.encode(), False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
         code, extra, queued = handler(session, cmd, tranx_id)
         status, body = p.answer(code, tranx_id, **extra)
-        stored.http_status, stored.response_body = status, body.decode()
+        session.execute(update(BankRequest).where(BankRequest.id == request_id)
+                        .values(http_status=status, response_body=body.decode()))
         _log(session, cmd, raw_body, status, body, replayed=False)
     return status, body, queued
 
@@ -96,7 +97,17 @@ def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str):
 
 
 def _payment(session: Session, cmd: p.BankCommand, tranx_id: str):
-    inv = _locked_invoice(session, cmd)
+    # One round trip: lock the invoice and learn whether a reversal of this payment came first.
+    reversed_first = (
+        select(PendingReversal.id)
+        .where(PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref,
+               PendingReversal.applied_at.is_(None))
+        .exists()
+    )
+    row = session.execute(
+        select(Invoice, reversed_first).where(Invoice.invoice_no == cmd.ref1).with_for_update(of=Invoice)
+    ).first()
+    inv, pending_exists = (row[0], row[1]) if row is not None and row[0].ref2 == cmd.ref2 else (None, False)
     if inv is None:
         return p.NOT_FOUND, {}, False
     refusal = _refusal_for_state(inv, cmd)
@@ -115,10 +126,9 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str):
     _audit(session, inv, "paid", inv.status, Status.PAID, cmd)
     inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
     session.flush()
-    pending = session.scalar(select(PendingReversal).where(
-        PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref,
-        PendingReversal.applied_at.is_(None)).with_for_update())
-    if pending is not None:
+    if pending_exists:
+        pending = session.scalar(select(PendingReversal).where(
+            PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update())
         # The bank reversed this payment before telling us about it: net, nothing was paid,
         # so the customer gets no notice (a "paid" immediately followed by "reversed").
         pending.applied_at = utcnow()
