@@ -16,6 +16,7 @@ from bench.common import (
     ACCESS_TOKEN, BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, OUT, children, env_for, fake_line, fake_reset,
     fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, summary,
 )
+from bench.common import _threads
 from bot.signing import bank_signature, line_signature
 
 TAX_ID = "0105550123451"
@@ -110,7 +111,7 @@ def memory(backend: str, quick: bool) -> list[dict]:
             samples.append((0, rss_mb(worker)))
             sent = 0
             while sent < total:
-                load(port, "/callback", _webhook_bodies(step, 200), 4, 600)
+                _threads(port, "/callback", _webhook_bodies(step, 200), 4, 600)  # exactly `step` requests
                 sent += step
                 samples.append((sent, rss_mb(worker)))
     growth = samples[-1][1] - samples[1][1] if len(samples) > 2 else float("nan")
@@ -224,13 +225,15 @@ def notices(backend: str, quick: bool) -> list[dict]:
     rows = []
     with fake_line() as fake_url:
         for workers in (1, 2):
-            _queue_notices(url, n)
             env = env_for(url, fake_url, 0, WORKER="external")
             procs = [process([str(BIN / "tisi-pay"), "worker"], env=env) for _ in range(workers)]
+            for p in procs:
+                p.__enter__()
+            time.sleep(3.0)  # started and idle: measure delivery, not Python's start-up
+            _queue_notices(url, n)
             start = time.perf_counter()
-            entered = [p.__enter__() for p in procs]
             while _pending(url):
-                time.sleep(0.05)
+                time.sleep(0.02)
             elapsed = time.perf_counter() - start
             for p in procs:
                 p.__exit__(None, None, None)
@@ -239,7 +242,6 @@ def notices(backend: str, quick: bool) -> list[dict]:
                          "pushes_per_s": round(n / elapsed, 1), "push_attempts": stats["push_attempts"],
                          "distinct_keys": len({p["key"] for p in stats["pushes"]})})
             fake_reset(fake_url)
-            del entered
         rows.append(_commit_to_push(url, fake_url, 30 if quick else 400))
     return rows
 
@@ -270,7 +272,7 @@ def _commit_to_push(url: str, fake_url: str, payments: int) -> dict:
     port = free_port()
     env = env_for(url, fake_url, port, WORKER="external")
     with gunicorn("app:app", env, port), process([str(BIN / "tisi-pay"), "worker"], env=env):
-        time.sleep(1.0)
+        time.sleep(3.0)  # the worker has started and is waiting (LISTEN on PostgreSQL)
         for i, inv in enumerate(invoices):
             body, headers = _bank_body(inv, f"LAT{i:08d}")
             conn = http.client.HTTPConnection("127.0.0.1", port)

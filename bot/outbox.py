@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import false, or_, select, update
+from sqlalchemy import false, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
@@ -38,6 +38,7 @@ BACKOFF_BASE = 1.0
 BACKOFF_CAP = 600.0
 BATCH = 64
 SENDERS = 8  # concurrent pushes per process
+CHANNEL = "tisi_notices"  # PostgreSQL LISTEN/NOTIFY channel that wakes external workers
 
 
 def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, kind: str) -> bool:
@@ -55,6 +56,8 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
             messages=json.dumps([message], ensure_ascii=False), status="pending", attempts=0,
             next_attempt_at=now, created_at=now,
         ) is not None
+    if queued and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered to LISTENing workers at commit
     return queued
 
 
@@ -118,12 +121,16 @@ class Deliverer:
 
     def _record(self, claimed: list[Claimed], outcomes: list[PushOutcome]) -> None:
         now = utcnow()
+        delivered = [n.id for n, o in zip(claimed, outcomes) if o.delivered]
         with self.db.transaction() as session:
+            if delivered:  # the common case, in one statement
+                session.execute(update(Notice).where(Notice.id.in_(delivered))
+                                .values(status="sent", sent_at=now, last_error=None, lease_until=None))
             for notice, outcome in zip(claimed, outcomes):
-                values: dict = {"lease_until": None}
                 if outcome.delivered:
-                    values.update(status="sent", sent_at=now, last_error=None)
-                elif outcome.retry and notice.attempts < MAX_ATTEMPTS:
+                    continue
+                values: dict = {"lease_until": None}
+                if outcome.retry and notice.attempts < MAX_ATTEMPTS:
                     delay = backoff(notice.attempts, outcome.retry_after)
                     values.update(next_attempt_at=now + timedelta(seconds=delay),
                                   last_error=f"{outcome.status} {outcome.detail}"[:1000])
@@ -199,14 +206,19 @@ def init_app(app, services) -> None:
             services.notifier._ensure_started()
 
 
-def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, idle_poll: float = 0.1) -> None:
-    """`tisi-pay worker`: deliver until SIGTERM/SIGINT."""
+def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, idle_poll: float = 0.2) -> None:
+    """`tisi-pay worker`: deliver until SIGTERM/SIGINT.
+
+    Idle, it sleeps until the next poll, or on PostgreSQL until a NOTIFY says a payment just
+    queued notices (so a push leaves within milliseconds of the payment's commit).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(settings.database_url)
     deliverer = Deliverer(db, LineGateway(settings.line_api_url, settings.line_channel_access_token), lease=lease)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    wait = _listener(db) or stop.wait
     log.info("worker started")
     try:
         while not stop.is_set():
@@ -217,8 +229,29 @@ def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, id
                     return
             except Exception:
                 log.exception("delivery round failed; retrying")
-            stop.wait(idle_poll)
+            wait(idle_poll)
     finally:
         deliverer.close()
         db.dispose()
         log.info("worker stopped")
+
+
+def _listener(db: Database):
+    """On PostgreSQL, a wait function that returns early when notices are queued."""
+    if db.dialect != "postgresql":
+        return None
+    import psycopg
+
+    try:
+        conn = psycopg.connect(db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                               autocommit=True)
+        conn.execute(f"LISTEN {CHANNEL}")
+    except Exception:
+        log.warning("LISTEN unavailable; polling only")
+        return None
+
+    def wait(timeout: float) -> None:
+        for _ in conn.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    return wait

@@ -1,0 +1,31 @@
+"""The benchmarks are not tests, but they must not rot: run each for about a second on tiny sizes."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _pg_available
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_every_benchmark_runs_on_tiny_sizes():
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required in CI")
+        pytest.skip("PostgreSQL not reachable")
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
+    names = {r["benchmark"].split()[0] for r in rows}
+    assert names == {"webhook", "qr", "bank", "notices", "import", "lookup", "memory"}
+    ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"] == "ours"]
+    assert all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
+    assert all(r["replies_seen_by_fake_line"] >= r["requests"] for r in ours)  # every request got its reply
+    notices = [r for r in rows if r["benchmark"].startswith("notices") and "worker" in r["variant"]]
+    assert all(r["push_attempts"] == r["notices"] == r["distinct_keys"] for r in notices)
