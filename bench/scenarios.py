@@ -342,7 +342,7 @@ def lookups(backend: str, quick: bool) -> list[dict]:
                 "SELECT '2568' || lpad(g::text, 12, '0'), lpad((g % 100000000)::text, 8, '0'), "
                 "'ท' || (1000 + g / 3) || '-1/68', '0105550123451', 'บริษัท ทดสอบ จำกัด', 'LICENSE', '', 100000, "
                 "current_date + 60, 'unpaid', md5(g::text), now(), now() FROM generate_series(0, :n - 1) g"), {"n": size})
-        with db.engine.connect() as conn:
+        with db.engine.begin() as conn:  # committed: statistics roll back with their transaction
             conn.exec_driver_sql("ANALYZE invoices")
         samples = {"invoice": [], "license": []}
         for _ in range(300 if quick else 2000):
