@@ -232,3 +232,23 @@ def test_bank_endpoint_is_off_without_its_secret(database_url, fake_line, db):
     if app.extensions["tisi"].notifier:
         app.extensions["tisi"].notifier.stop()
 
+
+
+def test_internal_error_is_9999_rolls_back_and_the_retry_succeeds(bank, inv, db, monkeypatch):
+    from bot.bank import service
+
+    real = service._payment
+
+    def broken(*args, **kwargs):
+        real(*args, **kwargs)  # does its writes, then fails before the commit
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service, "_payment", broken)
+    body = bank.body("payment", inv, bank_ref="RETRY1")
+    before = _state(db)
+    response = bank.post(body)
+    assert response.status_code == 500 and response.get_json()["respCode"] == "9999"
+    assert _state(db) == before  # nothing half-done
+    monkeypatch.setattr(service, "_payment", real)
+    again = bank.post(body)
+    assert again.status_code == 200 and again.get_json()["respCode"] == "0000"
