@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.common import (
-    ACCESS_TOKEN, BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, OUT, children, env_for, fake_line, fake_reset,
+    BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, OUT, children, env_for, fake_line, fake_reset,
     fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, summary,
 )
 from bench.common import _threads

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
@@ -29,7 +29,6 @@ class Settings:
     upstream_callback_url: str | None = None
     worker: str = "inline"
     demo: bool = False
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, demo_defaults: Mapping[str, str] | None = None) -> "Settings":

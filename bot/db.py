@@ -83,10 +83,6 @@ def _sqlite_one_writer(engine: Engine, lock_path: str | None) -> None:
                 os.close(fd)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 class Database:
     """One engine and session factory per app (and per worker process)."""
 

@@ -14,7 +14,6 @@ import logging
 import random
 import signal
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass

@@ -1,7 +1,6 @@
 """POST /callback: LINE's webhook. Signature first, then each event once, then the reply."""
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request

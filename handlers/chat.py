@@ -13,6 +13,16 @@ from bot.models import Status
 from handlers import ChatContext, Messages, registry
 
 MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five per reply
+_ASK_FOR_NUMBER = N_("Please send the invoice number (16 digits) or the license number, for example "
+                     "2568110400012345 or ท 5137-2/10.")
+# Why a number in the message was not taken, said back to the user.
+_HINTS = {
+    "tax_id": N_("That looks like a tax ID. Please send the 16-digit invoice number from your pay-in slip, "
+                 "or your license number."),
+    "tis_standard": N_("That is a TIS standard number. Please send the 16-digit invoice number, or your license "
+                       "number such as ท 5137-2/10."),
+    "wrong_length": N_("An invoice number has 16 digits. Please check the number and send it again."),
+}
 
 
 @registry.on(MessageEvent, TextMessageContent)
@@ -30,13 +40,7 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     if parsed.intent is Intent.GREETING:
         return with_quick_replies([text(t("Hello! I am TISI Pay.")), text(help_text(t))], t)
     if parsed.intent is Intent.NEED_NUMBER:
-        hints = {
-            "tax_id": N_("That looks like a tax ID. Please send the 16-digit invoice number from your pay-in slip, or your license number."),
-            "tis_standard": N_("That is a TIS standard number. Please send the 16-digit invoice number, or your license number such as ท 5137-2/10."),
-            "wrong_length": N_("An invoice number has 16 digits. Please check the number and send it again."),
-        }
-        msg = hints.get(parsed.hint or "", N_("Please send the invoice number (16 digits) or the license number, for example 2568110400012345 or ท 5137-2/10."))
-        return with_quick_replies([text(t(msg))], t)
+        return with_quick_replies([text(t(_HINTS.get(parsed.hint, _ASK_FOR_NUMBER)))], t)
 
     messages: Messages = []
     numbers = [("invoice", n) for n in parsed.invoice_numbers] + [("license", n) for n in parsed.license_numbers]

@@ -8,7 +8,7 @@ import os
 import shutil
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -272,7 +272,3 @@ def seed(db):
 
 def past(days: int) -> str:
     return (today_bangkok() - timedelta(days=days)).isoformat()
-
-
-def today() -> date:
-    return today_bangkok()

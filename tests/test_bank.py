@@ -5,6 +5,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.models import AuditEntry, BankMessage, Invoice, Notice, Payment, PendingReversal
 from tests.conftest import invoice_row, past
@@ -215,7 +216,7 @@ def test_every_request_and_answer_is_logged_and_the_log_is_append_only(bank, inv
     assert codes == ["0000", "2001", "2002"]
     for statement in ("UPDATE bank_messages SET resp_code = '0000'", "DELETE FROM bank_messages",
                       "UPDATE audit_entries SET actor = 'x'", "DELETE FROM audit_entries"):
-        with pytest.raises(Exception):
+        with pytest.raises(DBAPIError, match="append-only"):
             with db.transaction() as s:
                 s.execute(text(statement))
 
