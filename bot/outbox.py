@@ -35,8 +35,8 @@ LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 15
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 600.0
-BATCH = 64
-SENDERS = 8  # concurrent pushes per process
+BATCH = 128
+SENDERS = 16  # concurrent pushes per process
 CHANNEL = "tisi_notices"  # PostgreSQL LISTEN/NOTIFY channel that wakes external workers
 
 
