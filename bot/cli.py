@@ -96,6 +96,30 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_demo(host, port, serve=not no_serve)
 
 
+@cli.command("reconcile", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def reconcile(file: Path) -> None:
+    """Import a bank statement file and print the reconciliation report.
+
+    Exit 0 when every line matches, 1 when staff must look at something, 2 when the file was refused.
+    """
+    from bot.core.statement import StatementError
+    from bot.db import Database
+    from bot.reconcile import reconcile_file, render
+
+    database = Database(_database_url())
+    try:
+        with database.transaction() as session:
+            report = reconcile_file(session, file.read_bytes())
+    except StatementError as exc:
+        click.echo(f"rejected the whole file: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        database.dispose()
+    click.echo(render(report))
+    sys.exit(0 if report.balanced else 1)
+
+
 def _database_url() -> str:
     """Schema and import commands need only the database, not the LINE settings."""
     from bot.config import DEFAULT_DATABASE_URL

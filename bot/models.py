@@ -241,3 +241,17 @@ class Notice(Base):
         UniqueConstraint("event_key", "to_user", name="uq_notice_event_user"),
         Index("ix_notices_due", "status", "next_attempt_at"),
     )
+
+
+class StatementFile(Base):
+    """A bank statement already reconciled: the same file again is recognised by its hash."""
+
+    __tablename__ = "statement_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    effective_date: Mapped[date] = mapped_column(Date)
+    company_account: Mapped[str] = mapped_column(String(10))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    balanced: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text)  # JSON, as printed

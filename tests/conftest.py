@@ -72,7 +72,7 @@ def pg_database():
     admin.dispose()
 
 
-TABLES = ("notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
+TABLES = ("statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
           "watches", "processed_events", "line_users", "invoices")
 
 

@@ -1,0 +1,184 @@
+"""The bank's daily bill-payment statement: 256-byte fixed-width records (H, D..., T), TIS-620.
+
+The layout is the commonly circulated Thai bill-payment one (../shared/research/bank-interface.md
+section 3), not yet confirmed against Krungthai's own file specification: everything about it
+lives in this module so that a correction stays in one place. Pure: bytes in, records out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from .money import from_satang
+
+RECORD_BYTES = 256
+ENCODING = "cp874"  # TIS-620 with Windows extensions: the customer name is Thai
+
+
+class StatementError(ValueError):
+    """The file cannot be trusted as a whole; nothing of it is used."""
+
+
+@dataclass(frozen=True)
+class Detail:
+    line: int
+    seq: int
+    paid_on: date
+    paid_at: time
+    customer_name: str
+    ref1: str
+    ref2: str
+    ref3: str
+    branch: str
+    teller: str
+    kind: str  # C: credit (a payment); D: debit (a correction / reversal)
+    transaction_code: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    bank_code: str
+    company_account: str
+    company_name: str
+    effective_date: date
+    details: tuple[Detail, ...]
+    credit_total: Decimal
+    credit_count: int
+    debit_total: Decimal
+    debit_count: int
+
+
+def _field(record: bytes, start: int, end: int) -> str:
+    """1-based inclusive byte positions, as the layout is written."""
+    return record[start - 1 : end].decode(ENCODING, errors="strict").strip()
+
+
+def _number(record: bytes, start: int, end: int, what: str, line: int) -> int:
+    text = _field(record, start, end)
+    if not text.isdigit():
+        raise StatementError(f"line {line}: {what} is not a number: {text!r}")
+    return int(text)
+
+
+def _amount(record: bytes, start: int, end: int, what: str, line: int) -> Decimal:
+    return from_satang(_number(record, start, end, what, line))  # 2 implied decimals
+
+
+def _date(text: str, what: str, line: int) -> date:
+    """DDMMYYYY; a Buddhist-era year (25xx) is accepted as well as a Gregorian one."""
+    if len(text) != 8 or not text.isdigit():
+        raise StatementError(f"line {line}: {what} is not DDMMYYYY: {text!r}")
+    year = int(text[4:])
+    if year > 2400:
+        year -= 543
+    try:
+        return date(year, int(text[2:4]), int(text[:2]))
+    except ValueError:
+        raise StatementError(f"line {line}: {what} is not a real date: {text!r}") from None
+
+
+def parse_statement(data: bytes, expected_bank_code: str = "006") -> Statement:
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) < 2:
+        raise StatementError("a statement has at least a header and a trailer")
+    for number, record in enumerate(lines, 1):
+        if len(record) != RECORD_BYTES:
+            raise StatementError(f"line {number}: {len(record)} bytes, every record has {RECORD_BYTES}")
+        kind = record[:1]
+        expected = b"H" if number == 1 else b"T" if number == len(lines) else b"D"
+        if kind != expected:
+            raise StatementError(f"line {number}: record type {kind!r}, expected {expected!r}")
+        seq = _number(record, 2, 7, "sequence number", number)
+        if seq != number:
+            raise StatementError(f"line {number}: sequence number {seq}, expected {number}")
+        if _field(record, 8, 10) != expected_bank_code:
+            raise StatementError(f"line {number}: bank code is not {expected_bank_code}")
+    header, trailer = lines[0], lines[-1]
+    account = _field(header, 11, 20)
+    try:
+        details = tuple(_detail(record, number, account) for number, record in enumerate(lines[1:-1], 2))
+    except UnicodeDecodeError as exc:
+        raise StatementError(f"text is not TIS-620: {exc}") from None
+    statement = Statement(
+        bank_code=expected_bank_code,
+        company_account=account,
+        company_name=_field(header, 21, 60),
+        effective_date=_date(_field(header, 61, 68), "effective date", 1),
+        details=details,
+        debit_total=_amount(trailer, 21, 33, "total debit amount", len(lines)),
+        debit_count=_number(trailer, 34, 39, "total debit count", len(lines)),
+        credit_total=_amount(trailer, 40, 52, "total credit amount", len(lines)),
+        credit_count=_number(trailer, 53, 58, "total credit count", len(lines)),
+    )
+    _check_totals(statement)
+    return statement
+
+
+def _detail(record: bytes, line: int, account: str) -> Detail:
+    if _field(record, 11, 20) != account:
+        raise StatementError(f"line {line}: company account differs from the header's")
+    kind = _field(record, 153, 153)
+    if kind not in ("C", "D"):
+        raise StatementError(f"line {line}: kind of transaction {kind!r} is neither C nor D")
+    clock = _field(record, 29, 34)
+    if len(clock) != 6 or not clock.isdigit() or int(clock[:2]) > 23 or int(clock[2:4]) > 59 or int(clock[4:]) > 59:
+        raise StatementError(f"line {line}: payment time is not HHMMSS: {clock!r}")
+    return Detail(
+        line=line, seq=line, paid_on=_date(_field(record, 21, 28), "payment date", line),
+        paid_at=time(int(clock[:2]), int(clock[2:4]), int(clock[4:])),
+        customer_name=_field(record, 35, 84), ref1=_field(record, 85, 104), ref2=_field(record, 105, 124),
+        ref3=_field(record, 125, 144), branch=_field(record, 145, 148), teller=_field(record, 149, 152), kind=kind,
+        transaction_code=_field(record, 154, 156), amount=_amount(record, 164, 176, "amount", line),
+    )
+
+
+def _check_totals(s: Statement) -> None:
+    credits = [d.amount for d in s.details if d.kind == "C"]
+    debits = [d.amount for d in s.details if d.kind == "D"]
+    if (len(credits), sum(credits, Decimal(0))) != (s.credit_count, s.credit_total):
+        raise StatementError(f"trailer says {s.credit_count} credits of {s.credit_total}, the records add up to "
+                             f"{len(credits)} of {sum(credits, Decimal(0))}")
+    if (len(debits), sum(debits, Decimal(0))) != (s.debit_count, s.debit_total):
+        raise StatementError(f"trailer says {s.debit_count} debits of {s.debit_total}, the records add up to "
+                             f"{len(debits)} of {sum(debits, Decimal(0))}")
+
+
+def paid_moment(d: Detail) -> datetime:
+    """The payment's date and time as printed: Bangkok local time."""
+    from .dates import BANGKOK
+
+    return datetime.combine(d.paid_on, d.paid_at, tzinfo=BANGKOK)
+
+
+# -- writing (for tests and the demo: the same layout, the other way) -------------------------
+def _pad(text: str, width: int, *, right: bool = False) -> bytes:
+    raw = text.encode(ENCODING)
+    if len(raw) > width:
+        raise ValueError(f"{text!r} is longer than {width} bytes")
+    return raw.rjust(width, b"0") if right else raw.ljust(width, b" ")
+
+
+def build_statement(account: str, name: str, effective: date, details: list[dict], bank_code: str = "006") -> bytes:
+    """A statement file from dicts with paid_on, paid_at, customer_name, ref1, ref2, kind, amount."""
+    rows = [b"H" + _pad("1", 6, right=True) + _pad(bank_code, 3) + _pad(account, 10) + _pad(name, 40)
+            + _pad(effective.strftime("%d%m%Y"), 8) + _pad("BILLPAY", 8) + b" " * 180]
+    for i, d in enumerate(details, 2):
+        rows.append(
+            b"D" + _pad(str(i), 6, right=True) + _pad(bank_code, 3) + _pad(account, 10)
+            + _pad(d["paid_on"].strftime("%d%m%Y"), 8) + _pad(d["paid_at"].strftime("%H%M%S"), 6)
+            + _pad(d["customer_name"], 50) + _pad(d["ref1"], 20) + _pad(d["ref2"], 20) + _pad(d.get("ref3", ""), 20)
+            + _pad(d.get("branch", "0001"), 4) + _pad(d.get("teller", "0001"), 4) + _pad(d["kind"], 1)
+            + _pad(d.get("transaction_code", "CSH"), 3) + _pad("", 7)
+            + _pad(str(int(d["amount"] * 100)), 13, right=True) + _pad("", 3) + b" " * 77
+        )
+    credits = [d["amount"] for d in details if d["kind"] == "C"]
+    debits = [d["amount"] for d in details if d["kind"] == "D"]
+    rows.append(b"T" + _pad(str(len(details) + 2), 6, right=True) + _pad(bank_code, 3) + _pad(account, 10)
+                + _pad(str(int(sum(debits, Decimal(0)) * 100)), 13, right=True) + _pad(str(len(debits)), 6, right=True)
+                + _pad(str(int(sum(credits, Decimal(0)) * 100)), 13, right=True) + _pad(str(len(credits)), 6, right=True)
+                + b" " * 198)
+    return b"\r\n".join(rows) + b"\r\n"

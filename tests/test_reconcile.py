@@ -1,0 +1,100 @@
+"""`tisi-pay reconcile FILE`: the bank's statement against the payments confirmed online."""
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.cli import cli
+from bot.core.statement import StatementError, build_statement, parse_statement
+from bot.models import StatementFile
+from tests.conftest import invoice_row
+
+DAY = date(2026, 11, 25)
+
+
+def _detail(row, amount="1000.00", kind="C", paid_on=DAY):
+    return {"paid_on": paid_on, "paid_at": time(14, 30), "customer_name": "บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด",
+            "ref1": row["invoice_no"], "ref2": row["ref2"], "kind": kind, "amount": Decimal(amount)}
+
+
+def _run(database_url, tmp_path, data: bytes, name="stmt.txt"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["reconcile", str(path)], env={"DATABASE_URL": database_url})
+    return result.exit_code, result.output
+
+
+def test_balanced_day(database_url, tmp_path, bank, seed, db):
+    rows = seed(invoice_row(1), invoice_row(2, amount="500.00"))
+    for i, row in enumerate(rows):
+        assert bank.post(bank.body("payment", row, bank_ref=f"S{i}")).get_json()["respCode"] == "0000"
+    data = build_statement("1234567890", "TISI", DAY, [_detail(rows[0]), _detail(rows[1], "500.00")])
+    code, out = _run(database_url, tmp_path, data)
+    assert code == 0 and "BALANCED" in out and "matched: 2" in out
+    again_code, again = _run(database_url, tmp_path, data)  # the same file again changes nothing
+    assert again_code == 0 and "already reconciled" in again
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StatementFile)) == 1
+
+
+def test_every_kind_of_discrepancy_is_reported(database_url, tmp_path, bank, seed):
+    rows = seed(*(invoice_row(i) for i in range(1, 6)))
+    bank.post(bank.body("payment", rows[0], bank_ref="OK1"))
+    bank.post(bank.body("payment", rows[1], bank_ref="MIS1"))
+    bank.post(bank.body("payment", rows[3], bank_ref="ONLINE_ONLY"))
+    bank.post(bank.body("payment", rows[4], bank_ref="REV1"))
+    bank.post(bank.body("reversal", rows[4], bank_ref="REV1"))
+    unknown = dict(rows[2], invoice_no="2568119999999999")
+    details = [_detail(rows[0]), _detail(rows[1], "999.00"), _detail(rows[2]), _detail(unknown),
+               _detail(rows[4]), _detail(rows[4], kind="D")]
+    code, out = _run(database_url, tmp_path, build_statement("1234567890", "TISI", DAY, details))
+    assert code == 1 and "NOT BALANCED" in out, out
+    assert "matched: 2" in out and "matched_reversal: 1" in out and "amount_mismatch: 1" in out
+    assert "in_file_not_online: 1" in out and "unknown_invoice: 1" in out and "online_not_in_file: 1" in out
+    assert "bank_ref=ONLINE_ONLY" in out and "online_amount=1000.00" in out
+
+
+def _valid():
+    row = invoice_row(1)
+    return build_statement("1234567890", "สมอ.", DAY, [_detail(row), _detail(row, "10.00", kind="D")])
+
+
+def _replace(data: bytes, line: int, start: int, new: bytes) -> bytes:
+    lines = data.split(b"\r\n")
+    record = lines[line - 1]
+    lines[line - 1] = record[: start - 1] + new + record[start - 1 + len(new):]
+    return b"\r\n".join(lines)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.replace(b"\r\n", b"\r\nX", 1), "bytes"),
+    (lambda d: b"\r\n".join(d.split(b"\r\n")[:-2]) + b"\r\n", "record type"),  # no trailer
+    (lambda d: _replace(d, 2, 2, b"000009"), "sequence"),
+    (lambda d: _replace(d, 2, 8, b"014"), "bank code"),
+    (lambda d: _replace(d, 2, 164, b"0000000100001"), "trailer says"),
+    (lambda d: _replace(d, 2, 153, b"X"), "neither C nor D"),
+    (lambda d: _replace(d, 2, 21, b"31022026"), "real date"),
+    (lambda d: _replace(d, 2, 11, b"9999999999"), "company account"),
+    (lambda d: b"", "at least"),
+])
+def test_untrustworthy_files_are_rejected_whole(mutate, message):
+    parse_statement(_valid())  # the unmutated file is fine
+    with pytest.raises(StatementError, match=message):
+        parse_statement(mutate(_valid()))
+
+
+def test_thai_names_are_read_from_tis620_bytes_and_buddhist_years_accepted():
+    data = _replace(_valid(), 1, 61, b"25112569")  # effective date in the Buddhist era
+    statement = parse_statement(data)
+    assert statement.effective_date == DAY
+    assert statement.details[0].customer_name == "บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด"
+    assert statement.details[1].amount == Decimal("10.00") and statement.debit_count == 1
+
+
+def test_rejected_file_exit_code_and_nothing_stored(database_url, tmp_path, db):
+    code, out = _run(database_url, tmp_path, _valid()[:-40])
+    assert code == 2
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StatementFile)) == 0
