@@ -12,7 +12,9 @@ import urllib.request
 import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from sqlalchemy import select
 
+from bot.models import Invoice
 from bot.signing import bank_signature, line_signature
 
 bp = Blueprint("simulator", __name__)
@@ -90,9 +92,6 @@ def send():
 @bp.post("/simulator/pay")
 def pay():
     """Play the bank: a signed `payment` for an invoice, to the real bank endpoint."""
-    from bot.models import Invoice
-    from sqlalchemy import select
-
     tisi = current_app.extensions["tisi"]
     number = str((request.get_json(silent=True) or {}).get("invoiceNo", ""))
     with tisi.db.sessions() as session:

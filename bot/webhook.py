@@ -9,6 +9,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 
 from bot import invoices as svc
 from bot.core.dates import utcnow
+from bot.core.i18n import Translator
 from bot.db import insert_ignore
 from bot.models import ProcessedEvent
 from handlers import ChatContext, registry
@@ -69,6 +70,4 @@ def handle_event(event) -> None:
 
 
 def _sorry() -> list[dict]:
-    from bot.core.i18n import Translator
-
     return [{"type": "text", "text": Translator(None)("Sorry, something went wrong on our side. Please try again in a moment.")}]
