@@ -226,6 +226,7 @@ class Notice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key, every attempt
+    channel: Mapped[str] = mapped_column(String(16), default="line", server_default="line")  # line, upstream
     event_key: Mapped[str] = mapped_column(String(64))  # e.g. paid:<payment id>
     to_user: Mapped[str] = mapped_column(String(64))
     messages: Mapped[str] = mapped_column(Text)  # JSON, rendered once so every attempt is identical

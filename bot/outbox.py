@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 from bot.core.dates import utcnow
 from bot.core.i18n import Translator
 from bot.db import Database, insert_ignore
+from bot import upstream
 from bot.line import LineGateway, PushOutcome
 from bot.messages import receipt
 from bot.models import Invoice, LineUser, Notice, Payment, Watch
+from bot.upstream import UpstreamClient
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,15 @@ BACKOFF_CAP = 600.0
 BATCH = 128
 SENDERS = 16  # concurrent pushes per process
 CHANNEL = "tisi_notices"  # PostgreSQL LISTEN/NOTIFY channel that wakes external workers
+
+
+def enqueue_upstream(session: Session, inv: Invoice, payment: Payment, kind: str, previous: str) -> None:
+    """The invoice's new status for the e-License / e-Surveillance systems, in the same transaction."""
+    now = utcnow()
+    insert_ignore(session, Notice, retry_key=str(uuid.uuid4()), channel="upstream",
+                  event_key=f"upstream:{kind}:{payment.id}", to_user="upstream",
+                  messages=upstream.status_change(inv, payment, previous=previous), status="pending", attempts=0,
+                  next_attempt_at=now, created_at=now)
 
 
 def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, kind: str) -> bool:
@@ -51,7 +62,8 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
     for user in users:
         message = receipt(inv, payment, Translator(user.language), reversed_=kind == "reversed")
         queued |= insert_ignore(
-            session, Notice, retry_key=str(uuid.uuid4()), event_key=f"{kind}:{payment.id}", to_user=user.user_id,
+            session, Notice, retry_key=str(uuid.uuid4()), channel="line", event_key=f"{kind}:{payment.id}",
+            to_user=user.user_id,
             messages=json.dumps([message], ensure_ascii=False), status="pending", attempts=0,
             next_attempt_at=now, created_at=now,
         ) is not None
@@ -64,6 +76,7 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
 class Claimed:
     id: int
     retry_key: str
+    channel: str
     to_user: str
     messages: str
     attempts: int
@@ -79,9 +92,9 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 class Deliverer:
     """Claims due notices and pushes them through the LINE gateway."""
 
-    def __init__(self, db: Database, line: LineGateway, *, lease: float = LEASE_SECONDS, batch: int = BATCH,
-                 senders: int = SENDERS):
-        self.db, self.line, self.lease, self.batch = db, line, lease, batch
+    def __init__(self, db: Database, line: LineGateway, *, upstream: UpstreamClient | None = None,
+                 lease: float = LEASE_SECONDS, batch: int = BATCH, senders: int = SENDERS):
+        self.db, self.line, self.upstream, self.lease, self.batch = db, line, upstream, lease, batch
         self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="push")
 
     def claim(self) -> list[Claimed]:
@@ -99,7 +112,7 @@ class Deliverer:
             update(Notice)
             .where(Notice.id.in_(due.scalar_subquery()))
             .values(lease_until=now + timedelta(seconds=self.lease), attempts=Notice.attempts + 1)
-            .returning(Notice.id, Notice.retry_key, Notice.to_user, Notice.messages, Notice.attempts)
+            .returning(Notice.id, Notice.retry_key, Notice.channel, Notice.to_user, Notice.messages, Notice.attempts)
             .execution_options(synchronize_session=False)
         )
         with self.db.transaction() as session:
@@ -116,6 +129,10 @@ class Deliverer:
         return len(claimed)
 
     def _send(self, notice: Claimed) -> PushOutcome:
+        if notice.channel == "upstream":
+            if self.upstream is None:
+                return PushOutcome(False, False, 0, "UPSTREAM_CALLBACK_URL is not set")
+            return self.upstream.post(notice.messages, notice.retry_key)
         return self.line.push(notice.to_user, json.loads(notice.messages), notice.retry_key)
 
     def _record(self, claimed: list[Claimed], outcomes: list[PushOutcome]) -> None:
@@ -193,10 +210,16 @@ class Notifier:
             self._thread.join(timeout=5)
 
 
+def upstream_client(settings) -> UpstreamClient | None:
+    if settings.upstream_callback_url and settings.upstream_api_token:
+        return UpstreamClient(settings.upstream_callback_url, settings.upstream_api_token)
+    return None
+
+
 def init_app(app, services) -> None:
     if services.settings.worker != "inline":
         return
-    deliverer = Deliverer(services.db, services.line)
+    deliverer = Deliverer(services.db, services.line, upstream=upstream_client(services.settings))
     services.notifier = Notifier(deliverer)
 
     @app.before_request
@@ -213,7 +236,8 @@ def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, id
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(settings.database_url)
-    deliverer = Deliverer(db, LineGateway(settings.line_api_url, settings.line_channel_access_token), lease=lease)
+    deliverer = Deliverer(db, LineGateway(settings.line_api_url, settings.line_channel_access_token),
+                          upstream=upstream_client(settings), lease=lease)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -25,7 +25,8 @@ def billpayment():
         p.authenticate(tisi.settings.bank_webhook_secret, request.headers.get("X-Bank-Timestamp"),
                        request.headers.get("X-Bank-Signature"), raw, now=time.time())
         cmd = p.parse_command(raw, tisi.settings.biller_id)
-        status, body, queued = service.handle(tisi.db, cmd, raw)
+        upstream = bool(tisi.settings.upstream_callback_url and tisi.settings.upstream_api_token)
+        status, body, queued = service.handle(tisi.db, cmd, raw, upstream=upstream)
     except p.Refused as refused:
         log.info("bank request refused: %s %s", refused.code, refused.detail)
         status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)

@@ -22,13 +22,14 @@ def new_tranx_id() -> str:
     return "TISI" + uuid.uuid4().hex[:20].upper()
 
 
-def handle(db: Database, cmd: p.BankCommand, raw_body: bytes) -> tuple[int, bytes, bool]:
+def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False) -> tuple[int, bytes, bool]:
     """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
 
     The idempotency row (command, bankCode, bankRef) is inserted first. On PostgreSQL a
     concurrent duplicate blocks on the unique index until the first transaction commits and
     then finds its stored answer; on SQLite writers are serialised. Either way the answer to a
-    repeated request is the stored bytes of the first one.
+    repeated request is the stored bytes of the first one. With `upstream`, a change of an
+    invoice's status is also queued for the e-License / e-Surveillance systems.
     """
     with db.transaction() as session:
         request_id = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
@@ -41,7 +42,7 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes) -> tuple[int, byte
             return stored.http_status, stored.response_body.encode(), False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
-        code, extra, queued = handler(session, cmd, tranx_id)
+        code, extra, queued = handler(session, cmd, tranx_id, upstream)
         status, body = p.answer(code, tranx_id, **extra)
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
                         .values(http_status=status, response_body=body.decode()))
@@ -86,7 +87,7 @@ def _refusal_for_state(inv: Invoice, cmd: p.BankCommand) -> str | None:
     return None
 
 
-def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str):
+def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
     inv = _locked_invoice(session, cmd)
     if inv is None:
         return p.NOT_FOUND, {}, False
@@ -96,7 +97,7 @@ def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str):
     return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False
 
 
-def _payment(session: Session, cmd: p.BankCommand, tranx_id: str):
+def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
     # One round trip: lock the invoice and learn whether a reversal of this payment came first.
     reversed_first = (
         select(PendingReversal.id)
@@ -132,13 +133,16 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str):
         # The bank reversed this payment before telling us about it: net, nothing was paid,
         # so the customer gets no notice (a "paid" immediately followed by "reversed").
         pending.applied_at = utcnow()
-        _reverse(session, inv, payment, cmd, notify=False)
+        _reverse(session, inv, payment, cmd, notify=False, upstream=False)
         return p.OK, {}, False
     queued = outbox.enqueue_payment_notices(session, inv, payment, kind="paid")
+    if upstream:
+        outbox.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
+        queued = True
     return p.OK, {}, queued
 
 
-def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str):
+def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
     payment = session.scalar(select(Payment).where(
         Payment.bank_code == cmd.bank_code, Payment.bank_ref == cmd.bank_ref,
         Payment.status.in_(("confirmed", "reversed"))).with_for_update())
@@ -152,16 +156,21 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str):
         return p.AMOUNT_DIFFERS, {}, False
     if payment.status == "reversed":
         return p.OK, {}, False
-    queued = _reverse(session, inv, payment, cmd, notify=True)
+    queued = _reverse(session, inv, payment, cmd, notify=True, upstream=upstream)
     return p.OK, {}, queued
 
 
-def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool) -> bool:
+def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
+             upstream: bool) -> bool:
     payment.status, payment.reversed_at = "reversed", utcnow()
     _audit(session, inv, "reversed", inv.status, Status.UNPAID, cmd)
     inv.status, inv.paid_at = Status.UNPAID, None
     session.flush()
-    return outbox.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
+    queued = outbox.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
+    if upstream:
+        outbox.enqueue_upstream(session, inv, payment, kind="reversed", previous=Status.PAID)
+        queued = True
+    return queued
 
 
 def _audit(session: Session, inv: Invoice, action: str, before: str, after: str, cmd: p.BankCommand) -> None:

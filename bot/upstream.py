@@ -1,0 +1,55 @@
+"""Status changes of invoices, posted to the Institute's e-License / e-Surveillance systems.
+
+Queued in the same transaction as the change (the outbox's `notices` table, channel "upstream")
+and delivered by the same deliverer as LINE pushes. Signed like the bank endpoint, with
+UPSTREAM_API_TOKEN as the key: `X-TISI-Timestamp` (Unix seconds) and `X-TISI-Signature`
+(lowercase hex HMAC-SHA256 of timestamp + "." + raw body); `X-Idempotency-Key` is the same on
+every attempt so the receiver can drop a repeat.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from bot.core.dates import utcnow
+from bot.line import PushOutcome
+from bot.signing import bank_signature
+
+TIMEOUT = 10.0
+
+
+def status_change(inv, payment, *, previous: str) -> str:
+    body = {
+        "event": "invoice.status_changed", "invoice_no": inv.invoice_no, "ref2": inv.ref2,
+        "status": inv.status, "previous_status": previous, "amount": f"{inv.amount:.2f}",
+        "paid_at": inv.paid_at.isoformat() if inv.paid_at else None,
+        "payment": {"bank_code": payment.bank_code, "bank_ref": payment.bank_ref, "channel": payment.channel,
+                    "amount": f"{payment.amount:.2f}", "status": payment.status, "tranx_id": payment.tranx_id},
+        "at": utcnow().isoformat(),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class UpstreamClient:
+    def __init__(self, url: str, token: str, timeout: float = TIMEOUT):
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def post(self, body: str, idempotency_key: str) -> PushOutcome:
+        raw = body.encode()
+        ts = str(int(time.time()))
+        request = urllib.request.Request(self.url, data=raw, method="POST", headers={
+            "Content-Type": "application/json", "X-TISI-Timestamp": ts,
+            "X-TISI-Signature": bank_signature(self.token, ts, raw), "X-Idempotency-Key": idempotency_key,
+        })
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return PushOutcome(delivered=True, retry=False, status=response.status)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:500].decode("utf-8", "replace")
+            retry = exc.code == 429 or exc.code >= 500
+            after = exc.headers.get("Retry-After")
+            return PushOutcome(False, retry, exc.code, detail, float(after) if after and after.isdigit() else None)
+        except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
+            return PushOutcome(False, True, 0, type(exc).__name__)
