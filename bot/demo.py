@@ -51,7 +51,7 @@ def demo_invoice_rows() -> list[dict]:
 
     def row(seq, fee, amount, days, license_no="", payer="บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", tax=tax_a, desc=""):
         return {
-            "invoice_no": f"{be}{today.month:02d}{seq:010d}", "ref2": f"{today.strftime('%y%m%d')}{seq:02d}",
+            "invoice_no": f"{be}{today.month:02d}{seq:010d}", "ref2": f"{today:%y%m}{seq % 10000:04d}",
             "license_no": license_no, "tax_id": tax, "payer_name": payer, "fee_code": fee,
             "description": desc, "amount": amount, "due_date": (today + timedelta(days=days)).isoformat(),
         }
