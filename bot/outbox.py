@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.core.i18n import Translator
-from bot.db import Database, insert_ignore
 from bot import upstream
+from bot.db import Database, insert_ignore
 from bot.line import LineGateway, PushOutcome
 from bot.messages import receipt
 from bot.models import Invoice, LineUser, Notice, Payment, Watch
@@ -49,6 +49,7 @@ def enqueue_upstream(session: Session, inv: Invoice, payment: Payment, kind: str
                   event_key=f"upstream:{kind}:{payment.id}", to_user="upstream",
                   messages=upstream.status_change(inv, payment, previous=previous), status="pending", attempts=0,
                   next_attempt_at=now, created_at=now)
+    _wake_workers(session)
 
 
 def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, kind: str) -> bool:
@@ -67,9 +68,14 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
             messages=json.dumps([message], ensure_ascii=False), status="pending", attempts=0,
             next_attempt_at=now, created_at=now,
         ) is not None
-    if queued and session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered to LISTENing workers at commit
+    if queued:
+        _wake_workers(session)
     return queued
+
+
+def _wake_workers(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered to LISTENing workers at commit
 
 
 @dataclass(frozen=True)
