@@ -138,10 +138,11 @@ def load(port: int, path: str, bodies: list[tuple[bytes, dict]], concurrency: in
     """
     if shutil.which("wrk"):
         return _wrk(port, path, bodies, concurrency, duration, warmup)
-    return _threads(port, path, bodies, concurrency, duration)
+    return send_each_once(port, path, bodies, concurrency, duration)
 
 
-def _threads(port, path, bodies, concurrency, duration) -> dict:
+def send_each_once(port, path, bodies, concurrency, duration) -> dict:
+    """Python threads as clients; stops when every body has been sent once (or at `duration`)."""
     lock = threading.Lock()
     it = iter(bodies)
     latencies: list[float] = []

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from bench.common import (
     BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, OUT, children, env_for, fake_line, fake_reset,
-    fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, summary,
+    fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, send_each_once, summary,
 )
-from bench.common import _threads
 from bot.signing import bank_signature, line_signature
 
 TAX_ID = "0105550123451"
@@ -89,7 +88,7 @@ def webhook(backend: str, quick: bool) -> list[dict]:
         with gunicorn("app:app", env_for(url, fake_url, port), port):
             # One message at a time: the time from LINE's webhook to our reply having been
             # accepted by the (fake) LINE API, since the reply is sent before we answer 200.
-            one = _threads(port, "/callback", _webhook_bodies(50 if quick else 500, n_inv), 1, 600)
+            one = send_each_once(port, "/callback", _webhook_bodies(50 if quick else 500, n_inv), 1, 600)
         rows.append({"benchmark": f"webhook {backend}", "variant": "ours, one at a time (webhook to reply)",
                      "median_ms": one["median_ms"], "p99_ms": one["p99_ms"], "requests": one["requests"]})
     rows.append({"benchmark": f"webhook {backend}", "variant": "ratio ours/baseline (median of rounds)",
@@ -127,7 +126,7 @@ def memory(backend: str, quick: bool) -> list[dict]:
             samples.append((0, rss_mb(worker)))
             sent = 0
             while sent < total:
-                _threads(port, "/callback", _webhook_bodies(step, 200), 4, 600)  # exactly `step` requests
+                send_each_once(port, "/callback", _webhook_bodies(step, 200), 4, 600)  # exactly `step` requests
                 sent += step
                 samples.append((sent, rss_mb(worker)))
     growth = samples[-1][1] - samples[1][1] if len(samples) > 2 else float("nan")

@@ -186,11 +186,13 @@ class Notifier:
         self._lock = threading.Lock()
 
     def wake(self) -> None:
-        self._ensure_started()
+        self.start()
         self._wake.set()
 
-    def _ensure_started(self) -> None:
-        # Started on first use, so that a gunicorn worker starts its own after the fork.
+    def start(self) -> None:
+        """Start the thread if it is not running (on first use: after gunicorn's fork)."""
+        if self._thread is not None and self._thread.is_alive():
+            return  # the common case, on every request: no lock
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
@@ -231,7 +233,7 @@ def init_app(app, services) -> None:
     @app.before_request
     def _start_notifier() -> None:
         if services.notifier is not None:
-            services.notifier._ensure_started()
+            services.notifier.start()
 
 
 def run_worker(settings, *, once: bool = False, lease: float = LEASE_SECONDS, idle_poll: float = 0.2) -> None:
