@@ -30,7 +30,12 @@ def _error(status: int, code: str, message: str):
 
 @bp.post("/invoices")
 def upsert():
-    items = request.get_json(silent=True)
+    try:
+        items = json.loads(request.get_data())
+    except RecursionError:  # valid JSON, but nested deeper than any invoice list
+        return _error(422, "invalid_invoices", "the JSON is nested too deeply to be a list of invoices")
+    except ValueError:
+        items = None
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items or len(items) > MAX_ITEMS:

@@ -70,19 +70,45 @@ def invoices_import(file: Path) -> None:
 
 
 @cli.command("worker", with_appcontext=False)
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--lease", default=60.0, show_default=True, type=float,
-              help="Seconds a claimed notice stays reserved; after a crash it is retried when this runs out.")
-def worker(once: bool, lease: float) -> None:
-    """Deliver queued LINE pushes until stopped (for WORKER=external)."""
-    from bot.outbox import run_worker
+@click.option("--lease", default=None, type=float,
+              help="Seconds a claimed item stays reserved (default: 30 for replies, 60 for notices); "
+                   "after a crash it is taken up again when this runs out.")
+def worker(lease: float | None) -> None:
+    """Handle stored webhook events and deliver queued pushes until stopped (for WORKER=external)."""
+    from bot.worker import run_worker
 
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         click.echo(f"tisi-pay: {exc}", err=True)
         sys.exit(2)
-    run_worker(settings, once=once, lease=lease)
+    run_worker(settings, lease=lease)
+
+
+@cli.command("health", with_appcontext=False)
+def health_command() -> None:
+    """Exit 0 when all is well; else exit 1 with the reason on one line (for cron and monitoring).
+
+    Checks that the database answers, that a worker was seen within 60 s and that nothing
+    queued (webhook events, notices) has waited over 120 s.
+    """
+    from bot import health
+    from bot.db import Database
+
+    database = Database(_database_url())
+    try:
+        state = health.check(database)
+    except Exception as exc:
+        click.echo(f"unhealthy: database unavailable ({type(getattr(exc, 'orig', None) or exc).__name__})")
+        sys.exit(1)
+    finally:
+        database.dispose()
+    problems = state.problems()
+    figures = ", ".join(f"{k}={v}" for k, v in state.as_dict().items())
+    if problems:
+        click.echo(f"unhealthy: {'; '.join(problems)} ({figures})")
+        sys.exit(1)
+    click.echo(f"ok ({figures})")
 
 
 @cli.command("demo", with_appcontext=False)

@@ -28,14 +28,18 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True,
+                               **kwargs)
         lock_path = None if parsed.database in (None, "", ":memory:") else parsed.database + ".writer-lock"
         _sqlite_one_writer(engine, lock_path)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # A database that does not answer is reported in seconds, not after the OS's TCP timeout.
+    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    # Tracebacks must not carry parameters: LINE user ids, tax ids and payer names were seen in logs.
+    return create_engine(url, hide_parameters=True, **kwargs)
 
 
 def _sqlite_one_writer(engine: Engine, lock_path: str | None) -> None:
@@ -123,3 +127,16 @@ def _insert_ignore_stmt(table, dialect: str):
         from sqlalchemy.dialects.sqlite import insert
     # rowcount is not reliable here with psycopg 3 (-1); RETURNING tells for sure.
     return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+def insert_ignore_many(session: Session, model, rows: list[dict]) -> int:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING; how many rows were new."""
+    if not rows:
+        return 0
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return len(session.execute(stmt).all())

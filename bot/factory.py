@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.line import LineGateway
 from bot.messages import Links
 from bot.models import Invoice
+from bot.states import WorkerKind
 from bot.templates import TEMPLATE_DIR
 
 
@@ -25,7 +26,13 @@ class Services:
     line: LineGateway
     webhook_parser: WebhookParser
     links: Links
-    notifier: object | None = None  # the outbox deliverer, when this process delivers
+    bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
+    worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.bank_db.dispose()
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
@@ -36,18 +43,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def qr_url(inv: Invoice) -> str:
-        return f"{settings.public_base_url}/qr/{make_token(settings.secret_key, 'qr', inv.public_id)}.png"
-
-    def track_url(inv: Invoice) -> str:
-        return f"{settings.public_base_url}/track/{make_token(settings.secret_key, 'track', inv.public_id)}"
-
     services = Services(
         settings=settings,
-        db=db or Database(settings.database_url),
+        # The request path waits at most a second for a connection; then /callback answers 503.
+        db=db or Database(settings.database_url, pool_timeout=1.0),
         line=LineGateway(settings.line_api_url, settings.line_channel_access_token),
         webhook_parser=WebhookParser(settings.line_channel_secret),
-        links=Links(qr_url=qr_url, track_url=track_url),
+        links=make_links(settings),
+        bank_db=Database(settings.database_url, **BANK_POOL),
     )
     app.extensions["tisi"] = services
 
@@ -59,6 +62,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     _json_errors(app)
     _warm_up()
     return app
+
+
+BANK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 5.0}
+
+
+def make_links(settings: Settings) -> Links:
+    def qr_url(inv: Invoice) -> str:
+        return f"{settings.public_base_url}/qr/{make_token(settings.secret_key, 'qr', inv.public_id)}.png"
+
+    def track_url(inv: Invoice) -> str:
+        return f"{settings.public_base_url}/track/{make_token(settings.secret_key, 'track', inv.public_id)}"
+
+    return Links(qr_url=qr_url, track_url=track_url)
 
 
 def _warm_up() -> None:
@@ -84,8 +100,8 @@ def _warm_up() -> None:
 
 
 def _register_optional(app: Flask, services: Services) -> None:
-    """Blueprints that exist only when configured (bank, upstream API) and the notifier."""
-    from bot import api, outbox
+    """Blueprints that exist only when configured (bank, upstream API) and the inline worker."""
+    from bot import api
     from bot.bank import routes as bank_routes
 
     if services.settings.bank_webhook_secret:
@@ -93,7 +109,24 @@ def _register_optional(app: Flask, services: Services) -> None:
 
     if services.settings.upstream_api_token:
         app.register_blueprint(api.bp)
-    outbox.init_app(app, services)
+    if services.settings.worker == WorkerKind.INLINE:
+        _inline_worker(app, services)
+
+
+def _inline_worker(app: Flask, services: Services) -> None:
+    from bot.worker import Dispatcher, InlineWorker, build_queues
+
+    def make_dispatcher() -> Dispatcher:
+        db = Database(services.settings.database_url)  # its own pool, beside the requests'
+        return Dispatcher(db, build_queues(services.settings, db, services.line, services.links),
+                          kind=WorkerKind.INLINE)
+
+    services.worker = InlineWorker(make_dispatcher)
+
+    @app.before_request
+    def _start_worker() -> None:
+        if services.worker is not None:
+            services.worker.start()
 
 
 def _json_errors(app: Flask) -> None:

@@ -2,7 +2,8 @@
 
 It answers the paths line-bot-sdk v3 calls (reply, push, profile, loading), remembers what it
 was sent, honours `X-Line-Retry-Key` as LINE does (409 for a key already accepted), and can be
-told to fail the next pushes (5xx, 429 with Retry-After, or hang) to exercise retries.
+told to fail the next pushes or replies (5xx, 429 with Retry-After, or hang) or to answer every
+call late (`latency`, also settable over HTTP at /__fake__/latency for the benchmarks).
 """
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ class FakeLine:
         self._push_plan: list[dict] = []
         self._used_reply_tokens: set[str] = set()
         self.push_delay = 0.0  # seconds every push takes, to make deliveries slow on purpose
+        self.latency = 0.0  # seconds every API call takes (reply, push, loading): LINE slow on purpose
+        self.reply_plan: list[dict] = []  # like plan_push_failures, for replies
+        self.reply_attempts: list[dict] = []
+        self.loading: list[dict] = []
+        self._epoch = 0  # bumped by reset(): a call still hanging from before is not recorded after it
         self._server = None
         self._thread = None
         self.url = ""
@@ -58,6 +64,11 @@ class FakeLine:
             self._push_plan.clear()
             self._used_reply_tokens.clear()
             self.push_delay = 0.0
+            self.latency = 0.0
+            self.reply_plan.clear()
+            self.reply_attempts.clear()
+            self.loading.clear()
+            self._epoch += 1
 
     def replies(self) -> list[Sent]:
         with self._lock:
@@ -104,13 +115,39 @@ class FakeLine:
         if request.method == "POST" and path == "/__fake__/reset":
             self.reset()
             return _json({})
+        if request.method == "POST" and path == "/__fake__/latency":
+            self.latency = float((request.get_json(silent=True) or {}).get("seconds", 0))
+            return _json({"latency": self.latency})
         if request.method == "POST" and path.endswith("/v2/bot/chat/loading/start"):
-            return _json({}, 202)
+            return self._loading(request)
         return _json({"message": "Not found"}, 404)
+
+    def _loading(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        epoch = self._epoch
+        if self.latency:
+            time.sleep(self.latency)
+        seconds = body.get("loadingSeconds", 20)
+        if not body.get("chatId") or not isinstance(seconds, int) or not 5 <= seconds <= 60 or seconds % 5:
+            return _json({"message": "The request body has 1 error(s)"}, 400)
+        with self._lock:
+            if epoch == self._epoch:
+                self.loading.append({"chatId": body["chatId"], "seconds": seconds, "at": time.time()})
+        return _json({}, 202)
 
     def _reply(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         token, messages = body.get("replyToken"), body.get("messages")
+        epoch = self._epoch
+        with self._lock:
+            step = self.reply_plan.pop(0) if self.reply_plan else None
+            self.reply_attempts.append({"token": token, "step": step, "at": time.time()})
+        if self.latency:
+            time.sleep(self.latency)
+        if step and "hang" in step:
+            time.sleep(step["hang"])
+        elif step:
+            return _json({"message": step.get("message", "planned failure")}, step["status"])
         if request.headers.get("X-Line-Retry-Key"):
             return _json({"message": "The retry key is not supported for this API"}, 400)
         if not token or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
@@ -119,17 +156,19 @@ class FakeLine:
             if token in self._used_reply_tokens:
                 return _json({"message": "Invalid reply token"}, 400)
             self._used_reply_tokens.add(token)
-            self.sent.append(Sent(next(self._seq), "reply", token, messages))
+            if epoch == self._epoch:
+                self.sent.append(Sent(next(self._seq), "reply", token, messages))
         return _json({"sentMessages": [{"id": uuid.uuid4().hex[:16], "quoteToken": "q"} for _ in messages]})
 
     def _push(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         key = request.headers.get("X-Line-Retry-Key")
+        epoch = self._epoch
         with self._lock:
             step = self._push_plan.pop(0) if self._push_plan else None
             self.push_attempts.append({"key": key, "to": body.get("to"), "step": step, "at": time.time()})
-        if self.push_delay:
-            time.sleep(self.push_delay)
+        if self.push_delay or self.latency:
+            time.sleep(self.push_delay + self.latency)
         if step and "hang" in step:
             time.sleep(step["hang"])
         elif step:
@@ -145,6 +184,8 @@ class FakeLine:
                     409, {"x-line-accepted-request-id": self._accepted_keys[key]},
                 )
             request_id = uuid.uuid4().hex
+            if epoch != self._epoch:
+                return _json({"message": "reset while this call was hanging"}, 500)
             if key:
                 self._accepted_keys[key] = request_id
             self.sent.append(Sent(next(self._seq), "push", to, messages, retry_key=key))

@@ -3,15 +3,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
-from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, PushMessageRequest, ReplyMessageRequest
+from linebot.v3.messaging import (
+    ApiClient, Configuration, MessagingApi, PushMessageRequest, ReplyMessageRequest, ShowLoadingAnimationRequest,
+)
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import PrivateAttr
 
+from bot.delivery import Outcome, parse_retry_after
+
 log = logging.getLogger(__name__)
-REPLY_TIMEOUT = (3.0, 5.0)  # (connect, read) seconds; a reply token is good for about a minute
+# (connect, read) seconds. Every call has its own timeout, so a hanging LINE holds one sender
+# thread at most this long; the others go on.
+REPLY_TIMEOUT = (3.0, 5.0)  # a reply token is good for about a minute
 PUSH_TIMEOUT = (3.0, 10.0)
+LOADING_TIMEOUT = (2.0, 3.0)
+LOADING_SECONDS = 20  # LINE takes 5-60 in steps of 5; the animation ends anyway when our reply arrives
 
 
 class _Wire:
@@ -48,17 +55,6 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-@dataclass(frozen=True)
-class PushOutcome:
-    """What LINE said to one push attempt."""
-
-    delivered: bool  # 200, or 409: the retry key was already accepted
-    retry: bool  # 5xx, 429, timeouts: try again later
-    status: int
-    detail: str = ""
-    retry_after: float | None = None
-
-
 class LineGateway:
     def __init__(self, api_url: str, access_token: str, push_timeout: tuple[float, float] = PUSH_TIMEOUT):
         self._configuration = Configuration(host=api_url, access_token=access_token)
@@ -73,41 +69,37 @@ class LineGateway:
             api = self._local.api = MessagingApi(ApiClient(self._configuration))
         return api
 
-    def reply(self, reply_token: str, messages: list[dict]) -> bool:
-        if not reply_token or not messages:
-            return False
+    def reply(self, reply_token: str, messages: list[dict]) -> Outcome:
+        """One reply. A reply token works once: an attempt whose answer was lost may have used it."""
         request = WireReply.of(reply_token=reply_token, messages=messages[:5])
-        try:
-            self.api.reply_message(request, _request_timeout=REPLY_TIMEOUT)
-            return True
-        except ApiException as exc:
-            log.warning("LINE reply failed: status=%s reason=%s", exc.status, exc.reason)
-        except Exception as exc:  # network errors, timeouts: the event is already handled
-            log.warning("LINE reply failed: %s", type(exc).__name__)
-        return False
+        return self._call(lambda: self.api.reply_message(request, _request_timeout=REPLY_TIMEOUT))
 
-    def push(self, to: str, messages: list[dict], retry_key: str) -> PushOutcome:
+    def push(self, to: str, messages: list[dict], retry_key: str) -> Outcome:
         request = WirePush.of(to=to, messages=messages[:5])
+        outcome = self._call(lambda: self.api.push_message(request, x_line_retry_key=retry_key,
+                                                           _request_timeout=self._push_timeout))
+        if outcome.status == 409:  # the same retry key was accepted before: already delivered
+            return Outcome.ok(409)
+        return outcome
+
+    def show_loading(self, chat_id: str, seconds: int = LOADING_SECONDS) -> Outcome:
+        """LINE's typing dots in a one-to-one chat, until our reply arrives or `seconds` pass."""
+        request = ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds)
+        return self._call(lambda: self.api.show_loading_animation(request, _request_timeout=LOADING_TIMEOUT))
+
+    @staticmethod
+    def _call(send) -> Outcome:
         try:
-            self.api.push_message(request, x_line_retry_key=retry_key, _request_timeout=self._push_timeout)
-            return PushOutcome(delivered=True, retry=False, status=200)
+            send()
+            return Outcome.ok()
         except ApiException as exc:
-            status = exc.status or 0
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
-            if status == 409:  # the same retry key was accepted before: already delivered
-                return PushOutcome(delivered=True, retry=False, status=409)
-            if status == 429 or status >= 500 or status == 0:
-                return PushOutcome(False, True, status, body[:500], _retry_after(exc.headers))
-            return PushOutcome(False, False, status, body[:500])
+            return Outcome.from_status(exc.status or 0, body, parse_retry_after(_header(exc.headers, "Retry-After")))
         except Exception as exc:  # timeouts and connection errors surface as urllib3 errors
-            return PushOutcome(False, True, 0, type(exc).__name__)
+            return Outcome.no_answer(exc)
 
 
-def _retry_after(headers) -> float | None:
+def _header(headers, name: str):
     if not headers:
         return None
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return headers.get(name) or headers.get(name.lower())

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.money import from_satang, to_satang
+from bot.states import InboxStatus, NoticeChannel, NoticeStatus
 
 
 class UTCDateTime(TypeDecorator):
@@ -123,13 +124,45 @@ class Watch(Base):
     )
 
 
-class ProcessedEvent(Base):
-    """Webhook event ids already handled: LINE may deliver an event more than once."""
+class InboxEvent(Base):
+    """A webhook event, stored before LINE gets its 200 and handled later by a worker.
 
-    __tablename__ = "processed_events"
+    The unique webhookEventId recognises a redelivery. Workers claim rows with a lease; the
+    handler's effects and its rendered reply commit together (status `handled`), so a worker
+    killed after that point sends the stored reply instead of handling the event again.
+    """
 
-    webhook_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __tablename__ = "inbox_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # one-to-one chats only
+    reply_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)  # the event's JSON as LINE sent it
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default=InboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON messages, rendered once
+    handler_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # the exception, when the handler raised
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # LINE's answer to a failed reply
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_inbox_due", "status", "next_attempt_at"),)
+
+
+class WorkerHeartbeat(Base):
+    """Each worker (inline thread or `tisi-pay worker`) says it is alive, for /healthz and `tisi-pay health`."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid
+    kind: Mapped[str] = mapped_column(String(12))  # WorkerKind
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
@@ -226,11 +259,11 @@ class Notice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key, every attempt
-    channel: Mapped[str] = mapped_column(String(16), default="line", server_default="line")  # line, upstream
+    channel: Mapped[str] = mapped_column(String(16), default=NoticeChannel.LINE, server_default="line")
     event_key: Mapped[str] = mapped_column(String(64))  # e.g. paid:<payment id>
     to_user: Mapped[str] = mapped_column(String(64))
     messages: Mapped[str] = mapped_column(Text)  # JSON, rendered once so every attempt is identical
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(12), default=NoticeStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from bot.core.dates import utcnow
-from bot.line import PushOutcome
+from bot.delivery import Outcome, parse_retry_after
 from bot.signing import bank_signature
 
 TIMEOUT = 10.0
@@ -36,7 +36,7 @@ class UpstreamClient:
     def __init__(self, url: str, token: str, timeout: float = TIMEOUT):
         self.url, self.token, self.timeout = url, token, timeout
 
-    def post(self, body: str, idempotency_key: str) -> PushOutcome:
+    def post(self, body: str, idempotency_key: str) -> Outcome:
         raw = body.encode()
         ts = str(int(time.time()))
         request = urllib.request.Request(self.url, data=raw, method="POST", headers={
@@ -45,11 +45,9 @@ class UpstreamClient:
         })
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return PushOutcome(delivered=True, retry=False, status=response.status)
+                return Outcome.ok(response.status)
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:500].decode("utf-8", "replace")
-            retry = exc.code == 429 or exc.code >= 500
-            after = exc.headers.get("Retry-After")
-            return PushOutcome(False, retry, exc.code, detail, float(after) if after and after.isdigit() else None)
+            return Outcome.from_status(exc.code, detail, parse_retry_after(exc.headers.get("Retry-After")))
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
-            return PushOutcome(False, True, 0, type(exc).__name__)
+            return Outcome.no_answer(exc)

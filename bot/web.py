@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from sqlalchemy import select, text
+from sqlalchemy import select
+
+from bot import health
 
 from bot.core.dates import format_long_date, today_bangkok
 from bot.core.i18n import Translator, supported
@@ -62,9 +64,13 @@ def track(token: str):
 
 @bp.get("/healthz")
 def healthz():
+    """200 whenever the database answers, with the queue figures for monitoring; 503 when it does not.
+
+    A silent worker or an old item is reported by the figures (and by `tisi-pay health`), not by
+    the status: a load balancer must not take web processes out because the workers are down.
+    """
     try:
-        with current_app.extensions["tisi"].db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        state = health.check(current_app.extensions["tisi"].db)
     except Exception:
         return jsonify({"status": "error", "db": "unavailable"}), 503
-    return jsonify({"status": "ok", "db": "ok"})
+    return jsonify({"status": "ok", "db": "ok", **state.as_dict()})

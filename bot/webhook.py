@@ -1,73 +1,56 @@
-"""POST /callback: LINE's webhook. Signature first, then each event once, then the reply."""
+"""POST /callback: LINE's webhook. Signature first, then every event stored, then 200.
+
+Nothing here waits on LINE: events are handled and replied to by workers (`bot.inbox`), so the
+answer takes one database transaction whatever LINE's API does. If the events cannot be stored
+the answer is 503 and LINE redelivers them; 200 is never sent for an event that was not kept.
+"""
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 
-from bot import invoices as svc
-from bot.core.dates import utcnow
-from bot.core.i18n import Translator
-from bot.db import insert_ignore
-from bot.models import ProcessedEvent
-from handlers import ChatContext, registry
+from bot.inbox import store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 
-def _bad_request(code: str, message: str):
-    return jsonify({"error": code, "message": message}), 400
+def _error(status: int, code: str, message: str):
+    return jsonify({"error": code, "message": message}), status
 
 
 @bp.post("/callback")
 def callback():
     signature = request.headers.get("X-Line-Signature")
     if not signature:
-        return _bad_request("missing_signature", "X-Line-Signature header is required")
+        return _error(400, "missing_signature", "X-Line-Signature header is required")
     body = request.get_data(as_text=True)  # the exact raw text LINE signed
-    parser: WebhookParser = current_app.extensions["tisi"].webhook_parser
+    tisi = current_app.extensions["tisi"]
+    parser: WebhookParser = tisi.webhook_parser
     try:
-        events = parser.parse(body, signature)
+        parser.parse(body, signature)  # the signature, and events of the shapes the SDK knows
+        events = json.loads(body)["events"]
+        if not all(isinstance(e, dict) for e in events):
+            raise ValueError("an event is not an object")
     except InvalidSignatureError:
-        return _bad_request("invalid_signature", "signature does not match the body")
+        return _error(400, "invalid_signature", "signature does not match the body")
     except Exception:  # not JSON, no "events", events of the wrong shape
-        return _bad_request("invalid_webhook", "body is not a LINE webhook")
-    for event in events:
-        handle_event(event)
+        return _error(400, "invalid_webhook", "body is not a LINE webhook")
+    try:
+        new = store_events(tisi.db, events)
+    except (DBAPIError, PoolTimeout) as exc:
+        log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
+                    type(getattr(exc, "orig", None) or exc).__name__)
+        return _error(503, "unavailable", "events could not be stored; please redeliver")
+    if new and tisi.worker is not None:
+        tisi.worker.wake()
+    log.info("webhook: %d event(s), %d new", len(events), new)
     return _OK
 
 
 _OK = ({"status": "ok"}, 200)
-
-
-def handle_event(event) -> None:
-    """Handle one event exactly once (by webhookEventId), then reply outside the transaction."""
-    tisi = current_app.extensions["tisi"]
-    event_id = getattr(event, "webhook_event_id", None)
-    handler = registry.find(event)
-    messages: list[dict] = []
-    try:
-        with tisi.db.transaction() as session:
-            if event_id and insert_ignore(session, ProcessedEvent, webhook_event_id=event_id, received_at=utcnow()) is None:
-                log.info("event %s: already handled, skipped", event_id)
-                return
-            if handler is None:
-                log.info("event %s: type %s ignored", event_id, getattr(event, "type", "?"))
-                return
-            user_id = getattr(getattr(event, "source", None), "user_id", None)
-            user = svc.get_or_create_user(session, user_id) if user_id else None
-            messages = handler(event, ChatContext(session=session, user=user, links=tisi.links))
-    except Exception:
-        log.exception("event %s: handler failed", event_id)
-        messages = _sorry()
-    log.info("event %s: %s -> %d message(s)", event_id, getattr(event, "type", "?"), len(messages))
-    reply_token = getattr(event, "reply_token", None)
-    if messages and reply_token:
-        tisi.line.reply(reply_token, messages)
-
-
-def _sorry() -> list[dict]:
-    return [{"type": "text", "text": Translator(None)("Sorry, something went wrong on our side. Please try again in a moment.")}]

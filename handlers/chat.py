@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent
 
 from bot import invoices as svc
@@ -91,3 +92,11 @@ def on_other_message(event: MessageEvent, ctx: ChatContext) -> Messages:
     """Stickers, images, audio, files, locations: we read text only."""
     t = ctx.t
     return with_quick_replies([text(t("Sorry, I can only read text. Please type an invoice number or a license number."))], t)
+
+
+@registry.on(UnknownEvent)
+def on_unknown(event: UnknownEvent, ctx: ChatContext) -> Messages:
+    """Event types newer than our SDK. A message of a new kind still gets the polite ask."""
+    if event.type == "message":
+        return on_other_message(event, ctx)
+    return []

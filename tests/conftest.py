@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from bot.config import Settings
 from bot.core.dates import today_bangkok
@@ -73,7 +73,7 @@ def pg_database():
 
 
 TABLES = ("statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
-          "watches", "processed_events", "line_users", "invoices")
+          "watches", "inbox_events", "worker_heartbeats", "line_users", "invoices")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -138,10 +138,7 @@ def app(settings, db):
 
     application = create_app(settings, db=db)
     yield application
-    notifier = application.extensions["tisi"].notifier
-    if notifier is not None:
-        notifier.stop()
-        notifier.deliverer.close()
+    application.extensions["tisi"].close()
 
 
 @pytest.fixture
@@ -179,20 +176,55 @@ def text_event(text_: str, user_id: str = USER) -> dict:
     return event
 
 
+class HandlerRaised(AssertionError):
+    """A chat handler raised: the user got an apology, and the test fails."""
+
+
 class Line:
-    """Posts webhooks to the app signed as LINE signs them and reads what the bot sent back."""
+    """Posts webhooks to the app signed as LINE signs them and reads what the bot sent back.
 
-    def __init__(self, client, fake: FakeLine):
-        self.client, self.fake = client, fake
+    Replies are asynchronous: after a 200, `post` waits until the workers have finished every
+    stored event, and fails the test if a handler raised (unless `allow_errors`).
+    """
 
-    def post(self, events: list[dict], *, secret: str = CHANNEL_SECRET, raw: bytes | None = None, signature: str | None = None):
+    def __init__(self, client, fake: FakeLine, db: Database):
+        self.client, self.fake, self.db = client, fake, db
+        self._errors_seen: set[int] = set()
+
+    def post(self, events: list[dict], *, secret: str = CHANNEL_SECRET, raw: bytes | None = None,
+             signature: str | None = None, settle: bool = True, allow_errors: bool = False):
         body = raw if raw is not None else json.dumps({"destination": "U" + "1" * 32, "events": events},
                                                       ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
         sig = signature if signature is not None else line_signature(secret, body)
         if sig:
             headers["X-Line-Signature"] = sig
-        return self.client.post("/callback", data=body, headers=headers)
+        response = self.client.post("/callback", data=body, headers=headers)
+        if settle and response.status_code == 200:
+            self.settle(allow_errors=allow_errors)
+        return response
+
+    def settle(self, timeout: float = 15.0, allow_errors: bool = False) -> None:
+        """Wait until no stored event is waiting to be handled or replied to."""
+        from bot.models import InboxEvent
+        from bot.states import InboxStatus
+
+        deadline = time.time() + timeout
+        while True:
+            with self.db.sessions() as s:
+                open_ = s.scalar(select(func.count()).select_from(InboxEvent)
+                                 .where(InboxEvent.status.in_(InboxStatus.open())))
+                errors = s.execute(select(InboxEvent.id, InboxEvent.handler_error)
+                                   .where(InboxEvent.handler_error.is_not(None))).all()
+            if not open_:
+                break
+            if time.time() > deadline:
+                raise AssertionError(f"{open_} webhook event(s) still waiting after {timeout} s")
+            time.sleep(0.01)
+        new_errors = [e for e in errors if e.id not in self._errors_seen]
+        self._errors_seen.update(e.id for e in new_errors)
+        if new_errors and not allow_errors:
+            raise HandlerRaised("a chat handler raised: " + "; ".join(e.handler_error for e in new_errors))
 
     def say(self, text_: str, user_id: str = USER) -> list[dict]:
         """Send one text message; the messages of the bot's reply to it."""
@@ -208,8 +240,8 @@ class Line:
 
 
 @pytest.fixture
-def line(client, fake_line) -> Line:
-    return Line(client, fake_line)
+def line(client, fake_line, db) -> Line:
+    return Line(client, fake_line, db)
 
 
 class Bank:

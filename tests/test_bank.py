@@ -230,8 +230,7 @@ def test_bank_endpoint_is_off_without_its_secret(database_url, fake_line, db):
     env.pop("BANK_WEBHOOK_SECRET")
     app = create_app(Settings.from_env(env), db=db)
     assert app.test_client().post("/bank/ktb/billpayment", data=b"{}").status_code == 404
-    if app.extensions["tisi"].notifier:
-        app.extensions["tisi"].notifier.stop()
+    app.extensions["tisi"].close()
 
 
 

@@ -52,9 +52,7 @@ def demo_server(tmp_path, monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}", rows, app
     server.shutdown()
-    notifier = app.extensions["tisi"].notifier
-    if notifier:
-        notifier.stop()
+    app.extensions["tisi"].close()
 
 
 def _feed_until(base, user, predicate, since=0, timeout=10):

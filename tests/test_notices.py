@@ -12,7 +12,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox
+from bot import delivery, outbox
+from bot.states import WorkerKind
+from bot.worker import Dispatcher
 from bot.line import LineGateway
 from bot.models import Invoice, Notice, Payment
 from bot.signing import bank_signature
@@ -80,8 +82,9 @@ def test_repeated_payment_and_reversal_give_one_notice_each(line, bank, seed, fa
 
 
 def _deliverer(db, fake_line, **kw):
+    """A dispatcher with only the notice queue, stepped by the test."""
     gateway = LineGateway(fake_line.url, ACCESS_TOKEN, push_timeout=(1.0, 0.5))
-    return outbox.Deliverer(db, gateway, **kw)
+    return Dispatcher(db, [outbox.NoticeQueue(db, gateway, **kw)], kind=WorkerKind.EXTERNAL)
 
 
 def _queue_notices(db, n, kind="paid"):
@@ -98,7 +101,7 @@ def _queue_notices(db, n, kind="paid"):
 def _deliver_until_done(deliverer, db, timeout=20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        deliverer.deliver_once()
+        deliverer.step()
         with db.sessions() as s:
             if not s.scalar(select(func.count()).select_from(Notice).where(Notice.status == "pending")):
                 return
@@ -107,7 +110,7 @@ def _deliver_until_done(deliverer, db, timeout=20.0):
 
 
 def test_line_failures_then_recovery_deliver_each_notice_once(db, fake_line, monkeypatch):
-    monkeypatch.setattr(outbox, "BACKOFF_BASE", 0.05)
+    monkeypatch.setattr(delivery, "BACKOFF_BASE", 0.05)
     _queue_notices(db, 3)
     fake_line.plan_push_failures({"status": 500}, {"status": 500}, {"status": 500},
                                  {"status": 429, "retry_after": 1}, {"hang": 1.5})
@@ -129,7 +132,7 @@ def test_line_failures_then_recovery_deliver_each_notice_once(db, fake_line, mon
 
 def test_hanging_push_that_reached_line_is_not_sent_twice(db, fake_line, monkeypatch):
     """LINE accepted the push but the answer never came: the retry gets 409 and counts as delivered."""
-    monkeypatch.setattr(outbox, "BACKOFF_BASE", 0.05)
+    monkeypatch.setattr(delivery, "BACKOFF_BASE", 0.05)
     _queue_notices(db, 1)
     fake_line.plan_push_failures({"hang": 1.0})  # sleeps, then accepts: the client has timed out
     deliverer = _deliverer(db, fake_line, senders=1)
@@ -145,7 +148,7 @@ def test_client_error_ends_the_notice_as_failed_with_lines_answer(db, fake_line)
     _queue_notices(db, 1)
     fake_line.plan_push_failures({"status": 400})
     deliverer = _deliverer(db, fake_line)
-    deliverer.deliver_once()
+    _deliver_until_done(deliverer, db)
     deliverer.close()
     with db.sessions() as s:
         notice = s.scalar(select(Notice))
@@ -153,11 +156,11 @@ def test_client_error_ends_the_notice_as_failed_with_lines_answer(db, fake_line)
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after():
-    delays = [outbox.backoff(n) for n in range(1, 8)]
-    assert all(0 < d <= outbox.BACKOFF_CAP for d in delays)
-    assert outbox.backoff(6) > outbox.backoff(1)
-    assert outbox.backoff(1, retry_after=30) == 30
-    assert len({outbox.backoff(5) for _ in range(20)}) > 1
+    delays = [delivery.backoff(n) for n in range(1, 8)]
+    assert all(0 < d <= delivery.BACKOFF_CAP for d in delays)
+    assert delivery.backoff(6) > delivery.backoff(1)
+    assert delivery.backoff(1, retry_after=30) == 30
+    assert len({delivery.backoff(5) for _ in range(20)}) > 1
 
 
 # -- worker processes -------------------------------------------------------------------------

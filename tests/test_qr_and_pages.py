@@ -93,7 +93,9 @@ def test_track_page_in_thai_and_english(client, line, seed, db):
 
 def test_healthz(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok", "db": "ok"}
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "ok" and body["db"] == "ok"
+    assert {"worker_seen_s", "inbox_pending", "outbox_pending", "outbox_oldest_s"} <= set(body)
 
 
 def test_healthz_503_when_the_database_is_down(settings, fake_line, tmp_path):
@@ -102,9 +104,10 @@ def test_healthz_503_when_the_database_is_down(settings, fake_line, tmp_path):
 
     broken = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
     app = create_app(settings, db=broken)
-    app.extensions["tisi"].notifier = None  # nothing to deliver from a database that is down
+    app.extensions["tisi"].worker = None  # nothing to deliver from a database that is down
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["db"] == "unavailable"
+    app.extensions["tisi"].close()
 
 
 def test_missing_settings_are_all_named_at_once():

@@ -40,12 +40,12 @@ def upstream():
 
 @pytest.fixture
 def app_with_upstream(database_url, fake_line, db, upstream, monkeypatch):
-    from bot import outbox
+    from bot import delivery
 
-    monkeypatch.setattr(outbox, "BACKOFF_BASE", 0.05)
+    monkeypatch.setattr(delivery, "BACKOFF_BASE", 0.05)
     app = create_app(Settings.from_env(make_env(database_url, fake_line.url, UPSTREAM_CALLBACK_URL=upstream.url)), db=db)
     yield app
-    app.extensions["tisi"].notifier.stop()
+    app.extensions["tisi"].close()
 
 
 def _wait(predicate, timeout=10.0):

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import LineUser, ProcessedEvent, Watch
+from bot.models import InboxEvent, LineUser, Watch
 from tests.conftest import OTHER_USER, USER, fresh, invoice_row, past, sample_event, sample_events, text_event
 
 INV = "2568110400012345"
@@ -32,7 +32,7 @@ def test_wrong_signature_is_400_and_changes_nothing(line, db, fake_line):
     response = line.post([text_event(INV)], secret="not-the-channel-secret")
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_signature"
-    assert _count(db, ProcessedEvent) == 0 and _count(db, LineUser) == 0
+    assert _count(db, InboxEvent) == 0 and _count(db, LineUser) == 0
     assert fake_line.replies() == []
 
 
@@ -64,7 +64,7 @@ def test_redelivered_event_is_handled_once(line, fake_line, seed, db):
     assert line.post([redelivery]).status_code == 200
     assert line.post([event]).status_code == 200
     assert len(fake_line.replies()) == 1
-    assert _count(db, ProcessedEvent) == 1
+    assert _count(db, InboxEvent) == 1
 
 
 # -- invoices ---------------------------------------------------------------------------------

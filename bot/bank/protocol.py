@@ -84,6 +84,8 @@ def parse_command(body: bytes, our_biller_id: str) -> BankCommand:
         data = json.loads(body.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
     except (UnicodeDecodeError, json.JSONDecodeError, _FloatSeen):
         raise Refused(BAD_REQUEST, "body is not a JSON object without JSON numbers") from None
+    except RecursionError:  # nested deeper than the parser goes: malformed, not our error (9999 would make the bank retry)
+        raise Refused(BAD_REQUEST, "body is nested too deeply") from None
     if not isinstance(data, dict):
         raise Refused(BAD_REQUEST, "body must be a JSON object")
 

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import notices
 from bot.bank import protocol as p
 from bot.core.dates import utcnow
 from bot.db import Database, insert_ignore
@@ -135,9 +135,9 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
         pending.applied_at = utcnow()
         _reverse(session, inv, payment, cmd, notify=False, upstream=False)
         return p.OK, {}, False
-    queued = outbox.enqueue_payment_notices(session, inv, payment, kind="paid")
+    queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid")
     if upstream:
-        outbox.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
+        notices.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
         queued = True
     return p.OK, {}, queued
 
@@ -166,9 +166,9 @@ def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankComman
     _audit(session, inv, "reversed", inv.status, Status.UNPAID, cmd)
     inv.status, inv.paid_at = Status.UNPAID, None
     session.flush()
-    queued = outbox.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
+    queued = notices.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
     if upstream:
-        outbox.enqueue_upstream(session, inv, payment, kind="reversed", previous=Status.PAID)
+        notices.enqueue_upstream(session, inv, payment, kind="reversed", previous=Status.PAID)
         queued = True
     return queued
 

@@ -18,6 +18,7 @@ REQUIRED_COLUMNS = ("invoice_no", "ref2", "tax_id", "payer_name", "fee_code", "a
 OPTIONAL_COLUMNS = ("license_no", "description")
 _REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
 _ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line ends are allowed
 
 
 class RowError(ValueError):
@@ -54,6 +55,8 @@ def validate_record(record: Mapping[str, object]) -> InvoiceData:
             return ""
         if not isinstance(value, str):
             raise RowError(f"{name} must be text")
+        if _CONTROL_RE.search(value):  # NUL and other control characters: PostgreSQL refuses NUL, slips print junk
+            raise RowError(f"{name} contains control characters")
         return value.strip()
 
     invoice_no = text("invoice_no")

@@ -1,0 +1,56 @@
+"""What one delivery attempt came to, for every kind of outbound call (LINE reply, LINE push,
+loading animation, upstream callback), and when to try again."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+BACKOFF_BASE = 1.0  # seconds before the second attempt
+BACKOFF_CAP = 600.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one attempt."""
+
+    delivered: bool  # accepted (for a push: 200, or 409 = the retry key was already accepted)
+    retry: bool  # worth trying again later: 5xx, 429, timeouts, refused connections
+    status: int  # HTTP status, 0 when no answer came
+    detail: str = ""  # the receiver's answer, or the exception's name
+    retry_after: float | None = None  # the receiver's Retry-After, when it said one
+
+    @classmethod
+    def ok(cls, status: int = 200) -> "Outcome":
+        return cls(True, False, status)
+
+    @classmethod
+    def from_status(cls, status: int, detail: str = "", retry_after: float | None = None) -> "Outcome":
+        """A refusal: retried when the receiver may accept it later."""
+        retry = status == 0 or status == 429 or status >= 500
+        return cls(False, retry, status, detail[:500], retry_after)
+
+    @classmethod
+    def no_answer(cls, exc: BaseException) -> "Outcome":
+        """Timeouts, refused or reset connections: nobody said no."""
+        return cls(False, True, 0, type(exc).__name__)
+
+    def describe(self) -> str:
+        return f"{self.status} {self.detail}".strip()[:1000]
+
+
+def backoff(attempts: int, retry_after: float | None = None, *, base: float | None = None) -> float:
+    """Exponential backoff with full jitter in the upper half; the receiver's Retry-After wins when longer."""
+    start = BACKOFF_BASE if base is None else base
+    delay = min(BACKOFF_CAP, start * 2 ** max(0, attempts - 1))
+    delay = random.uniform(delay / 2, delay)
+    return max(delay, retry_after) if retry_after is not None else delay
+
+
+def parse_retry_after(value) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is not used by LINE)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None

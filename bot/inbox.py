@@ -1,0 +1,310 @@
+"""The durable webhook inbox: events are stored before LINE gets its 200, then handled and
+replied to by workers.
+
+Storing (`store_events`, on the request path) is one INSERT ... ON CONFLICT DO NOTHING of every
+event of the body, keyed by webhookEventId, so a redelivery is recognised and nothing is kept
+twice. `ReplyQueue` is the worker side, driven by `bot.worker.Dispatcher`:
+
+- claim: due rows are leased (attempts + 1; on PostgreSQL FOR UPDATE SKIP LOCKED, so several
+  workers never take the same row); the claim's attempt number fences every later write, so a
+  worker whose lease ran out can no longer change the row;
+- handle: each pending event runs its handler inside a savepoint of one transaction, and its
+  effects commit together with the rendered reply (status `handled`). A worker killed before
+  that commit leaves nothing; after it, the next worker sends the stored reply, never handling
+  the event twice;
+- send: concurrently, on sender threads, while the reply token is valid;
+- record: replied, or LINE's answer when it refused, or expired; a reply that got no answer is
+  retried while the token is still good, never after.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hashlib import sha256
+
+from linebot.v3.webhook import UnknownEvent
+from linebot.v3.webhooks import Event
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from bot import invoices as svc
+from bot.core.dates import utcnow
+from bot.core.i18n import N_, Translator
+from bot.db import Database, insert_ignore_many
+from bot.delivery import Outcome, backoff
+from bot.line import LineGateway
+from bot.messages import Links, text
+from bot.models import InboxEvent, LineUser
+from bot.states import InboxStatus
+from bot.wakeup import notify_workers
+
+log = logging.getLogger(__name__)
+
+REPLY_TOKEN_TTL = 55.0  # LINE: use a reply token within one minute of the webhook; keep a margin
+LATE_AFTER = 1.0  # seconds after the webhook: a reply not sent by then shows LINE's loading animation
+LEASE_SECONDS = 30.0  # longer than a reply's timeouts (3 + 5 s) plus a queue wait
+RETRY_BASE = 0.5
+KEEP_FINISHED = timedelta(days=7)  # LINE redelivers for a shorter time than this
+_SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+# -- the request side ----------------------------------------------------------------------------
+def event_id(event: dict) -> str:
+    """LINE's webhookEventId; for an event without one, a digest of its content (stable across redeliveries)."""
+    given = event.get("webhookEventId")
+    if isinstance(given, str) and 0 < len(given) <= 64:
+        return given
+    canonical = json.dumps({k: v for k, v in event.items() if k != "deliveryContext"}, sort_keys=True,
+                           ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + sha256(canonical.encode()).hexdigest()[:57]
+
+
+def store_events(db: Database, events: list[dict]) -> int:
+    """Keep every event of one webhook body in one transaction; how many were new."""
+    if not events:
+        return 0
+    now = utcnow()
+    rows = []
+    for event in events:
+        source = event.get("source") if isinstance(event.get("source"), dict) else {}
+        token = event.get("replyToken")
+        rows.append({
+            "webhook_event_id": event_id(event),
+            "event_type": str(event.get("type", ""))[:32],
+            "user_id": source.get("userId") if source.get("type") == "user" else None,
+            "reply_token": token if isinstance(token, str) and len(token) <= 255 else None,
+            "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            "received_at": now, "status": InboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+        })
+    with db.transaction() as session:
+        new = insert_ignore_many(session, InboxEvent, rows)
+        if new:
+            notify_workers(session)
+    return new
+
+
+# -- the worker side -----------------------------------------------------------------------------
+@dataclass
+class ReplyJob:
+    id: int
+    attempts: int  # the claim's attempt number: fences every write of this claim
+    reply_token: str | None
+    user_id: str | None
+    received_at: datetime
+    messages: list | None = None  # filled by the handler, or read back from a stored reply
+    skip: InboxStatus | None = None  # set by send() when no call was made
+
+    def token_left(self, now: datetime | None = None) -> float:
+        return REPLY_TOKEN_TTL - ((now or utcnow()) - self.received_at).total_seconds()
+
+
+class ReplyQueue:
+    """Stored webhook events → handlers → replies. See the module docstring."""
+
+    name = "inbox"
+
+    def __init__(self, db: Database, line: LineGateway, links: Links, *, senders: int = 32, batch: int = 64,
+                 lease: float = LEASE_SECONDS):
+        self.db, self.line, self.links = db, line, links
+        self.senders, self.batch, self.lease = senders, batch, lease
+        self.max_inflight = senders * 2
+        self._loading = _LoadingTimer(line)
+
+    # claim + handle (dispatcher thread, database) ---------------------------------------------
+    def claim(self, limit: int) -> list[ReplyJob]:
+        now = utcnow()
+        due = (select(InboxEvent.id)
+               .where(InboxEvent.status.in_(InboxStatus.open()), InboxEvent.next_attempt_at <= now,
+                      (InboxEvent.lease_until.is_(None)) | (InboxEvent.lease_until < now))
+               .order_by(InboxEvent.id).limit(min(limit, self.batch)))
+        if self.db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (update(InboxEvent).where(InboxEvent.id.in_(due.scalar_subquery()))
+                .values(lease_until=now + timedelta(seconds=self.lease), attempts=InboxEvent.attempts + 1)
+                .returning(InboxEvent.id, InboxEvent.attempts, InboxEvent.status, InboxEvent.payload,
+                           InboxEvent.reply_token, InboxEvent.user_id, InboxEvent.received_at, InboxEvent.reply)
+                .execution_options(synchronize_session=False))
+        with self.db.transaction() as session:
+            rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
+        jobs, pending = [], []
+        for row in rows:
+            job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
+                           json.loads(row.reply) if row.reply else None)
+            jobs.append(job)
+            if row.status == InboxStatus.PENDING:
+                pending.append((job, row.payload))
+                self._loading.schedule(job, now)
+        if pending:
+            try:
+                self._handle(pending)
+            except _LeaseLost as lost:  # only when handling outlasted the lease: the rows go back to the queue
+                log.warning("event %s: lease lost while handling; the batch will be handled again", lost)
+                return []
+        return jobs
+
+    def _handle(self, pending: list[tuple[ReplyJob, str]]) -> None:
+        """Run each event's handler in its own savepoint; effects and reply commit together."""
+        with self.db.transaction() as session:
+            for job, payload in pending:
+                error = None
+                with session.begin_nested() as savepoint:
+                    try:
+                        job.messages = self._run_handler(session, json.loads(payload))
+                    except Exception as exc:
+                        savepoint.rollback()
+                        error = f"{type(exc).__name__}: {exc}"[:1000]
+                        log.exception("event %s: handler failed", job.id)
+                if error is not None:
+                    job.messages = [text(Translator(self._language(session, job.user_id))(_SORRY))]
+                fenced = session.execute(
+                    update(InboxEvent).where(InboxEvent.id == job.id, InboxEvent.attempts == job.attempts)
+                    .values(status=InboxStatus.HANDLED, reply=json.dumps(job.messages or [], ensure_ascii=False),
+                            handled_at=utcnow(), handler_error=error)
+                    .execution_options(synchronize_session=False))
+                if fenced.rowcount != 1:
+                    raise _LeaseLost(job.id)  # another worker owns it now: undo all, it will redo
+
+    def _run_handler(self, session: Session, raw: dict) -> list[dict]:
+        from handlers import ChatContext, registry
+
+        event = parse_event(raw)
+        handler = registry.find(event)
+        if handler is None:
+            log.info("event type %s: nothing to do", raw.get("type"))
+            return []
+        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+        user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
+        user = svc.get_or_create_user(session, user_id) if user_id else None
+        return handler(event, ChatContext(session=session, user=user, links=self.links))
+
+    @staticmethod
+    def _language(session: Session, user_id: str | None) -> str | None:
+        if not user_id:
+            return None
+        return session.scalar(select(LineUser.language).where(LineUser.user_id == user_id))
+
+    # send (sender threads, no database) --------------------------------------------------------
+    def send(self, job: ReplyJob) -> Outcome:
+        if not job.messages or not job.reply_token:
+            job.skip = InboxStatus.NO_REPLY
+            return Outcome(False, False, 0, "nothing to reply")
+        if job.token_left() <= 0:
+            job.skip = InboxStatus.EXPIRED
+            return Outcome(False, False, 0, "reply token expired before sending")
+        outcome = self.line.reply(job.reply_token, job.messages)
+        self._loading.done(job)
+        return outcome
+
+    # record (dispatcher thread, database) ------------------------------------------------------
+    def record(self, results: list[tuple[ReplyJob, Outcome]]) -> None:
+        now = utcnow()
+        with self.db.transaction() as session:
+            for job, outcome in results:
+                values: dict = {"lease_until": None}
+                if outcome.delivered:
+                    values.update(status=InboxStatus.REPLIED, finished_at=now, last_error=None)
+                elif job.skip is not None:
+                    values.update(status=job.skip, finished_at=now, last_error=outcome.detail)
+                elif outcome.retry and job.token_left(now) > RETRY_BASE:
+                    delay = min(backoff(job.attempts, outcome.retry_after, base=RETRY_BASE), job.token_left(now) / 2)
+                    values.update(status=InboxStatus.HANDLED, next_attempt_at=now + timedelta(seconds=delay),
+                                  last_error=outcome.describe())
+                else:
+                    status = InboxStatus.EXPIRED if outcome.retry else InboxStatus.REFUSED
+                    values.update(status=status, finished_at=now, last_error=outcome.describe())
+                    log.warning("event %s: reply not delivered (%s): %s", job.id, status, outcome.describe())
+                session.execute(update(InboxEvent).where(InboxEvent.id == job.id, InboxEvent.attempts == job.attempts)
+                                .values(**values).execution_options(synchronize_session=False))
+
+    def next_due_in(self) -> float | None:
+        with self.db.sessions() as session:
+            at = session.scalar(select(func.min(InboxEvent.next_attempt_at))
+                                .where(InboxEvent.status.in_(InboxStatus.open())))
+        return None if at is None else max(0.0, (at - utcnow()).total_seconds())
+
+    def maintain(self) -> None:
+        """Forget finished events LINE can no longer redeliver."""
+        with self.db.transaction() as session:
+            session.execute(delete(InboxEvent).where(InboxEvent.status.not_in(InboxStatus.open()),
+                                                     InboxEvent.finished_at < utcnow() - KEEP_FINISHED))
+
+    def close(self) -> None:
+        self._loading.stop()
+
+
+class _LeaseLost(RuntimeError):
+    """Our lease ran out and another worker claimed the event: this claim's work is void."""
+
+
+def parse_event(raw: dict):
+    """The SDK's event model, or its UnknownEvent for a type this SDK does not know (as WebhookParser does)."""
+    try:
+        return Event.from_dict(raw)
+    except ValueError:
+        return UnknownEvent.new_from_json_dict(raw)
+
+
+class _LoadingTimer:
+    """Shows LINE's loading animation for a reply not sent within LATE_AFTER of its webhook.
+
+    One thread keeps the deadlines; the calls go to a few threads of their own, so a slow
+    loading call never delays a reply.
+    """
+
+    def __init__(self, line: LineGateway, threads: int = 4):
+        self.line = line
+        self._heap: list[tuple[float, int, str]] = []
+        self._waiting: set[int] = set()  # scheduled, reply not sent yet
+        self._cond = threading.Condition()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="loading")
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def schedule(self, job: ReplyJob, now: datetime) -> None:
+        if not job.user_id or not job.reply_token:
+            return
+        wait = LATE_AFTER - (now - job.received_at).total_seconds()
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + max(0.0, wait), job.id, job.user_id))
+            self._waiting.add(job.id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="loading-timer", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def done(self, job: ReplyJob) -> None:
+        with self._cond:
+            self._waiting.discard(job.id)
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                at, job_id, user_id = self._heap[0]
+                delay = at - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                heapq.heappop(self._heap)
+                if job_id in self._waiting:
+                    self._waiting.discard(job_id)
+                    self._pool.submit(self._show, job_id, user_id)
+
+    def _show(self, job_id: int, user_id: str) -> None:
+        outcome = self.line.show_loading(user_id)
+        if not outcome.delivered:
+            log.info("event %s: loading animation not shown: %s", job_id, outcome.describe())
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        self._pool.shutdown(wait=False)

@@ -1,0 +1,37 @@
+"""The states of queued work, each defined once. Stored as their string values."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NoticeStatus(StrEnum):
+    """A queued push or upstream callback (table `notices`)."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    SENT = "sent"  # delivered (200, or 409: the retry key was already accepted)
+    FAILED = "failed"  # refused for good, or out of attempts: LINE's answer kept in last_error
+
+
+class NoticeChannel(StrEnum):
+    LINE = "line"  # a LINE push
+    UPSTREAM = "upstream"  # a status change POSTed to UPSTREAM_CALLBACK_URL
+
+
+class InboxStatus(StrEnum):
+    """A stored webhook event (table `inbox_events`)."""
+
+    PENDING = "pending"  # stored, not handled yet
+    HANDLED = "handled"  # the handler ran and committed; its reply waits to be sent
+    REPLIED = "replied"  # LINE accepted the reply
+    NO_REPLY = "no_reply"  # nothing to send (no reply token, or the handler had nothing to say)
+    EXPIRED = "expired"  # the reply token was too old to use: not sent
+    REFUSED = "refused"  # LINE refused the reply (e.g. "Invalid reply token"): its answer is kept
+
+    @classmethod
+    def open(cls) -> tuple["InboxStatus", ...]:
+        return (cls.PENDING, cls.HANDLED)
+
+
+class WorkerKind(StrEnum):
+    INLINE = "inline"  # threads of a web process
+    EXTERNAL = "external"  # a `tisi-pay worker` process

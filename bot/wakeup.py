@@ -1,0 +1,62 @@
+"""Waking workers the moment there is work.
+
+In one process, a threading.Event. Across processes on PostgreSQL, `NOTIFY tisi_work` in the
+transaction that queued the work (delivered at commit) and a listener thread per worker process
+that turns each notification into a local wake-up. The listener reconnects after a database
+restart; while it is down, workers still poll.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+CHANNEL = "tisi_work"
+_NOTIFY = text(f"NOTIFY {CHANNEL}")
+
+
+def notify_workers(session: Session) -> None:
+    """Wake external workers when this transaction commits (PostgreSQL only; SQLite workers poll)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_NOTIFY)
+
+
+class Listener:
+    """A daemon thread that LISTENs and sets `wake` on every notification; reconnects with backoff."""
+
+    def __init__(self, dsn: str, wake: threading.Event, *, poll: float = 0.25, max_backoff: float = 5.0):
+        self.dsn, self.wake, self.poll, self.max_backoff = dsn, wake, poll, max_backoff
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> "Listener":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.poll + 1)
+
+    def _run(self) -> None:
+        import psycopg
+
+        delay = 0.1
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=3) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    self.wake.set()  # anything queued while we were not listening
+                    delay = 0.1
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=self.poll, stop_after=1):
+                            self.wake.set()
+            except Exception as exc:  # the database went away: the worker loop reports the outage
+                self.connected.clear()
+                log.debug("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
+                self._stop.wait(delay)
+                delay = min(self.max_backoff, delay * 2)

@@ -1,0 +1,263 @@
+"""The worker loop: claims work from the queues (webhook events to reply to, notices to push),
+sends it on sender threads, records the outcomes — in the web process (`WORKER=inline`, a
+thread) or in `tisi-pay worker` processes (`WORKER=external`).
+
+One dispatcher thread does all database work; each queue has its own sender threads, and only
+as many items are claimed as its senders can take, so a slow or hanging LINE call holds one
+sender for at most its timeout and never the others, nor the recording of what finished.
+Outcomes that could not be recorded (database down) are kept and recorded when it is back.
+No error ends the loop: a database outage is logged once when it starts and once when it ends,
+and the loop retries with backoff.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+
+from bot import health
+from bot.core.dates import utcnow
+from bot.db import Database
+from bot.delivery import Outcome
+from bot.states import WorkerKind
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0
+MAINTAIN_EVERY = 3600.0
+MAX_OUTAGE_BACKOFF = 5.0
+
+
+class WorkQueue(Protocol):
+    name: str
+    senders: int
+    max_inflight: int
+
+    def claim(self, limit: int) -> list: ...
+    def send(self, job) -> Outcome: ...
+    def record(self, results: list[tuple[object, Outcome]]) -> None: ...
+    def next_due_in(self) -> float | None: ...
+    def maintain(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Dispatcher:
+    def __init__(self, db: Database, queues: list[WorkQueue], *, kind: WorkerKind, idle_poll: float = 1.0,
+                 name: str | None = None):
+        self.db, self.queues, self.kind, self.idle_poll = db, queues, kind, idle_poll
+        self.name = name or health.worker_name()
+        self.wake = threading.Event()
+        self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
+                       for q in queues}
+        self._inflight = {q.name: 0 for q in queues}
+        self._finished: deque[tuple[WorkQueue, object, Outcome]] = deque()
+        self._unrecorded: dict[str, list[tuple[object, Outcome]]] = {q.name: [] for q in queues}
+        self._lock = threading.Lock()
+        self._started_at = utcnow()
+        self._last_beat = 0.0
+        self._last_maintain = time.monotonic()
+
+    # one pass ------------------------------------------------------------------------------
+    def step(self) -> bool:
+        """Record what finished, claim what the senders can take, beat. True if any work moved."""
+        moved = self._record_finished()
+        for queue in self.queues:
+            with self._lock:
+                free = queue.max_inflight - self._inflight[queue.name]
+            if free <= 0:
+                continue
+            jobs = queue.claim(free)
+            for job in jobs:
+                self._submit(queue, job)
+            moved |= bool(jobs)
+        now = time.monotonic()
+        if now - self._last_beat >= HEARTBEAT_EVERY:
+            with self.db.transaction() as session:
+                health.beat(session, self.name, self.kind, self._started_at)
+            self._last_beat = now
+        if now - self._last_maintain >= MAINTAIN_EVERY:
+            for queue in self.queues:
+                queue.maintain()
+            self._last_maintain = now
+        return moved
+
+    def _submit(self, queue: WorkQueue, job) -> None:
+        with self._lock:
+            self._inflight[queue.name] += 1
+        future = self._pools[queue.name].submit(queue.send, job)
+        future.add_done_callback(lambda f, q=queue, j=job: self._done(q, j, f))
+
+    def _done(self, queue: WorkQueue, job, future: Future) -> None:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a bug in send(): treated like no answer, so it is retried
+            log.exception("%s: sending failed", queue.name)
+            outcome = Outcome.no_answer(exc)
+        self._finished.append((queue, job, outcome))
+        self.wake.set()
+
+    def _record_finished(self) -> bool:
+        while self._finished:
+            queue, job, outcome = self._finished.popleft()
+            self._unrecorded[queue.name].append((job, outcome))
+        moved = False
+        for queue in self.queues:
+            results = self._unrecorded[queue.name]
+            if not results:
+                continue
+            queue.record(results)  # raises while the database is down: kept for the next pass
+            self._unrecorded[queue.name] = []
+            with self._lock:
+                self._inflight[queue.name] -= len(results)
+            moved = True
+        return moved
+
+    def _idle_wait(self) -> float:
+        """How long nothing is due. A queue whose senders are all busy is left out: a finished send wakes us."""
+        with self._lock:
+            open_queues = [q for q in self.queues if self._inflight[q.name] < q.max_inflight]
+        waits = [w for w in (q.next_due_in() for q in open_queues) if w is not None]
+        return min([self.idle_poll, *waits])
+
+    # the loop --------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        outage_since: float | None = None
+        delay = 0.1
+        while not stop.is_set():
+            try:
+                moved = self.step()
+                wait = 0.0 if moved else self._idle_wait()
+                if outage_since is not None:
+                    log.warning("database is back after %.1f s; worker %s resumed", time.monotonic() - outage_since,
+                                self.name)
+                    outage_since, delay = None, 0.1
+            except (DBAPIError, PoolTimeout) as exc:
+                if outage_since is None:
+                    outage_since = time.monotonic()
+                    log.warning("database unavailable (%s); worker %s retries with backoff", _short(exc), self.name)
+                stop.wait(delay)
+                delay = min(MAX_OUTAGE_BACKOFF, delay * 2)
+                continue
+            except Exception:
+                log.exception("worker %s: unexpected error; retrying", self.name)
+                stop.wait(delay)
+                delay = min(MAX_OUTAGE_BACKOFF, delay * 2)
+                continue
+            if wait > 0:
+                self.wake.wait(wait)
+            self.wake.clear()
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=True)
+        try:
+            self._record_finished()
+        except Exception:
+            log.warning("worker %s: %d outcome(s) not recorded at shutdown; their leases will expire", self.name,
+                        sum(len(v) for v in self._unrecorded.values()) + len(self._finished))
+        for queue in self.queues:
+            queue.close()
+
+
+def _short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    return f"{type(orig).__name__}: {first_line}"[:200]
+
+
+# -- assembling ----------------------------------------------------------------------------------
+def build_queues(settings, db: Database, line, links) -> list[WorkQueue]:
+    from bot.inbox import ReplyQueue
+    from bot.outbox import NoticeQueue, upstream_client
+
+    return [ReplyQueue(db, line, links), NoticeQueue(db, line, upstream=upstream_client(settings))]
+
+
+def listener_for(db: Database, wake: threading.Event):
+    """On PostgreSQL, a LISTEN thread that wakes the dispatcher when work is queued anywhere."""
+    if db.dialect != "postgresql":
+        return None
+    from bot.wakeup import Listener
+
+    dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return Listener(dsn, wake).start()
+
+
+class InlineWorker:
+    """WORKER=inline: the dispatcher as a daemon thread of the web process, started on first use
+    (after gunicorn forks, never before)."""
+
+    def __init__(self, make_dispatcher):
+        self._make = make_dispatcher
+        self.dispatcher: Dispatcher | None = None
+        self._thread: threading.Thread | None = None
+        self._listener = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        self.start()
+        self.dispatcher.wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return  # the common case, on every request: no lock
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                if self.dispatcher is None:
+                    self.dispatcher = self._make()
+                    self._listener = listener_for(self.dispatcher.db, self.dispatcher.wake)
+                self._thread = threading.Thread(target=self.dispatcher.run, args=(self._stop,), name="dispatcher",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.dispatcher is not None:
+            self.dispatcher.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._listener is not None:
+            self._listener.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+            self.dispatcher.db.dispose()
+
+
+def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) -> None:
+    """`tisi-pay worker`: handle webhook events and deliver notices until SIGTERM/SIGINT."""
+    from bot.factory import make_links
+    from bot.line import LineGateway
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = Database(settings.database_url)
+    line = LineGateway(settings.line_api_url, settings.line_channel_access_token)
+    queues = build_queues(settings, db, line, make_links(settings))
+    if lease is not None:
+        for queue in queues:
+            queue.lease = lease
+    dispatcher = Dispatcher(db, queues, kind=WorkerKind.EXTERNAL, idle_poll=idle_poll)
+    stop = threading.Event()
+
+    def _stop(*_):
+        stop.set()
+        dispatcher.wake.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
+    listener = listener_for(db, dispatcher.wake)
+    log.info("worker %s started", dispatcher.name)
+    try:
+        dispatcher.run(stop)
+    finally:
+        if listener is not None:
+            listener.stop()
+        dispatcher.close()
+        db.dispose()
+        log.info("worker %s stopped", dispatcher.name)
