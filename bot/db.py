@@ -24,6 +24,9 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalize_url(url)
+    # Waiting long for a pooled connection helps nobody: the webhook answers 503 (LINE redelivers)
+    # and workers retry. The bank's pool sets its own.
+    kwargs.setdefault("pool_timeout", 1.0)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

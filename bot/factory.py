@@ -45,8 +45,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     services = Services(
         settings=settings,
-        # The request path waits at most a second for a connection; then /callback answers 503.
-        db=db or Database(settings.database_url, pool_timeout=1.0),
+        db=db or Database(settings.database_url),  # waits at most a second for a connection, then 503
         line=LineGateway(settings.line_api_url, settings.line_channel_access_token),
         webhook_parser=WebhookParser(settings.line_channel_secret),
         links=make_links(settings),

@@ -14,7 +14,7 @@ from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 
-from bot.inbox import store_events
+from bot.inbox import event_id, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -35,8 +35,8 @@ def callback():
     try:
         parser.parse(body, signature)  # the signature, and events of the shapes the SDK knows
         events = json.loads(body)["events"]
-        if not all(isinstance(e, dict) for e in events):
-            raise ValueError("an event is not an object")
+        for event in events:
+            event_id(event)  # the key that recognises a redelivery
     except InvalidSignatureError:
         return _error(400, "invalid_signature", "signature does not match the body")
     except Exception:  # not JSON, no "events", events of the wrong shape

@@ -1,0 +1,288 @@
+"""The runtime of issue 7: the webhook stores events and answers at once; workers reply
+concurrently, survive LINE and database faults, and report their health truthfully."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.core.dates import utcnow
+from bot.inbox import store_events
+from bot.models import InboxEvent, Invoice, LineUser, Notice, Payment
+from bot.signing import bank_signature, line_signature
+from bot.states import InboxStatus, NoticeStatus
+from tests.conftest import (
+    BANK_SECRET, BILLER_ID, CHANNEL_SECRET, OTHER_USER, PG_ADMIN_URL, USER, HandlerRaised, Line, fresh, invoice_row,
+    make_env, sample_event, text_event,
+)
+
+INV = "2568110400012345"
+EXE = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+
+
+def _count(db, model, *where):
+    with db.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _inbox(db):
+    with db.sessions() as s:
+        return s.scalars(select(InboxEvent).order_by(InboxEvent.id)).all()
+
+
+def _texts(messages):
+    return [m.get("text", "") for m in messages]
+
+
+# -- the webhook answers at once, whatever LINE does ---------------------------------------------
+def test_webhook_answers_before_a_slow_line_and_the_reply_follows(line, seed, fake_line, db):
+    seed(invoice_row(1, invoice_no=INV))
+    fake_line.latency = 3.0  # every LINE call takes 3 s
+    events = [text_event(INV), text_event("วิธีใช้", OTHER_USER), fresh(sample_event("follow"))]
+    started = time.monotonic()
+    response = line.post(events, settle=False)
+    answered = time.monotonic() - started
+    assert response.status_code == 200
+    assert answered < 1.0, f"the webhook waited on LINE: {answered:.2f} s"
+    assert _count(db, InboxEvent) == 3  # every event kept before the 200
+    assert fake_line.replies() == []  # nothing had reached LINE yet
+    line.settle(timeout=20)
+    assert {s.to for s in fake_line.replies()} == {e["replyToken"] for e in events}
+
+
+def test_a_hanging_reply_does_not_hold_the_others(line, fake_line, db):
+    fake_line.reply_plan.append({"hang": 4})  # the first reply call hangs 4 s, then answers
+    events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(8)]
+    assert line.post(events, settle=False).status_code == 200
+    assert fake_line.wait_for(lambda f: len(f.replies()) >= 7, timeout=3.5), "the others waited for the hanging one"
+    assert len(fake_line.reply_attempts) == 8
+    line.settle(timeout=20)
+    assert len(fake_line.replies()) == 8
+
+
+def test_late_reply_shows_the_loading_animation_and_a_prompt_one_does_not(line, fake_line):
+    line.say("วิธีใช้")
+    assert fake_line.loading == []  # answered within a second: no animation
+    fake_line.reply_plan.append({"hang": 2.5})
+    event = text_event("วิธีใช้")
+    line.post([event])
+    assert [c["chatId"] for c in fake_line.loading] == [USER]
+    assert line.reply_to(event["replyToken"])
+
+
+def test_redelivery_is_recognised_even_after_handling(line, seed, fake_line, db):
+    seed(invoice_row(1, invoice_no=INV))
+    event = text_event(INV)
+    assert line.post([event]).status_code == 200
+    again = json.loads(json.dumps(event))
+    again["deliveryContext"]["isRedelivery"] = True
+    assert line.post([again, event]).status_code == 200
+    assert _count(db, InboxEvent) == 1 and len(fake_line.reply_attempts) == 1
+
+
+@pytest.mark.parametrize("event_id", [None, "", "x" * 65, 12345])
+def test_an_event_without_a_usable_id_is_refused_whole(line, db, event_id):
+    event = text_event("วิธีใช้")
+    event["webhookEventId"] = event_id
+    response = line.post([text_event("วิธีใช้", OTHER_USER), event])
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_webhook"
+    assert _count(db, InboxEvent) == 0
+
+
+# -- replies: expired, refused, retried ---------------------------------------------------------------
+def test_expired_token_is_recorded_not_sent(app, line, db, fake_line):
+    event = text_event("วิธีใช้")
+    with db.transaction() as s:  # stored two minutes ago, never handled (say, every worker was down)
+        s.add(InboxEvent(webhook_event_id=event["webhookEventId"], event_type="message", user_id=USER,
+                         reply_token=event["replyToken"], payload=json.dumps(event), received_at=utcnow() - _minutes(2),
+                         status=InboxStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
+    app.extensions["tisi"].worker.wake()
+    line.settle()
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.EXPIRED and "expired" in row.last_error
+    assert fake_line.reply_attempts == []
+
+
+def test_refused_reply_is_recorded_with_lines_answer_and_not_retried(line, fake_line, db):
+    fake_line.reply_plan.append({"status": 400, "message": "Invalid reply token"})
+    line.post([text_event("วิธีใช้")])
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.REFUSED and "Invalid reply token" in row.last_error
+    assert len(fake_line.reply_attempts) == 1
+
+
+def test_reply_that_got_a_5xx_is_retried_while_the_token_is_valid(line, fake_line, db):
+    fake_line.reply_plan.extend([{"status": 500}, {"status": 503}])
+    event = text_event("วิธีใช้")
+    line.post([event])
+    assert len(fake_line.reply_attempts) == 3
+    assert len(line.reply_to(event["replyToken"])) >= 1
+    assert _inbox(db)[0].status == InboxStatus.REPLIED
+
+
+# -- handlers ------------------------------------------------------------------------------------
+def test_a_handler_that_raises_fails_the_test_and_the_user_gets_a_thai_apology(line, fake_line, db, monkeypatch):
+    import handlers.chat
+
+    def broken(_text):
+        raise RuntimeError("parser on fire")
+
+    monkeypatch.setattr(handlers.chat, "parse_message", broken)
+    event = text_event("ท 5137-2/10")
+    with pytest.raises(HandlerRaised, match="parser on fire"):
+        line.post([event])
+    assert "ขออภัย" in line.reply_to(event["replyToken"])[0]["text"]
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.REPLIED and "RuntimeError" in row.handler_error
+
+
+def test_the_handlers_effects_are_undone_when_it_raises(line, db, monkeypatch):
+    import handlers.chat
+
+    real = handlers.chat.show_license
+
+    def half_done(number, ctx):
+        ctx.user.language = "en"  # a write, then a failure
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers.chat, "show_license", half_done)
+    line.post([text_event("ท 5137-2/10")], allow_errors=True)
+    with db.sessions() as s:
+        assert s.scalar(select(LineUser.language).where(LineUser.user_id == USER)) in (None, "th")
+    monkeypatch.setattr(handlers.chat, "show_license", real)
+
+
+def test_a_message_type_newer_than_the_sdk_gets_the_polite_ask(line):
+    event = fresh(sample_event("message", "text"))
+    event["message"] = {"id": "1", "type": "hologram", "quoteToken": "q"}
+    assert line.post([event]).status_code == 200
+    assert "พิมพ์เลขที่ใบแจ้งหนี้" in line.reply_to(event["replyToken"])[0]["text"]
+
+
+# -- the database cannot keep the events: 503, never 200 -------------------------------------------
+def test_webhook_is_503_when_the_database_is_down(settings, fake_line):
+    from bot.db import Database
+    from bot.factory import create_app
+
+    app = create_app(settings, db=Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    app.extensions["tisi"].worker = None
+    body = json.dumps({"destination": "U" + "1" * 32, "events": [text_event("วิธีใช้")]}).encode()
+    started = time.monotonic()
+    response = app.test_client().post("/callback", data=body, headers={
+        "X-Line-Signature": line_signature(CHANNEL_SECRET, body), "Content-Type": "application/json"})
+    assert response.status_code == 503 and response.get_json()["error"] == "unavailable"
+    assert time.monotonic() - started < 1.0
+    app.extensions["tisi"].close()
+
+
+def test_webhook_is_503_when_the_pool_is_exhausted_and_the_bank_still_answers(app, line, bank, seed, db):
+    row = seed(invoice_row(1, invoice_no=INV))[0]
+    tisi = app.extensions["tisi"]
+    engine = tisi.db.engine
+    held = []
+    try:
+        while True:  # every connection of the request pool taken
+            try:
+                conn = engine.connect()
+            except Exception:
+                break
+            held.append(conn)
+            if len(held) > 100:
+                pytest.fail("the request pool has no limit")
+        started = time.monotonic()
+        response = line.post([text_event("วิธีใช้")], settle=False)
+        assert response.status_code == 503
+        assert time.monotonic() - started < 2.0
+        answer = bank.post(bank.body("payment", row, bank_ref="POOL1"))  # its own pool
+        assert answer.status_code == 200 and answer.get_json()["respCode"] == "0000"
+    finally:
+        for conn in held:
+            conn.close()
+    assert line.post([text_event("วิธีใช้")]).status_code == 200
+
+
+# -- small defects -------------------------------------------------------------------------------
+def test_bank_json_nested_1000_deep_is_2002(bank, db):
+    raw = b'{"command": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    response = bank.post(None, raw=raw)
+    assert response.status_code == 400 and response.get_json()["respCode"] == "2002"
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100000 + b"]" * 100000,
+    json.dumps([invoice_row(1, payer_name="บริษัท\x00 จำกัด")]).encode(),
+    json.dumps([invoice_row(1, description="a\x00b")]).encode(),
+])
+def test_invoice_api_answers_422_to_deep_nesting_and_nul(client, db, body):
+    response = client.post("/api/v1/invoices", data=body, headers={"Authorization": "Bearer test-api-token",
+                                                                    "Content-Type": "application/json"})
+    assert response.status_code == 422, response.data[:300]
+    assert _count(db, Invoice) == 0
+
+
+def test_sql_parameters_never_reach_logs(db):
+    from sqlalchemy.exc import IntegrityError
+
+    secret = "U" + "9" * 32
+    with db.transaction() as s:
+        s.add(LineUser(user_id=secret, language="th", followed=True, created_at=utcnow(), updated_at=utcnow()))
+    with pytest.raises(IntegrityError) as err:
+        with db.transaction() as s:
+            s.add(LineUser(user_id=secret, language="th", followed=True, created_at=utcnow(), updated_at=utcnow()))
+    message = str(err.value)
+    assert "[SQL parameters hidden due to hide_parameters=True]" in message
+    assert "[parameters:" not in message and "'user_id':" not in message
+
+
+# -- health --------------------------------------------------------------------------------------
+def _health(database_url) -> subprocess.CompletedProcess:
+    return subprocess.run([EXE, "health"], env=dict(os.environ, DATABASE_URL=database_url), capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_health_tells_the_truth(database_url, db, client, app, line):
+    result = _health(database_url)
+    assert result.returncode == 1 and "no worker" in result.stdout  # nothing has run yet
+    line.say("วิธีใช้")  # the inline worker starts and beats
+    assert _wait(lambda: client.get("/healthz").get_json()["worker_seen_s"] is not None)
+    result = _health(database_url)
+    assert result.returncode == 0, result.stdout
+    body = client.get("/healthz").get_json()
+    assert body["worker_seen_s"] < 60 and body["inbox_pending"] == 0 and body["outbox_pending"] == 0
+    with db.transaction() as s:  # a notice that has waited 3 minutes
+        s.add(Notice(retry_key="k" * 36, event_key="paid:old", to_user=USER, messages="[]", status=NoticeStatus.PENDING,
+                     attempts=3, next_attempt_at=utcnow() + _minutes(10), created_at=utcnow() - _minutes(3)))
+    result = _health(database_url)
+    assert result.returncode == 1 and "outbox" in result.stdout and "waited" in result.stdout
+    body = client.get("/healthz").get_json()
+    assert body["outbox_pending"] == 1 and body["outbox_oldest_s"] >= 180
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _minutes(n):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+def _wait(predicate, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
