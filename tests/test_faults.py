@@ -1,0 +1,185 @@
+"""Real faults while webhooks, bank payments and pushes flow: the database goes away (every
+backend terminated and new connections refused), a worker is SIGKILLed mid-batch, two workers
+race. After each: every event replied to at most once, every paid notice delivered exactly once,
+nothing lost, no worker down, and /healthz and `tisi-pay health` told the truth meanwhile."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.models import InboxEvent, Notice, Payment
+from bot.states import InboxStatus, NoticeStatus
+from tests.conftest import PG_ADMIN_URL, USER, Bank, Line, invoice_row, make_env, text_event
+
+INV = "2568110400012345"
+EXE = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def database_outage(url: str):
+    """The database refuses new connections and every open one is cut, as in a restart."""
+    name = make_url(url).database
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+def _worker(database_url, fake_line, log_path, lease="30"):
+    env = dict(os.environ, **make_env(database_url, fake_line.url, WORKER="external"))
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([EXE, "worker", "--lease", lease], env=env, stdout=log, stderr=log)
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _health(database_url):
+    return subprocess.run([EXE, "health"], env=dict(os.environ, DATABASE_URL=database_url), capture_output=True,
+                          text=True, timeout=60)
+
+
+def _wait(predicate, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def pg_url(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the outage is made with PostgreSQL's ALLOW_CONNECTIONS; SQLite has no server to lose")
+    return database_url
+
+
+@pytest.fixture
+def external_app(database_url, fake_line, db):
+    from bot.factory import create_app
+
+    app = create_app(Settings.from_env(make_env(database_url, fake_line.url, WORKER="external")), db=db)
+    yield app
+    app.extensions["tisi"].close()
+
+
+@pytest.mark.parametrize("mode", ["external", "inline"])
+def test_database_outage_loses_nothing_and_no_worker_dies(request, pg_url, db, fake_line, tmp_path, seed, mode,
+                                                          caplog):
+    from bot.factory import create_app
+
+    caplog.set_level(logging.INFO)
+    app = create_app(Settings.from_env(make_env(pg_url, fake_line.url, WORKER=mode)), db=db)
+    request.addfinalizer(app.extensions["tisi"].close)
+    client = app.test_client()
+    line, bank = Line(client, fake_line, db), Bank(client)
+    log_path = tmp_path / "worker.log"
+    worker = _worker(pg_url, fake_line, log_path) if mode == "external" else None
+    try:
+        row = seed(invoice_row(1, invoice_no=INV))[0]
+        line.say(INV)  # USER will be told when it is paid
+        assert _wait(lambda: _health(pg_url).returncode == 0)
+        payment = bank.body("payment", row, bank_ref="OUTAGE1")
+        events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(5)]
+
+        with database_outage(pg_url):
+            assert line.post(events, settle=False).status_code == 503  # not kept: LINE redelivers
+            assert client.get("/healthz").status_code == 503
+            result = _health(pg_url)
+            assert result.returncode == 1 and "database unavailable" in result.stdout
+            assert bank.post(payment).get_json()["respCode"] == "9999"  # the bank retries
+            time.sleep(3)  # the worker meets the outage: dead connections, refused reconnects
+
+        assert line.post(events, settle=False).status_code == 200  # LINE's redelivery
+        assert bank.post(payment).get_json()["respCode"] == "0000"  # the bank's retry
+        line.settle(timeout=30)
+        assert {s.to for s in fake_line.replies()} >= {e["replyToken"] for e in events}
+        assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1, timeout=20)
+        time.sleep(0.5)
+        assert [p.to for p in fake_line.pushes()] == [USER]  # the paid notice, exactly once
+        with db.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Payment)) == 1
+            assert s.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.SENT)) == 1
+        assert _wait(lambda: _health(pg_url).returncode == 0, timeout=20), _health(pg_url).stdout
+        assert client.get("/healthz").get_json()["worker_seen_s"] < 10
+        if worker is not None:
+            assert worker.poll() is None, "the worker died"
+            log = log_path.read_text()
+        else:
+            assert app.extensions["tisi"].worker._thread.is_alive()
+            log = caplog.text
+        assert log.count("database unavailable") == 1, log[-3000:]  # one line per outage
+        assert log.count("database is back") == 1, log[-3000:]
+    finally:
+        if worker is not None:
+            _stop(worker)
+
+
+def test_reply_worker_killed_mid_batch_replies_each_event_at_most_once(database_url, db, fake_line, external_app,
+                                                                      tmp_path):
+    line = Line(external_app.test_client(), fake_line, db)
+    fake_line.latency = 0.2
+    events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(60)]
+    assert line.post(events, settle=False).status_code == 200
+    worker = _worker(database_url, fake_line, tmp_path / "w1.log", lease="2")
+    try:
+        assert fake_line.wait_for(lambda f: len(f.replies()) >= 5, timeout=30)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert len(fake_line.replies()) < len(events)
+        worker = _worker(database_url, fake_line, tmp_path / "w2.log", lease="2")
+        line.settle(timeout=60)
+    finally:
+        _stop(worker)
+    replied = Counter(s.to for s in fake_line.replies())
+    assert set(replied.values()) == {1}
+    with db.sessions() as s:
+        rows = s.execute(select(InboxEvent.reply_token, InboxEvent.status, InboxEvent.last_error)).all()
+    for token, status, error in rows:
+        # Every user got exactly one reply: either recorded, or sent by the killed worker before
+        # it could record it, in which case LINE refuses the second use of the token.
+        assert status == InboxStatus.REPLIED or (status == InboxStatus.REFUSED and token in replied), (status, error)
+    assert set(replied) == {e["replyToken"] for e in events}
+
+
+def test_two_reply_workers_never_take_the_same_event(database_url, db, fake_line, external_app, tmp_path):
+    line = Line(external_app.test_client(), fake_line, db)
+    fake_line.latency = 0.02
+    workers = [_worker(database_url, fake_line, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        for start in range(0, 80, 8):
+            body = [text_event("วิธีใช้", f"U{i:032x}") for i in range(start, start + 8)]
+            assert line.post(body, settle=False).status_code == 200
+        line.settle(timeout=60)
+    finally:
+        for w in workers:
+            _stop(w)
+    attempts = Counter(a["token"] for a in fake_line.reply_attempts)
+    assert len(attempts) == 80 and set(attempts.values()) == {1}
