@@ -16,6 +16,7 @@ from bench.common import OUT
 
 ALL = {
     "webhook": [("webhook", "sqlite"), ("webhook", "postgresql")],
+    "slowline": [("slow_line", "sqlite"), ("slow_line", "postgresql")],
     "qr": [("qr", "sqlite")],
     "bank": [("bank", "postgresql")],
     "notices": [("notices", "postgresql")],

@@ -73,7 +73,8 @@ def process(args: list[str], env: dict | None = None, port: int | None = None, q
 @contextmanager
 def fake_line():
     port = free_port()
-    args = [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "16", "-b", f"127.0.0.1:{port}",
+    # Enough threads that a fake LINE answering late (latency set per test) is never the bottleneck.
+    args = [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "128", "-b", f"127.0.0.1:{port}",
             "--log-level", "warning", "bot.fake_line:create_app()"]
     with process(args, port=port):
         yield f"http://127.0.0.1:{port}"
@@ -114,6 +115,13 @@ def fake_stats(url: str) -> dict:
 
 def fake_reset(url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{url}/__fake__/reset", data=b"", method="POST"), timeout=10).close()
+
+
+def fake_latency(url: str, seconds: float) -> None:
+    """Every LINE call (reply, push, loading) answers `seconds` late from now on."""
+    body = json.dumps({"seconds": seconds}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{url}/__fake__/latency", data=body, method="POST",
+                                                  headers={"Content-Type": "application/json"}), timeout=10).close()
 
 
 def pct(values: list[float], p: float) -> float:

@@ -132,14 +132,9 @@ def _insert_ignore_stmt(table, dialect: str):
     return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
-def insert_ignore_many(session: Session, model, rows: list[dict]) -> int:
-    """One multi-row INSERT ... ON CONFLICT DO NOTHING; how many rows were new."""
+def insert_ignore_many(session: Session, table, rows: list[dict]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows (one cached statement, executemany); how many were new."""
     if not rows:
         return 0
-    table = model.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key.columns)
-    return len(session.execute(stmt).all())
+    stmt = _insert_ignore_stmt(table, session.get_bind().dialect.name)
+    return len(session.execute(stmt, rows).all())

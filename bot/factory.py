@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import Flask
-from linebot.v3 import WebhookParser
+from linebot.v3 import SignatureValidator
 
 from bot.config import Settings
 from bot.core.tokens import make_token
@@ -24,7 +24,7 @@ class Services:
     settings: Settings
     db: Database
     line: LineGateway
-    webhook_parser: WebhookParser
+    signature: SignatureValidator  # X-Line-Signature of /callback
     links: Links
     bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
     worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         settings=settings,
         db=db or Database(settings.database_url),  # waits at most a second for a connection, then 503
         line=LineGateway(settings.line_api_url, settings.line_channel_access_token),
-        webhook_parser=WebhookParser(settings.line_channel_secret),
+        signature=SignatureValidator(settings.line_channel_secret),
         links=make_links(settings),
         bank_db=Database(settings.database_url, **BANK_POOL),
     )

@@ -110,6 +110,8 @@ class FakeLine:
         if request.method == "GET" and path == "/__fake__/stats":
             with self._lock:
                 return _json({"replies": sum(s.kind == "reply" for s in self.sent),
+                              "reply_at": [[s.to, s.at] for s in self.sent if s.kind == "reply"],
+                              "loading": len(self.loading),
                               "pushes": [{"to": s.to, "key": s.retry_key, "at": s.at} for s in self.sent if s.kind == "push"],
                               "push_attempts": len(self.push_attempts)})
         if request.method == "POST" and path == "/__fake__/reset":

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import Event
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot import invoices as svc
@@ -50,6 +50,10 @@ LATE_AFTER = 1.0  # seconds after the webhook: a reply not sent by then shows LI
 LEASE_SECONDS = 30.0  # longer than a reply's timeouts (3 + 5 s) plus a queue wait
 RETRY_BASE = 0.5
 KEEP_FINISHED = timedelta(days=7)  # LINE redelivers for a shorter time than this
+_T = InboxEvent.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
+_HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), reply=bindparam("b_reply"), handled_at=bindparam("b_handled_at"),
+                    handler_error=bindparam("b_handler_error")))
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
@@ -80,7 +84,7 @@ def store_events(db: Database, events: list[dict]) -> int:
             "received_at": now, "status": InboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
         })
     with db.transaction() as session:
-        new = insert_ignore_many(session, InboxEvent, rows)
+        new = insert_ignore_many(session, _T, rows)
         if new:
             notify_workers(session)
     return new
@@ -113,65 +117,54 @@ class ReplyQueue:
         self.max_inflight = senders * 2
         self._loading = _LoadingTimer(line)
 
-    # claim + handle (dispatcher thread, database) ---------------------------------------------
-    def claim(self, limit: int) -> list[ReplyJob]:
+    # claim + handle (dispatcher thread, in the dispatcher's transaction) -------------------------
+    def claim(self, session: Session, limit: int) -> list[ReplyJob]:
+        """Lease due events and handle the pending ones, in the caller's transaction: the claim, the
+        handlers' effects and the rendered replies commit together (or not at all)."""
         now = utcnow()
-        due = (select(InboxEvent.id)
-               .where(InboxEvent.status.in_(InboxStatus.open()), InboxEvent.next_attempt_at <= now,
-                      (InboxEvent.lease_until.is_(None)) | (InboxEvent.lease_until < now))
-               .order_by(InboxEvent.id).limit(min(limit, self.batch)))
+        due = (select(_T.c.id)
+               .where(_T.c.status.in_(InboxStatus.open()), _T.c.next_attempt_at <= now,
+                      (_T.c.lease_until.is_(None)) | (_T.c.lease_until < now))
+               .order_by(_T.c.id).limit(min(limit, self.batch)))
         if self.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        stmt = (update(InboxEvent).where(InboxEvent.id.in_(due.scalar_subquery()))
-                .values(lease_until=now + timedelta(seconds=self.lease), attempts=InboxEvent.attempts + 1)
-                .returning(InboxEvent.id, InboxEvent.attempts, InboxEvent.status, InboxEvent.payload,
-                           InboxEvent.reply_token, InboxEvent.user_id, InboxEvent.received_at, InboxEvent.reply)
-                .execution_options(synchronize_session=False))
-        with self.db.transaction() as session:
-            rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
-        jobs, pending = [], []
+        stmt = (update(_T).where(_T.c.id.in_(due.scalar_subquery()))
+                .values(lease_until=now + timedelta(seconds=self.lease), attempts=_T.c.attempts + 1)
+                .returning(_T.c.id, _T.c.attempts, _T.c.status, _T.c.payload, _T.c.reply_token, _T.c.user_id,
+                           _T.c.received_at, _T.c.reply))
+        rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
+        jobs = []
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
                            json.loads(row.reply) if row.reply else None)
             jobs.append(job)
             if row.status == InboxStatus.PENDING:
-                pending.append((job, row.payload))
+                self._handle(session, job, row.payload)
                 self._loading.schedule(job, now)
-        if pending:
-            try:
-                self._handle(pending)
-            except _LeaseLost as lost:  # only when handling outlasted the lease: the rows go back to the queue
-                log.warning("event %s: lease lost while handling; the batch will be handled again", lost)
-                return []
         return jobs
 
-    def _handle(self, pending: list[tuple[ReplyJob, str]]) -> None:
-        """Run each event's handler in its own savepoint; effects and reply commit together."""
-        with self.db.transaction() as session:
-            for job, payload in pending:
-                error = None
-                with session.begin_nested() as savepoint:
-                    try:
-                        job.messages = self._run_handler(session, json.loads(payload))
-                    except Exception as exc:
-                        savepoint.rollback()
-                        error = f"{type(exc).__name__}: {exc}"[:1000]
-                        log.exception("event %s: handler failed", job.id)
-                if error is not None:
-                    job.messages = [text(Translator(self._language(session, job.user_id))(_SORRY))]
-                fenced = session.execute(
-                    update(InboxEvent).where(InboxEvent.id == job.id, InboxEvent.attempts == job.attempts)
-                    .values(status=InboxStatus.HANDLED, reply=json.dumps(job.messages or [], ensure_ascii=False),
-                            handled_at=utcnow(), handler_error=error)
-                    .execution_options(synchronize_session=False))
-                if fenced.rowcount != 1:
-                    raise _LeaseLost(job.id)  # another worker owns it now: undo all, it will redo
+    def _handle(self, session: Session, job: ReplyJob, payload: str) -> None:
+        """Run the event's handler in a savepoint: if it raises, its effects are undone and the user
+        gets an apology in their language."""
+        error = None
+        with session.begin_nested() as savepoint:
+            try:
+                job.messages = self._run_handler(session, json.loads(payload))
+            except Exception as exc:
+                savepoint.rollback()
+                error = f"{type(exc).__name__}: {exc}"[:1000]
+                log.exception("event %s: handler failed", job.id)
+        if error is not None:
+            job.messages = [text(Translator(self._language(session, job.user_id))(_SORRY))]
+        session.execute(_HANDLED, {"b_id": job.id, "b_status": InboxStatus.HANDLED, "b_handled_at": utcnow(),
+                                   "b_reply": json.dumps(job.messages or [], ensure_ascii=False),
+                                   "b_handler_error": error})
 
     def _run_handler(self, session: Session, raw: dict) -> list[dict]:
         from handlers import ChatContext, registry
 
         event = parse_event(raw)
-        handler = registry.find(event)
+        handler = registry.find(event) if event is not None else None
         if handler is None:
             log.info("event type %s: nothing to do", raw.get("type"))
             return []
@@ -198,45 +191,43 @@ class ReplyQueue:
         self._loading.done(job)
         return outcome
 
-    # record (dispatcher thread, database) ------------------------------------------------------
-    def record(self, results: list[tuple[ReplyJob, Outcome]]) -> None:
+    # record (dispatcher thread, in the dispatcher's transaction) --------------------------------
+    def record(self, session: Session, results: list[tuple[ReplyJob, Outcome]]) -> None:
+        """Each write is fenced by the claim's attempt number: if our lease ran out and another worker
+        claimed the event, this claim changes nothing."""
         now = utcnow()
-        with self.db.transaction() as session:
-            for job, outcome in results:
-                values: dict = {"lease_until": None}
-                if outcome.delivered:
-                    values.update(status=InboxStatus.REPLIED, finished_at=now, last_error=None)
-                elif job.skip is not None:
-                    values.update(status=job.skip, finished_at=now, last_error=outcome.detail)
-                elif outcome.retry and job.token_left(now) > RETRY_BASE:
-                    delay = min(backoff(job.attempts, outcome.retry_after, base=RETRY_BASE), job.token_left(now) / 2)
-                    values.update(status=InboxStatus.HANDLED, next_attempt_at=now + timedelta(seconds=delay),
-                                  last_error=outcome.describe())
-                else:
-                    status = InboxStatus.EXPIRED if outcome.retry else InboxStatus.REFUSED
-                    values.update(status=status, finished_at=now, last_error=outcome.describe())
-                    log.warning("event %s: reply not delivered (%s): %s", job.id, status, outcome.describe())
-                session.execute(update(InboxEvent).where(InboxEvent.id == job.id, InboxEvent.attempts == job.attempts)
-                                .values(**values).execution_options(synchronize_session=False))
+        replied = [(job.id, job.attempts) for job, outcome in results if outcome.delivered]
+        if replied:  # the common case, in one statement
+            session.execute(update(_T).where(tuple_(_T.c.id, _T.c.attempts).in_(replied))
+                            .values(status=InboxStatus.REPLIED, finished_at=now, last_error=None, lease_until=None))
+        for job, outcome in results:
+            if outcome.delivered:
+                continue
+            values: dict = {"lease_until": None}
+            if job.skip is not None:
+                values.update(status=job.skip, finished_at=now, last_error=outcome.detail)
+            elif outcome.retry and job.token_left(now) > RETRY_BASE:
+                delay = min(backoff(job.attempts, outcome.retry_after, base=RETRY_BASE), job.token_left(now) / 2)
+                values.update(status=InboxStatus.HANDLED, next_attempt_at=now + timedelta(seconds=delay),
+                              last_error=outcome.describe())
+            else:
+                status = InboxStatus.EXPIRED if outcome.retry else InboxStatus.REFUSED
+                values.update(status=status, finished_at=now, last_error=outcome.describe())
+                log.warning("event %s: reply not delivered (%s): %s", job.id, status, outcome.describe())
+            session.execute(update(_T).where(_T.c.id == job.id, _T.c.attempts == job.attempts).values(**values))
 
     def next_due_in(self) -> float | None:
         with self.db.sessions() as session:
-            at = session.scalar(select(func.min(InboxEvent.next_attempt_at))
-                                .where(InboxEvent.status.in_(InboxStatus.open())))
+            at = session.scalar(select(func.min(_T.c.next_attempt_at)).where(_T.c.status.in_(InboxStatus.open())))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
-    def maintain(self) -> None:
+    def maintain(self, session: Session) -> None:
         """Forget finished events LINE can no longer redeliver."""
-        with self.db.transaction() as session:
-            session.execute(delete(InboxEvent).where(InboxEvent.status.not_in(InboxStatus.open()),
-                                                     InboxEvent.finished_at < utcnow() - KEEP_FINISHED))
+        session.execute(delete(_T).where(_T.c.status.not_in(InboxStatus.open()),
+                                         _T.c.finished_at < utcnow() - KEEP_FINISHED))
 
     def close(self) -> None:
         self._loading.stop()
-
-
-class _LeaseLost(RuntimeError):
-    """Our lease ran out and another worker claimed the event: this claim's work is void."""
 
 
 def parse_event(raw: dict):
@@ -244,7 +235,11 @@ def parse_event(raw: dict):
     try:
         return Event.from_dict(raw)
     except ValueError:
+        pass
+    try:
         return UnknownEvent.new_from_json_dict(raw)
+    except ValueError:
+        return None  # not even the envelope of an event: nothing to handle
 
 
 class _LoadingTimer:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.db import Database
@@ -25,6 +26,7 @@ from bot.states import NoticeChannel, NoticeStatus
 from bot.upstream import UpstreamClient
 
 log = logging.getLogger(__name__)
+_N = Notice.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
 
 LEASE_SECONDS = 60.0  # longer than a push's timeouts (3 + 10 s) plus a queue wait
 MAX_ATTEMPTS = 15
@@ -51,26 +53,25 @@ class NoticeQueue:
         self.lease, self.batch, self.senders = lease, batch, senders
         self.max_inflight = senders * 2
 
-    def claim(self, limit: int) -> list[Claimed]:
+    def claim(self, session: Session, limit: int) -> list[Claimed]:
         now = utcnow()
         due = (
-            select(Notice.id)
-            .where(Notice.status == NoticeStatus.PENDING, Notice.next_attempt_at <= now,
-                   or_(Notice.lease_until.is_(None), Notice.lease_until < now))
-            .order_by(Notice.id)
+            select(_N.c.id)
+            .where(_N.c.status == NoticeStatus.PENDING, _N.c.next_attempt_at <= now,
+                   or_(_N.c.lease_until.is_(None), _N.c.lease_until < now))
+            .order_by(_N.c.id)
             .limit(min(limit, self.batch))
         )
         if self.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         stmt = (
-            update(Notice)
-            .where(Notice.id.in_(due.scalar_subquery()))
-            .values(lease_until=now + timedelta(seconds=self.lease), attempts=Notice.attempts + 1)
-            .returning(Notice.id, Notice.retry_key, Notice.channel, Notice.to_user, Notice.messages, Notice.attempts)
-            .execution_options(synchronize_session=False)
+            update(_N)
+            .where(_N.c.id.in_(due.scalar_subquery()))
+            .values(lease_until=now + timedelta(seconds=self.lease), attempts=_N.c.attempts + 1)
+            .returning(_N.c.id, _N.c.retry_key, _N.c.channel, _N.c.to_user, _N.c.messages, _N.c.attempts)
+            
         )
-        with self.db.transaction() as session:
-            rows = session.execute(stmt).all()
+        rows = session.execute(stmt).all()
         return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
     def send(self, notice: Claimed) -> Outcome:
@@ -80,35 +81,34 @@ class NoticeQueue:
             return self.upstream.post(notice.messages, notice.retry_key)
         return self.line.push(notice.to_user, json.loads(notice.messages), notice.retry_key)
 
-    def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+    def record(self, session: Session, results: list[tuple[Claimed, Outcome]]) -> None:
         now = utcnow()
         delivered = [(n.id, n.attempts) for n, o in results if o.delivered]
-        with self.db.transaction() as session:
-            if delivered:  # the common case, in one statement; fenced like the others below
-                session.execute(update(Notice).where(tuple_(Notice.id, Notice.attempts).in_(delivered))
-                                .values(status=NoticeStatus.SENT, sent_at=now, last_error=None, lease_until=None)
-                                .execution_options(synchronize_session=False))
-            for notice, outcome in results:
-                values: dict = {"lease_until": None}
-                if outcome.delivered:
-                    continue
-                if outcome.retry and notice.attempts < MAX_ATTEMPTS:
-                    delay = backoff(notice.attempts, outcome.retry_after)
-                    values.update(next_attempt_at=now + timedelta(seconds=delay), last_error=outcome.describe())
-                else:
-                    values.update(status=NoticeStatus.FAILED, last_error=outcome.describe())
-                    log.warning("notice %s failed for good: %s", notice.id, values["last_error"])
-                # Fenced: if our lease ran out and another worker claimed the row, this claim changes nothing.
-                session.execute(update(Notice).where(Notice.id == notice.id, Notice.attempts == notice.attempts)
-                                .values(**values).execution_options(synchronize_session=False))
+        if delivered:  # the common case, in one statement; fenced like the others below
+            session.execute(update(_N).where(tuple_(_N.c.id, _N.c.attempts).in_(delivered))
+                            .values(status=NoticeStatus.SENT, sent_at=now, last_error=None, lease_until=None)
+                            )
+        for notice, outcome in results:
+            values: dict = {"lease_until": None}
+            if outcome.delivered:
+                continue
+            if outcome.retry and notice.attempts < MAX_ATTEMPTS:
+                delay = backoff(notice.attempts, outcome.retry_after)
+                values.update(next_attempt_at=now + timedelta(seconds=delay), last_error=outcome.describe())
+            else:
+                values.update(status=NoticeStatus.FAILED, last_error=outcome.describe())
+                log.warning("notice %s failed for good: %s", notice.id, values["last_error"])
+            # Fenced: if our lease ran out and another worker claimed the row, this claim changes nothing.
+            session.execute(update(_N).where(_N.c.id == notice.id, _N.c.attempts == notice.attempts)
+                            .values(**values))
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending notice is due (None when there is none)."""
         with self.db.sessions() as session:
-            at = session.scalar(select(func.min(Notice.next_attempt_at)).where(Notice.status == NoticeStatus.PENDING))
+            at = session.scalar(select(func.min(_N.c.next_attempt_at)).where(_N.c.status == NoticeStatus.PENDING))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
-    def maintain(self) -> None:
+    def maintain(self, session: Session) -> None:
         pass  # sent notices are kept: they are the record of what each user was told
 
     def close(self) -> None:

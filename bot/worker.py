@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from bot import health
 from bot.core.dates import utcnow
@@ -39,11 +40,11 @@ class WorkQueue(Protocol):
     senders: int
     max_inflight: int
 
-    def claim(self, limit: int) -> list: ...
+    def claim(self, session: Session, limit: int) -> list: ...
     def send(self, job) -> Outcome: ...
-    def record(self, results: list[tuple[object, Outcome]]) -> None: ...
+    def record(self, session: Session, results: list[tuple[object, Outcome]]) -> None: ...
     def next_due_in(self) -> float | None: ...
-    def maintain(self) -> None: ...
+    def maintain(self, session: Session) -> None: ...
     def close(self) -> None: ...
 
 
@@ -65,27 +66,40 @@ class Dispatcher:
 
     # one pass ------------------------------------------------------------------------------
     def step(self) -> bool:
-        """Record what finished, claim what the senders can take, beat. True if any work moved."""
-        moved = self._record_finished()
-        for queue in self.queues:
-            with self._lock:
-                free = queue.max_inflight - self._inflight[queue.name]
-            if free <= 0:
-                continue
-            jobs = queue.claim(free)
-            for job in jobs:
-                self._submit(queue, job)
-            moved |= bool(jobs)
+        """One transaction: record what finished, claim what the senders can take, beat.
+        The claimed work is handed to the senders only after it committed. True if work moved."""
+        while self._finished:
+            queue, job, outcome = self._finished.popleft()
+            self._unrecorded[queue.name].append((job, outcome))
+        recorded = {name: len(results) for name, results in self._unrecorded.items() if results}
+        claimed: list[tuple[WorkQueue, list]] = []
         now = time.monotonic()
-        if now - self._last_beat >= HEARTBEAT_EVERY:
-            with self.db.transaction() as session:
+        with self.db.transaction() as session:
+            for queue in self.queues:
+                if self._unrecorded[queue.name]:
+                    queue.record(session, self._unrecorded[queue.name])
+                with self._lock:
+                    free = queue.max_inflight - (self._inflight[queue.name] - recorded.get(queue.name, 0))
+                if free > 0:
+                    claimed.append((queue, queue.claim(session, free)))
+            if now - self._last_beat >= HEARTBEAT_EVERY:
                 health.beat(session, self.name, self.kind, self._started_at)
+            if now - self._last_maintain >= MAINTAIN_EVERY:
+                for queue in self.queues:
+                    queue.maintain(session)
+        # Committed: what was recorded is done, what was claimed is ours to send.
+        if now - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = now
         if now - self._last_maintain >= MAINTAIN_EVERY:
-            for queue in self.queues:
-                queue.maintain()
             self._last_maintain = now
-        return moved
+        for name, count in recorded.items():
+            self._unrecorded[name] = self._unrecorded[name][count:]
+            with self._lock:
+                self._inflight[name] -= count
+        for queue, jobs in claimed:
+            for job in jobs:
+                self._submit(queue, job)
+        return bool(recorded) or any(jobs for _, jobs in claimed)
 
     def _submit(self, queue: WorkQueue, job) -> None:
         with self._lock:
@@ -101,22 +115,6 @@ class Dispatcher:
             outcome = Outcome.no_answer(exc)
         self._finished.append((queue, job, outcome))
         self.wake.set()
-
-    def _record_finished(self) -> bool:
-        while self._finished:
-            queue, job, outcome = self._finished.popleft()
-            self._unrecorded[queue.name].append((job, outcome))
-        moved = False
-        for queue in self.queues:
-            results = self._unrecorded[queue.name]
-            if not results:
-                continue
-            queue.record(results)  # raises while the database is down: kept for the next pass
-            self._unrecorded[queue.name] = []
-            with self._lock:
-                self._inflight[queue.name] -= len(results)
-            moved = True
-        return moved
 
     def _idle_wait(self) -> float:
         """How long nothing is due. A queue whose senders are all busy is left out: a finished send wakes us."""
@@ -157,12 +155,24 @@ class Dispatcher:
         for pool in self._pools.values():
             pool.shutdown(wait=True)
         try:
-            self._record_finished()
+            self._record_only()
         except Exception:
             log.warning("worker %s: %d outcome(s) not recorded at shutdown; their leases will expire", self.name,
                         sum(len(v) for v in self._unrecorded.values()) + len(self._finished))
         for queue in self.queues:
             queue.close()
+
+
+    def _record_only(self) -> None:
+        while self._finished:
+            queue, job, outcome = self._finished.popleft()
+            self._unrecorded[queue.name].append((job, outcome))
+        with self.db.transaction() as session:
+            for queue in self.queues:
+                if self._unrecorded[queue.name]:
+                    queue.record(session, self._unrecorded[queue.name])
+        for name in self._unrecorded:
+            self._unrecorded[name] = []
 
 
 def _short(exc: BaseException) -> str:

@@ -23,9 +23,14 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
-    assert names == {"webhook", "qr", "bank", "notices", "import", "lookup", "memory"}
-    ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"] == "ours"]
-    assert all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
+    assert names == {"webhook", "slow", "qr", "bank", "notices", "import", "lookup", "memory"}
+    ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("ours, LINE")]
+    assert len(ours) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
     assert all(r["replies_seen_by_fake_line"] >= r["requests"] for r in ours)  # every request got its reply
+    assert all(r["replies_per_s"] > 0 for r in ours)
+    one = [r for r in rows if r["variant"].startswith("ours, one at a time")]
+    assert all(r["replied"] == r["sent"] for r in one)
+    slow = [r for r in rows if r["benchmark"].startswith("slow line")]
+    assert len(slow) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in slow)
     notices = [r for r in rows if r["variant"].endswith("worker(s)")]
     assert all(r["push_attempts"] == r["notices"] == r["distinct_keys"] for r in notices)
