@@ -19,6 +19,7 @@ from bot.states import NoticeChannel, NoticeStatus
 from bot.wakeup import notify_workers
 
 UPSTREAM_RECIPIENT = "upstream"
+OUTBOX = "outbox"  # the queue that delivers notices (bot.outbox.NoticeQueue.name)
 
 
 def recipients(session: Session, inv: Invoice) -> list[LineUser]:
@@ -46,7 +47,7 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
         queued |= enqueue(session, channel=NoticeChannel.LINE, event_key=f"{kind}:{payment.id}", to=user.user_id,
                           body=json.dumps([message], ensure_ascii=False))
     if queued:
-        notify_workers(session)
+        notify_workers(session, OUTBOX)
     return queued
 
 
@@ -54,4 +55,4 @@ def enqueue_upstream(session: Session, inv: Invoice, payment: Payment, kind: str
     """The invoice's new status for the e-License / e-Surveillance systems."""
     enqueue(session, channel=NoticeChannel.UPSTREAM, event_key=f"upstream:{kind}:{payment.id}",
             to=UPSTREAM_RECIPIENT, body=upstream.status_change(inv, payment, previous=previous))
-    notify_workers(session)
+    notify_workers(session, OUTBOX)

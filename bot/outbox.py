@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
@@ -22,11 +22,14 @@ from bot.db import Database
 from bot.delivery import Outcome, backoff
 from bot.line import LineGateway
 from bot.models import Notice
+from bot.notices import OUTBOX
 from bot.states import NoticeChannel, NoticeStatus
 from bot.upstream import UpstreamClient
 
 log = logging.getLogger(__name__)
 _N = Notice.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
+_SENT = (update(_N).where(_N.c.id == bindparam("b_id"), _N.c.attempts == bindparam("b_attempts"))
+         .values(status=NoticeStatus.SENT, sent_at=bindparam("b_at"), last_error=None, lease_until=None))
 
 LEASE_SECONDS = 60.0  # longer than a push's timeouts (3 + 10 s) plus a queue wait
 MAX_ATTEMPTS = 15
@@ -45,7 +48,7 @@ class Claimed:
 
 
 class NoticeQueue:
-    name = "outbox"
+    name = OUTBOX
 
     def __init__(self, db: Database, line: LineGateway, *, upstream: UpstreamClient | None = None,
                  lease: float = LEASE_SECONDS, batch: int = BATCH, senders: int = SENDERS):
@@ -81,26 +84,27 @@ class NoticeQueue:
             return self.upstream.post(notice.messages, notice.retry_key)
         return self.line.push(notice.to_user, json.loads(notice.messages), notice.retry_key)
 
-    def record(self, session: Session, results: list[tuple[Claimed, Outcome]]) -> None:
+    def record(self, session: Session, results: list[tuple[Claimed, Outcome]]) -> float | None:
+        """Fenced by the claim's attempt number: if our lease ran out and another worker claimed the
+        row, this claim changes nothing. Returns the soonest retry, in seconds."""
         now = utcnow()
-        delivered = [(n.id, n.attempts) for n, o in results if o.delivered]
-        if delivered:  # the common case, in one statement; fenced like the others below
-            session.execute(update(_N).where(tuple_(_N.c.id, _N.c.attempts).in_(delivered))
-                            .values(status=NoticeStatus.SENT, sent_at=now, last_error=None, lease_until=None)
-                            )
+        soonest = None
+        delivered = [{"b_id": n.id, "b_attempts": n.attempts, "b_at": now} for n, o in results if o.delivered]
+        if delivered:  # the common case, one cached statement for all
+            session.execute(_SENT, delivered)
         for notice, outcome in results:
-            values: dict = {"lease_until": None}
             if outcome.delivered:
                 continue
+            values: dict = {"lease_until": None}
             if outcome.retry and notice.attempts < MAX_ATTEMPTS:
                 delay = backoff(notice.attempts, outcome.retry_after)
                 values.update(next_attempt_at=now + timedelta(seconds=delay), last_error=outcome.describe())
+                soonest = delay if soonest is None else min(soonest, delay)
             else:
                 values.update(status=NoticeStatus.FAILED, last_error=outcome.describe())
                 log.warning("notice %s failed for good: %s", notice.id, values["last_error"])
-            # Fenced: if our lease ran out and another worker claimed the row, this claim changes nothing.
-            session.execute(update(_N).where(_N.c.id == notice.id, _N.c.attempts == notice.attempts)
-                            .values(**values))
+            session.execute(update(_N).where(_N.c.id == notice.id, _N.c.attempts == notice.attempts).values(**values))
+        return soonest
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending notice is due (None when there is none)."""

@@ -10,24 +10,26 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 CHANNEL = "tisi_work"
-_NOTIFY = text(f"NOTIFY {CHANNEL}")
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :queue)")
 
 
-def notify_workers(session: Session) -> None:
-    """Wake external workers when this transaction commits (PostgreSQL only; SQLite workers poll)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_NOTIFY)
+def notify_workers(conn: Session | Connection, queue: str) -> None:
+    """Wake the workers of every process when this transaction commits (PostgreSQL only; SQLite
+    workers of other processes poll). The payload names the queue."""
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    if bind.dialect.name == "postgresql":
+        conn.execute(_NOTIFY, {"queue": queue})
 
 
 class Listener:
-    """A daemon thread that LISTENs and sets `wake` on every notification; reconnects with backoff."""
+    """A daemon thread that LISTENs and calls `wake(queue)` on every notification; reconnects with backoff."""
 
-    def __init__(self, dsn: str, wake: threading.Event, *, poll: float = 0.25, max_backoff: float = 5.0):
+    def __init__(self, dsn: str, wake, *, poll: float = 0.25, max_backoff: float = 5.0):
         self.dsn, self.wake, self.poll, self.max_backoff = dsn, wake, poll, max_backoff
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
@@ -50,11 +52,11 @@ class Listener:
                 with psycopg.connect(self.dsn, autocommit=True, connect_timeout=3) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
-                    self.wake.set()  # anything queued while we were not listening
+                    self.wake(None)  # anything queued while we were not listening
                     delay = 0.1
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=self.poll, stop_after=1):
-                            self.wake.set()
+                        for notice in conn.notifies(timeout=self.poll, stop_after=1):
+                            self.wake(notice.payload or None)
             except Exception as exc:  # the database went away: the worker loop reports the outage
                 self.connected.clear()
                 log.debug("LISTEN connection lost (%s); reconnecting", type(exc).__name__)

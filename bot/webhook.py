@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 
-from bot.inbox import event_id, store_events
+from bot.inbox import ReplyQueue, event_id, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -42,7 +42,7 @@ def callback():
                     type(getattr(exc, "orig", None) or exc).__name__)
         return _error(503, "unavailable", "events could not be stored; please redeliver")
     if new and tisi.worker is not None:
-        tisi.worker.wake()
+        tisi.worker.wake(ReplyQueue.name)
     log.debug("webhook: %d event(s), %d new", len(events), new)
     return _OK
 

@@ -35,14 +35,19 @@ MAINTAIN_EVERY = 3600.0
 MAX_OUTAGE_BACKOFF = 5.0
 
 
+class RetryStep(Exception):
+    """Raised by a queue inside a step: roll the step back and run it again at once (not an outage)."""
+
+
 class WorkQueue(Protocol):
-    name: str
+    name: str  # also the NOTIFY payload that wakes it
     senders: int
     max_inflight: int
+    batch: int
 
     def claim(self, session: Session, limit: int) -> list: ...
     def send(self, job) -> Outcome: ...
-    def record(self, session: Session, results: list[tuple[object, Outcome]]) -> None: ...
+    def record(self, session: Session, results: list[tuple[object, Outcome]]) -> float | None: ...
     def next_due_in(self) -> float | None: ...
     def maintain(self, session: Session) -> None: ...
     def close(self) -> None: ...
@@ -53,7 +58,11 @@ class Dispatcher:
                  name: str | None = None):
         self.db, self.queues, self.kind, self.idle_poll = db, queues, kind, idle_poll
         self.name = name or health.worker_name()
-        self.wake = threading.Event()
+        self.event = threading.Event()  # set by wake-ups and finished sends
+        # When to look at each queue next (monotonic): now after a wake-up or a full batch; else
+        # when its next item falls due. Looking costs a query, so an idle queue is not polled.
+        self._look = {q.name: 0.0 for q in queues}
+        self._due_checked = {q.name: 0.0 for q in queues}
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
                        for q in queues}
         self._inflight = {q.name: 0 for q in queues}
@@ -63,6 +72,13 @@ class Dispatcher:
         self._started_at = utcnow()
         self._last_beat = 0.0
         self._last_maintain = time.monotonic()
+
+    def wake(self, queue: str | None = None) -> None:
+        """Work was queued (in `queue`, or anywhere): look at it now."""
+        for name in self._look if queue is None else (queue,):
+            if name in self._look:
+                self._look[name] = 0.0
+        self.event.set()
 
     # one pass ------------------------------------------------------------------------------
     def step(self) -> bool:
@@ -77,11 +93,17 @@ class Dispatcher:
         with self.db.transaction() as session:
             for queue in self.queues:
                 if self._unrecorded[queue.name]:
-                    queue.record(session, self._unrecorded[queue.name])
+                    retry_in = queue.record(session, self._unrecorded[queue.name])
+                    if retry_in is not None:  # look again when the soonest retry falls due
+                        self._look[queue.name] = min(self._look[queue.name], now + retry_in)
                 with self._lock:
                     free = queue.max_inflight - (self._inflight[queue.name] - recorded.get(queue.name, 0))
-                if free > 0:
-                    claimed.append((queue, queue.claim(session, free)))
+                if free > 0 and self._look[queue.name] <= now:
+                    limit = min(free, queue.batch)
+                    jobs = queue.claim(session, limit)
+                    claimed.append((queue, jobs))
+                    # A full batch: more may be waiting. Otherwise wait for a wake-up or the next due item.
+                    self._look[queue.name] = 0.0 if len(jobs) == limit else now + self.idle_poll
             if now - self._last_beat >= HEARTBEAT_EVERY:
                 health.beat(session, self.name, self.kind, self._started_at)
             if now - self._last_maintain >= MAINTAIN_EVERY:
@@ -114,14 +136,24 @@ class Dispatcher:
             log.exception("%s: sending failed", queue.name)
             outcome = Outcome.no_answer(exc)
         self._finished.append((queue, job, outcome))
-        self.wake.set()
+        self.event.set()
 
     def _idle_wait(self) -> float:
-        """How long nothing is due. A queue whose senders are all busy is left out: a finished send wakes us."""
+        """How long until something is due. A queue whose senders are all busy is left out: a
+        finished send wakes us."""
+        now = time.monotonic()
         with self._lock:
             open_queues = [q for q in self.queues if self._inflight[q.name] < q.max_inflight]
-        waits = [w for w in (q.next_due_in() for q in open_queues) if w is not None]
-        return min([self.idle_poll, *waits])
+        wait = self.idle_poll
+        for queue in open_queues:
+            if now - self._due_checked[queue.name] >= self.idle_poll:
+                # Retries scheduled by other processes; our own are known from record().
+                self._due_checked[queue.name] = now
+                due_in = queue.next_due_in()
+                if due_in is not None:
+                    self._look[queue.name] = min(self._look[queue.name], now + due_in)
+            wait = min(wait, max(0.0, self._look[queue.name] - now))
+        return wait
 
     # the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -135,6 +167,9 @@ class Dispatcher:
                     log.warning("database is back after %.1f s; worker %s resumed", time.monotonic() - outage_since,
                                 self.name)
                     outage_since, delay = None, 0.1
+            except RetryStep as again:
+                log.info("worker %s: %s", self.name, again)
+                continue
             except (DBAPIError, PoolTimeout) as exc:
                 if outage_since is None:
                     outage_since = time.monotonic()
@@ -148,8 +183,8 @@ class Dispatcher:
                 delay = min(MAX_OUTAGE_BACKOFF, delay * 2)
                 continue
             if wait > 0:
-                self.wake.wait(wait)
-            self.wake.clear()
+                self.event.wait(wait)
+            self.event.clear()
 
     def close(self) -> None:
         for pool in self._pools.values():
@@ -189,7 +224,7 @@ def build_queues(settings, db: Database, line, links) -> list[WorkQueue]:
     return [ReplyQueue(db, line, links), NoticeQueue(db, line, upstream=upstream_client(settings))]
 
 
-def listener_for(db: Database, wake: threading.Event):
+def listener_for(db: Database, wake):
     """On PostgreSQL, a LISTEN thread that wakes the dispatcher when work is queued anywhere."""
     if db.dialect != "postgresql":
         return None
@@ -211,9 +246,9 @@ class InlineWorker:
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
-    def wake(self) -> None:
+    def wake(self, queue: str | None = None) -> None:
         self.start()
-        self.dispatcher.wake.set()
+        self.dispatcher.wake(queue)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -230,7 +265,7 @@ class InlineWorker:
     def stop(self) -> None:
         self._stop.set()
         if self.dispatcher is not None:
-            self.dispatcher.wake.set()
+            self.dispatcher.event.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._listener is not None:
@@ -257,7 +292,7 @@ def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) 
 
     def _stop(*_):
         stop.set()
-        dispatcher.wake.set()
+        dispatcher.event.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop)

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from bot.bank import protocol as p
 from bot.bank import service
+from bot.notices import OUTBOX
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bank", __name__)
@@ -39,7 +40,7 @@ def billpayment():
         return _json(status, body)
     log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, body[:20])
     if queued and tisi.worker is not None:
-        tisi.worker.wake()  # a thread event: never a LINE call on the bank's path
+        tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
     return _json(status, body)
 
 
