@@ -121,11 +121,12 @@ def insert_ignore(session: Session, model, **values):
     return None if row is None else row[0]
 
 
-def insert_ignore_many(conn, table, rows: list[dict]) -> int:
-    """The same for several rows of the same columns (one cached statement); how many were new.
+def insert_ignore_many(conn, table, rows: list[dict]) -> list:
+    """The same for several rows of the same columns (one cached statement); the new rows' keys.
     One execution per row: RETURNING does not combine with executemany for textual SQL."""
     stmt = _insert_ignore_stmt(table, tuple(rows[0])) if rows else None
-    return sum(conn.execute(stmt, row).first() is not None for row in rows)
+    keys = (conn.execute(stmt, row).first() for row in rows)
+    return [key[0] for key in keys if key is not None]
 
 
 @lru_cache(maxsize=128)

@@ -49,12 +49,13 @@ log = logging.getLogger(__name__)
 REPLY_TOKEN_TTL = 55.0  # LINE: use a reply token within one minute of the webhook; keep a margin
 LATE_AFTER = 1.0  # seconds after the webhook: a reply not sent by then shows LINE's loading animation
 LEASE_SECONDS = 30.0  # longer than a reply's timeouts (3 + 5 s) plus a queue wait
+CLAIMED_LEASE = 10.0  # events stored already leased to the web process that received them
 RETRY_BASE = 0.5
 KEEP_FINISHED = timedelta(days=7)  # LINE redelivers for a shorter time than this
 _T = InboxEvent.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
 _HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
             .values(status=bindparam("b_status"), reply=bindparam("b_reply"), handled_at=bindparam("b_handled_at"),
-                    handler_error=bindparam("b_handler_error")))
+                    handler_error=bindparam("b_handler_error"), lease_until=bindparam("b_lease_until")))
 _REPLIED = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.attempts == bindparam("b_attempts"))
             .values(status=InboxStatus.REPLIED, finished_at=bindparam("b_at"), last_error=None, lease_until=None))
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
@@ -69,11 +70,17 @@ def event_id(event: dict) -> str:
     return given
 
 
-def store_events(db: Database, events: list[dict]) -> int:
-    """Keep every event of one webhook body in one transaction; how many were new."""
+def store_events(db: Database, events: list[dict], *, claim: bool = False) -> list[int]:
+    """Keep every event of one webhook body in one transaction; the ids of the new ones.
+
+    With `claim`, the new events are stored already leased to this process (attempt 1), which
+    handles them as soon as LINE has its answer (`ReplyQueue.handle_claimed`); if this process
+    dies first, the lease runs out and any worker takes them. Without it, workers are woken.
+    """
     if not events:
-        return 0
+        return []
     now = utcnow()
+    lease_until = now + timedelta(seconds=CLAIMED_LEASE) if claim else None
     rows = []
     for event in events:
         source = event.get("source") if isinstance(event.get("source"), dict) else {}
@@ -84,11 +91,12 @@ def store_events(db: Database, events: list[dict]) -> int:
             "user_id": source.get("userId") if source.get("type") == "user" else None,
             "reply_token": token if isinstance(token, str) and len(token) <= 255 else None,
             "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            "received_at": now, "status": InboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+            "received_at": now, "status": InboxStatus.PENDING, "attempts": 1 if claim else 0,
+            "next_attempt_at": now, "lease_until": lease_until,
         })
     with db.engine.begin() as conn:  # Core, not the ORM: LINE is waiting for our answer
         new = insert_ignore_many(conn, _T, rows)
-        if new:
+        if new and not claim:
             notify_workers(conn, ReplyQueue.name)
     return new
 
@@ -137,18 +145,44 @@ class ReplyQueue:
                 .returning(_T.c.id, _T.c.attempts, _T.c.status, _T.c.payload, _T.c.reply_token, _T.c.user_id,
                            _T.c.received_at, _T.c.reply))
         rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
-        jobs = []
+        jobs, handled = [], []
         careful, self._careful = self._careful, False
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
                            json.loads(row.reply) if row.reply else None)
             jobs.append(job)
             if row.status == InboxStatus.PENDING:
-                self._handle(session, job, row.payload, careful)
+                handled.append(self._handle(session, job, row.payload, careful))
                 self._loading.schedule(job, now)
+        if handled:
+            session.execute(_HANDLED, handled)
         return jobs
 
-    def _handle(self, session: Session, job: ReplyJob, payload: str, careful: bool) -> None:
+    def handle_claimed(self, session: Session, ids: list[int]) -> list[ReplyJob]:
+        """Handle events this process stored already leased (`store_events(claim=True)`); the jobs to send.
+        Fenced like a claim: an event another worker took meanwhile (attempt > 1) is left alone."""
+        rows = session.execute(
+            select(_T.c.id, _T.c.attempts, _T.c.payload, _T.c.reply_token, _T.c.user_id, _T.c.received_at)
+            .where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING).order_by(_T.c.id)
+        ).all()
+        careful, self._careful = self._careful, False
+        now = utcnow()
+        jobs, handled = [], []
+        for row in rows:
+            job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at)
+            handled.append(self._handle(session, job, row.payload, careful))
+            self._loading.schedule(job, now)
+            jobs.append(job)
+        if handled:
+            session.execute(_HANDLED, handled)
+        return jobs
+
+    def release(self, session: Session, ids: list[int]) -> None:
+        """Give events we stored leased back to every worker (when we cannot handle them ourselves)."""
+        session.execute(update(_T).where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING)
+                        .values(lease_until=None))
+
+    def _handle(self, session: Session, job: ReplyJob, payload: str, careful: bool) -> dict:
         """Run the event's handler. Handlers rarely raise, so they run straight in the batch's
         transaction; when one does, the whole step is rolled back and run again carefully, each
         handler in a savepoint, so that a failing one's effects are undone and its user gets an
@@ -171,9 +205,11 @@ class ReplyQueue:
                     log.exception("event %s: handler failed", job.id)
         if error is not None:
             job.messages = [text(Translator(self._language(session, job.user_id))(_SORRY))]
-        session.execute(_HANDLED, {"b_id": job.id, "b_status": InboxStatus.HANDLED, "b_handled_at": utcnow(),
-                                   "b_reply": json.dumps(job.messages or [], ensure_ascii=False),
-                                   "b_handler_error": error})
+        now = utcnow()
+        # The row's new state, written for the whole batch in one executemany by the caller.
+        return {"b_id": job.id, "b_status": InboxStatus.HANDLED, "b_handled_at": now,
+                "b_reply": json.dumps(job.messages or [], ensure_ascii=False), "b_handler_error": error,
+                "b_lease_until": now + timedelta(seconds=self.lease)}  # time to send it
 
     def _run_handler(self, session: Session, raw: dict) -> list[dict]:
         from handlers import ChatContext, registry
@@ -280,13 +316,16 @@ class _LoadingTimer:
         if not job.user_id or not job.reply_token:
             return
         wait = LATE_AFTER - (now - job.received_at).total_seconds()
+        at = time.monotonic() + max(0.0, wait)
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + max(0.0, wait), job.id, job.user_id))
+            earliest = not self._heap or at < self._heap[0][0]
+            heapq.heappush(self._heap, (at, job.id, job.user_id))
             self._waiting.add(job.id)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="loading-timer", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if earliest:  # otherwise the timer wakes for an earlier deadline anyway
+                self._cond.notify()
 
     def done(self, job: ReplyJob) -> None:
         with self._cond:

@@ -112,6 +112,12 @@ class NoticeQueue:
             at = session.scalar(select(func.min(_N.c.next_attempt_at)).where(_N.c.status == NoticeStatus.PENDING))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
+    def handle_claimed(self, session: Session, ids: list[int]) -> list[Claimed]:
+        return []  # notices are never stored leased
+
+    def release(self, session: Session, ids: list[int]) -> None:
+        pass
+
     def maintain(self, session: Session) -> None:
         pass  # sent notices are kept: they are the record of what each user was told
 

@@ -35,15 +35,16 @@ def callback():
         events = webhook_events(body)
     except ValueError:
         return _error(400, "invalid_webhook", "body is not a LINE webhook")
+    inline = tisi.worker is not None  # this process handles what it stores (WORKER=inline)
     try:
-        new = store_events(tisi.db, events)
+        new = store_events(tisi.db, events, claim=inline)
     except (DBAPIError, PoolTimeout) as exc:
         log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
                     type(getattr(exc, "orig", None) or exc).__name__)
         return _error(503, "unavailable", "events could not be stored; please redeliver")
-    if new and tisi.worker is not None:
-        tisi.worker.wake(ReplyQueue.name)
-    log.debug("webhook: %d event(s), %d new", len(events), new)
+    log.debug("webhook: %d event(s), %d new", len(events), len(new))
+    if new and inline:
+        tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once
     return _OK
 
 

@@ -46,6 +46,8 @@ class WorkQueue(Protocol):
     batch: int
 
     def claim(self, session: Session, limit: int) -> list: ...
+    def handle_claimed(self, session: Session, ids: list[int]) -> list: ...
+    def release(self, session: Session, ids: list[int]) -> None: ...
     def send(self, job) -> Outcome: ...
     def record(self, session: Session, results: list[tuple[object, Outcome]]) -> float | None: ...
     def next_due_in(self) -> float | None: ...
@@ -62,6 +64,7 @@ class Dispatcher:
         # When to look at each queue next (monotonic): now after a wake-up or a full batch; else
         # when its next item falls due. Looking costs a query, so an idle queue is not polled.
         self._look = {q.name: 0.0 for q in queues}
+        self._adopted: dict[str, deque[int]] = {q.name: deque() for q in queues}
         self._due_checked = {q.name: 0.0 for q in queues}
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
                        for q in queues}
@@ -82,33 +85,28 @@ class Dispatcher:
 
     # one pass ------------------------------------------------------------------------------
     def step(self) -> bool:
-        """One transaction: record what finished, claim what the senders can take, beat.
-        The claimed work is handed to the senders only after it committed. True if work moved."""
+        """One transaction: record what finished, handle what was adopted, claim what the senders
+        can take, beat. Claimed work goes to the senders only once committed. True if work moved."""
         while self._finished:
             queue, job, outcome = self._finished.popleft()
             self._unrecorded[queue.name].append((job, outcome))
         recorded = {name: len(results) for name, results in self._unrecorded.items() if results}
-        claimed: list[tuple[WorkQueue, list]] = []
+        adopted = {q.name: self._take_adopted(q.name) for q in self.queues}
         now = time.monotonic()
-        with self.db.transaction() as session:
-            for queue in self.queues:
-                if self._unrecorded[queue.name]:
-                    retry_in = queue.record(session, self._unrecorded[queue.name])
-                    if retry_in is not None:  # look again when the soonest retry falls due
-                        self._look[queue.name] = min(self._look[queue.name], now + retry_in)
-                with self._lock:
-                    free = queue.max_inflight - (self._inflight[queue.name] - recorded.get(queue.name, 0))
-                if free > 0 and self._look[queue.name] <= now:
-                    limit = min(free, queue.batch)
-                    jobs = queue.claim(session, limit)
-                    claimed.append((queue, jobs))
-                    # A full batch: more may be waiting. Otherwise wait for a wake-up or the next due item.
-                    self._look[queue.name] = 0.0 if len(jobs) == limit else now + self.idle_poll
-            if now - self._last_beat >= HEARTBEAT_EVERY:
-                health.beat(session, self.name, self.kind, self._started_at)
-            if now - self._last_maintain >= MAINTAIN_EVERY:
-                for queue in self.queues:
-                    queue.maintain(session)
+        try:
+            with self.db.transaction() as session:
+                claimed = [(queue, self._step_queue(session, queue, now, recorded.get(queue.name, 0),
+                                                    adopted[queue.name]))
+                           for queue in self.queues]
+                if now - self._last_beat >= HEARTBEAT_EVERY:
+                    health.beat(session, self.name, self.kind, self._started_at)
+                if now - self._last_maintain >= MAINTAIN_EVERY:
+                    for queue in self.queues:
+                        queue.maintain(session)
+        except BaseException:
+            for name, ids in adopted.items():  # not handled: keep them for the next step
+                self._adopted[name].extendleft(reversed(ids))
+            raise
         # Committed: what was recorded is done, what was claimed is ours to send.
         if now - self._last_beat >= HEARTBEAT_EVERY:
             self._last_beat = now
@@ -122,6 +120,41 @@ class Dispatcher:
             for job in jobs:
                 self._submit(queue, job)
         return bool(recorded) or any(jobs for _, jobs in claimed)
+
+    def _step_queue(self, session: Session, queue: WorkQueue, now: float, recorded: int, adopted: list[int]) -> list:
+        if recorded:
+            retry_in = queue.record(session, self._unrecorded[queue.name])
+            if retry_in is not None:  # look again when the soonest retry falls due
+                self._look[queue.name] = min(self._look[queue.name], now + retry_in)
+        with self._lock:
+            free = queue.max_inflight - (self._inflight[queue.name] - recorded)
+        jobs = []
+        if adopted:
+            if free >= len(adopted):
+                jobs = queue.handle_claimed(session, adopted)
+                free -= len(jobs)
+            else:  # every sender is busy (LINE is slow): back to the queue, not into memory
+                queue.release(session, adopted)
+                self._look[queue.name] = min(self._look[queue.name], now + self.idle_poll)
+        if free > 0 and self._look[queue.name] <= now:
+            limit = min(free, queue.batch)
+            more = queue.claim(session, limit)
+            # A full batch: more may be waiting. Otherwise wait for a wake-up or the next due item.
+            self._look[queue.name] = 0.0 if len(more) == limit else now + self.idle_poll
+            jobs = jobs + more
+        return jobs
+
+    def adopt(self, queue: str, ids: list[int]) -> None:
+        """Take items stored already leased to this process (thread-safe); handled in the next step."""
+        self._adopted[queue].extend(ids)
+        self.event.set()
+
+    def _take_adopted(self, name: str) -> list[int]:
+        ids = []
+        adopted = self._adopted[name]
+        while adopted:
+            ids.append(adopted.popleft())
+        return ids
 
     def _submit(self, queue: WorkQueue, job) -> None:
         with self._lock:
@@ -249,6 +282,12 @@ class InlineWorker:
     def wake(self, queue: str | None = None) -> None:
         self.start()
         self.dispatcher.wake(queue)
+
+    def adopt(self, queue: str, ids: list[int]) -> None:
+        """Items this process stored already leased (see `bot.inbox.store_events`): the dispatcher
+        handles them at once, without claiming them from the database."""
+        self.start()
+        self.dispatcher.adopt(queue, ids)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
