@@ -286,3 +286,38 @@ def _wait(predicate, timeout=15.0):
         time.sleep(0.05)
     return predicate()
 
+
+
+# -- events stored leased by a web process -------------------------------------------------------------
+def test_events_left_by_a_dead_web_process_are_taken_once_its_lease_runs_out(database_url, db, fake_line):
+    """A web process stored events leased to itself and died before handling them."""
+    from bot.factory import create_app
+
+    events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(3)]
+    ids = store_events(db, events, claim=True)
+    assert len(ids) == 3
+    with db.transaction() as s:  # time passes: the lease runs out
+        s.execute(update(InboxEvent).values(lease_until=utcnow() - _minutes(1)))
+    app = create_app(Settings.from_env(make_env(database_url, fake_line.url)), db=db)
+    try:
+        app.extensions["tisi"].worker.wake()
+        line = Line(app.test_client(), fake_line, db)
+        line.settle()
+    finally:
+        app.extensions["tisi"].close()
+    assert {s.to for s in fake_line.replies()} == {e["replyToken"] for e in events}
+    assert all(r.attempts == 2 for r in _inbox(db))  # the dead process's claim, then the worker's
+
+
+def test_when_every_sender_is_busy_adopted_events_go_back_to_the_queue(app, line, fake_line, db):
+    app.extensions["tisi"].worker.start()  # its reply queue gets room for two replies at a time
+    queue = next(q for q in app.extensions["tisi"].worker.dispatcher.queues if q.name == "inbox")
+    queue.max_inflight = 2
+    fake_line.latency = 0.5
+    events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(6)]
+    assert line.post(events[:2], settle=False).status_code == 200
+    assert line.post(events[2:], settle=False).status_code == 200  # arrives while both slots are taken
+    line.settle(timeout=20)
+    assert {s.to for s in fake_line.replies()} == {e["replyToken"] for e in events}
+    assert max(r.attempts for r in _inbox(db)) == 2  # some were released and claimed again
+    assert Counter(a["token"] for a in fake_line.reply_attempts) == Counter({e["replyToken"]: 1 for e in events})
