@@ -23,6 +23,7 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1
 CHANNEL_SECRET = "bench-channel-secret"
 ACCESS_TOKEN = "bench-token"
 BANK_SECRET = "bench-bank-secret"
+KTB_USER, KTB_PASSWORD, KTB_COMCODE = "bench-ktb", "bench-ktb-password", "99999"
 BILLER_ID = "099999999999990"
 BIN = Path(sys.executable).parent
 
@@ -49,6 +50,7 @@ def env_for(database_url: str, fake_url: str, port: int, **extra) -> dict:
         "DATABASE_URL": database_url, "LINE_CHANNEL_SECRET": CHANNEL_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
         "LINE_API_URL": fake_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "BILLER_ID": BILLER_ID,
         "SECRET_KEY": "bench-secret", "BANK_WEBHOOK_SECRET": BANK_SECRET, "WORKER": "inline",
+        "KTB_DIRECTLINK_USER": KTB_USER, "KTB_DIRECTLINK_PASSWORD": KTB_PASSWORD, "KTB_COMPANY_CODE": KTB_COMCODE,
     })
     env.update(extra)
     return env

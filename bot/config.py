@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from bot.clientip import parse_networks
+
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
 DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one
 _BILLER_RE = re.compile(r"^[0-9]{15}$")
@@ -29,6 +31,15 @@ class Settings:
     upstream_callback_url: str | None = None
     worker: str = "inline"
     demo: bool = False
+    ktb_directlink_user: str | None = None
+    ktb_directlink_password: str | None = None
+    ktb_company_code: str | None = None
+    ktb_allowed_ips: tuple = ()  # networks allowed to call /bank/ktb/directlink (empty: any)
+    trusted_proxies: tuple = ()  # networks whose X-Forwarded-For is believed
+
+    @property
+    def directlink_enabled(self) -> bool:
+        return bool(self.ktb_directlink_user and self.ktb_directlink_password)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, demo_defaults: Mapping[str, str] | None = None) -> "Settings":
@@ -50,6 +61,15 @@ class Settings:
         base = env["PUBLIC_BASE_URL"].strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", base):
             problems.append("PUBLIC_BASE_URL must be an http(s) origin")
+        networks = {}
+        for name in ("KTB_ALLOWED_IPS", "TRUSTED_PROXIES"):
+            try:
+                networks[name] = parse_networks(env.get(name, ""))
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        directlink = bool(env.get("KTB_DIRECTLINK_USER") and env.get("KTB_DIRECTLINK_PASSWORD"))
+        if directlink and not env.get("KTB_COMPANY_CODE", "").strip():
+            problems.append("KTB_COMPANY_CODE is required with KTB_DIRECTLINK_USER and KTB_DIRECTLINK_PASSWORD")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(
@@ -66,4 +86,9 @@ class Settings:
             upstream_callback_url=env.get("UPSTREAM_CALLBACK_URL") or None,
             worker=worker,
             demo=bool(demo_defaults),
+            ktb_directlink_user=env.get("KTB_DIRECTLINK_USER") or None,
+            ktb_directlink_password=env.get("KTB_DIRECTLINK_PASSWORD") or None,
+            ktb_company_code=env.get("KTB_COMPANY_CODE", "").strip() or None,
+            ktb_allowed_ips=networks.get("KTB_ALLOWED_IPS", ()),
+            trusted_proxies=networks.get("TRUSTED_PROXIES", ()),
         )

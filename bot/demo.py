@@ -38,6 +38,10 @@ def demo_settings(host: str, port: int) -> Settings:
         "BILLER_ID": DEMO_BILLER_ID,
         "SECRET_KEY": key_file.read_text().strip(),
         "BANK_WEBHOOK_SECRET": DEMO_BANK_SECRET,
+        # Krungthai's Direct Link, played by the simulator's "pay" switch (made-up credentials).
+        "KTB_DIRECTLINK_USER": "demo-ktb",
+        "KTB_DIRECTLINK_PASSWORD": "demo-ktb-password",
+        "KTB_COMPANY_CODE": "99999",
         "WORKER": "inline",
     }
     # The demo is self-contained: it ignores the production variables of this shell.

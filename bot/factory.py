@@ -105,6 +105,8 @@ def _register_optional(app: Flask, services: Services) -> None:
 
     if services.settings.bank_webhook_secret:
         app.register_blueprint(bank_routes.bp)
+    if services.settings.directlink_enabled:
+        app.register_blueprint(bank_routes.directlink_bp)
 
     if services.settings.upstream_api_token:
         app.register_blueprint(api.bp)

@@ -6,7 +6,6 @@ a decision for the Institute's finance staff, not for this program.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.dates import BANGKOK, to_bangkok
-from bot.core.statement import Statement, parse_statement
+from bot.core.statement import Statement, content_digest, parse_statement
 from bot.models import Invoice, Payment, StatementFile
 
 OUTCOMES = ("matched", "matched_reversal", "amount_mismatch", "unknown_invoice", "in_file_not_online",
@@ -27,6 +26,7 @@ class Report:
     effective_date: str
     lines: list[dict] = field(default_factory=list)
     already_imported: str | None = None
+    service_code: str = ""
 
     def add(self, outcome: str, **details) -> None:
         self.lines.append({"outcome": outcome, **{k: str(v) for k, v in details.items()}})
@@ -40,19 +40,19 @@ class Report:
         return all(line["outcome"] in ("matched", "matched_reversal") for line in self.lines)
 
     def as_dict(self) -> dict:
-        return {"effective_date": self.effective_date, "balanced": self.balanced, "counts": self.counts,
-                "lines": self.lines}
+        return {"effective_date": self.effective_date, "service_code": self.service_code, "balanced": self.balanced,
+                "counts": self.counts, "lines": self.lines}
 
 
 def reconcile_file(session: Session, data: bytes) -> Report:
     """Parse, match and remember one statement file (StatementError if it cannot be trusted)."""
-    digest = hashlib.sha256(data).hexdigest()
-    seen = session.scalar(select(StatementFile).where(StatementFile.sha256 == digest))
     statement = parse_statement(data)
+    digest = content_digest(data)  # the same records, however framed, are the same file
+    seen = session.scalar(select(StatementFile).where(StatementFile.sha256 == digest))
     if seen is not None:
         stored = json.loads(seen.report)
-        report = Report(stored["effective_date"], stored["lines"], already_imported=seen.imported_at.isoformat())
-        return report
+        return Report(stored["effective_date"], stored["lines"], already_imported=seen.imported_at.isoformat(),
+                      service_code=stored.get("service_code", ""))
     report = match(session, statement)
     session.add(StatementFile(sha256=digest, effective_date=statement.effective_date,
                               company_account=statement.company_account, balanced=report.balanced,
@@ -61,7 +61,7 @@ def reconcile_file(session: Session, data: bytes) -> Report:
 
 
 def match(session: Session, statement: Statement) -> Report:
-    report = Report(statement.effective_date.isoformat())
+    report = Report(statement.effective_date.isoformat(), service_code=statement.service_code)
     refs = {d.ref1 for d in statement.details}
     invoices = {inv.invoice_no: inv for inv in session.scalars(select(Invoice).where(Invoice.invoice_no.in_(refs)))}
     payments: dict[int, list[Payment]] = {}
@@ -100,7 +100,8 @@ def match(session: Session, statement: Statement) -> Report:
 
 
 def render(report: Report) -> str:
-    lines = [f"statement of {report.effective_date}: " + ("BALANCED" if report.balanced else "NOT BALANCED")]
+    service = f" (service code {report.service_code})" if report.service_code else ""
+    lines = [f"statement of {report.effective_date}{service}: " + ("BALANCED" if report.balanced else "NOT BALANCED")]
     if report.already_imported:
         lines.append(f"(this file was already reconciled at {report.already_imported}; nothing changed)")
     lines.append("  ".join(f"{k}: {v}" for k, v in report.counts.items()))

@@ -98,14 +98,49 @@ def pay():
         inv = session.scalar(select(Invoice).where(Invoice.invoice_no == number))
     if inv is None:
         return jsonify({"error": "unknown_invoice"}), 404
+    bank_ref = "SIM" + uuid.uuid4().hex[:12].upper()
+    if (request.get_json(silent=True) or {}).get("via") == "soap" and tisi.settings.directlink_enabled:
+        status, answer = directlink_request(f"{tisi.settings.public_base_url}/bank/ktb/directlink", tisi.settings,
+                                            inv, bank_ref)
+        return jsonify({"status": status, "answer": answer, "via": "soap"})
     payload = {
-        "command": "payment", "bankCode": "006", "bankRef": "SIM" + uuid.uuid4().hex[:12].upper(),
+        "command": "payment", "bankCode": "006", "bankRef": bank_ref,
         "billerId": tisi.settings.biller_id, "ref1": inv.invoice_no, "ref2": inv.ref2, "amount": f"{inv.amount:.2f}",
         "channel": "QR", "transDateTime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
     }
     status, answer = bank_request(f"{tisi.settings.public_base_url}/bank/ktb/billpayment",
                                   current_app.extensions["simulator"]["bank_secret"], payload)
-    return jsonify({"status": status, "answer": answer})
+    return jsonify({"status": status, "answer": answer, "via": "json"})
+
+
+def directlink_request(url: str, settings, inv, bank_ref: str) -> tuple[int, dict]:
+    """Krungthai's Direct Link `Payment` call (CONTRACT 5b), as its servers would send it."""
+    from xml.etree import ElementTree as ET
+    from xml.sax.saxutils import escape
+
+    from bot.core.dates import today_bangkok
+
+    fields = {"user": settings.ktb_directlink_user, "password": settings.ktb_directlink_password,
+              "comcode": settings.ktb_company_code, "prodcode": "TISI", "command": "Payment", "bankcode": "6",
+              "bankref": bank_ref, "datetime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+              "effdate": today_bangkok().strftime("%Y%m%d"), "amount": f"{inv.amount:.2f}", "channel": "NEXT", "ref1": inv.invoice_no,
+              "ref2": inv.ref2}
+    inner = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items())
+    body = ('<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope '
+            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><RequestCode>'
+            f"{inner}</RequestCode></soapenv:Body></soapenv:Envelope>").encode()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        answer = {el.tag.rsplit("}", 1)[-1]: el.text for el in ET.fromstring(raw).iter() if len(el) == 0}
+    except ET.ParseError:
+        answer = {"raw": raw[:200].decode("utf-8", "replace")}
+    return status, answer
 
 
 @bp.get("/simulator/feed")

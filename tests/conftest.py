@@ -28,6 +28,7 @@ CHANNEL_SECRET = "test-channel-secret"
 ACCESS_TOKEN = "test-access-token"
 BANK_SECRET = "test-bank-secret"
 API_TOKEN = "test-api-token"
+KTB_USER, KTB_PASSWORD, KTB_COMCODE = "ktb-test", "ktb-test-password", "99999"
 BILLER_ID = "099999999999990"
 USER = "U" + "a" * 32
 OTHER_USER = "U" + "b" * 32
@@ -122,6 +123,9 @@ def make_env(database_url: str, fake_url: str, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "BANK_WEBHOOK_SECRET": BANK_SECRET,
         "UPSTREAM_API_TOKEN": API_TOKEN,
+        "KTB_DIRECTLINK_USER": KTB_USER,
+        "KTB_DIRECTLINK_PASSWORD": KTB_PASSWORD,
+        "KTB_COMPANY_CODE": KTB_COMCODE,
     }
     env.update(overrides)
     return env
@@ -274,6 +278,49 @@ class Bank:
 @pytest.fixture
 def bank(client) -> Bank:
     return Bank(client)
+
+
+def soap_request(command: str, invoice: dict | None = None, *, bank_ref: str = "KTB0001", amount: str | None = None,
+                 user: str = KTB_USER, password: str = KTB_PASSWORD, comcode: str = KTB_COMCODE,
+                 order: list[str] | None = None, prefix: str = "soapenv", ns: str = "urn:ktb:directlink",
+                 **extra: str) -> bytes:
+    """A Direct Link RequestCode as Krungthai would send it (CONTRACT 5b): our own builder."""
+    invoice = invoice or {"invoice_no": "1", "ref2": "1", "amount": "1.00"}
+    fields = {"user": user, "password": password, "comcode": comcode, "prodcode": "TISI", "command": command,
+              "bankcode": "6", "bankref": bank_ref, "datetime": "20261125143000", "effdate": "20261125",
+              "amount": amount if amount is not None else invoice["amount"], "channel": "ATM",
+              "cusname": "", "ref1": invoice["invoice_no"], "ref2": invoice["ref2"], "ref3": "", "ref4": ""}
+    fields.update(extra)
+    names = order or list(fields)
+    inner = "".join(f"<k:{n}>{fields[n]}</k:{n}>" for n in names if fields.get(n) is not None)
+    return (f'<?xml version="1.0" encoding="utf-8"?><{prefix}:Envelope '
+            f'xmlns:{prefix}="http://schemas.xmlsoap.org/soap/envelope/" xmlns:k="{ns}"><{prefix}:Header/>'
+            f'<{prefix}:Body><k:RequestCode>{inner}</k:RequestCode></{prefix}:Body></{prefix}:Envelope>').encode()
+
+
+class DirectLink:
+    """Posts SOAP requests to /bank/ktb/directlink as Krungthai's servers would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, body: bytes, *, remote_addr: str = "127.0.0.1", headers: dict | None = None):
+        return self.client.post("/bank/ktb/directlink", data=body, environ_base={"REMOTE_ADDR": remote_addr},
+                                headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""',
+                                         **(headers or {})})
+
+    @staticmethod
+    def fields(answer) -> dict:
+        """The answer's (a response's, or raw bytes') elements by local name."""
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(getattr(answer, "data", answer))
+        return {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter() if len(el) == 0}
+
+
+@pytest.fixture
+def directlink(client) -> DirectLink:
+    return DirectLink(client)
 
 
 # -- invoices ----------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert all(r["replies_per_s"] > 0 for r in ours)
     one = [r for r in rows if r["variant"].startswith("ours, one at a time")]
     assert all(r["replied"] == r["sent"] for r in one)
+    soap = [r for r in rows if r["variant"] == "distinct invoices, Direct Link SOAP"]
+    assert len(soap) == 1 and soap[0]["errors"] == 0 and soap[0]["requests"] > 0
     slow = [r for r in rows if r["benchmark"].startswith("slow line")]
     assert len(slow) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in slow)
     notices = [r for r in rows if r["variant"].endswith("worker(s)")]

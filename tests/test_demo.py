@@ -96,3 +96,17 @@ def test_simulator_sticker_and_follow(demo_server):
 def test_demo_uses_the_test_biller(demo_server):
     _, _, app = demo_server
     assert app.extensions["tisi"].settings.biller_id == "099999999999990"
+
+
+def test_simulator_pays_by_krungthai_direct_link_too(demo_server):
+    base, rows, _ = demo_server
+    user = "U" + "9" * 32
+    invoice_no = rows[1]["invoice_no"]
+    assert _post(f"{base}/simulator/send", {"userId": user, "text": invoice_no})["status"] == 200
+    items = _feed_until(base, user, lambda items: any(m["type"] == "image" for i in items for m in i["messages"]))
+    since = max(i["seq"] for i in items)
+    paid = _post(f"{base}/simulator/pay", {"invoiceNo": invoice_no, "via": "soap"})
+    assert paid["via"] == "soap" and paid["status"] == 200
+    assert paid["answer"]["respcode"] == "0000" and paid["answer"]["bankref"].startswith("SIM")
+    pushes = _feed_until(base, user, lambda items: any(i["kind"] == "push" for i in items), since=since)
+    assert "ได้รับชำระเงินแล้ว" in json.dumps(pushes, ensure_ascii=False)

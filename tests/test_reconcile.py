@@ -1,4 +1,5 @@
 """`tisi-pay reconcile FILE`: the bank's statement against the payments confirmed online."""
+from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
 
@@ -98,3 +99,44 @@ def test_rejected_file_exit_code_and_nothing_stored(database_url, tmp_path, db):
     assert code == 2
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(StatementFile)) == 0
+
+
+# -- the file as Krungthai writes it ----------------------------------------------------------------
+def test_krungthai_framing_is_read_like_the_compact_file():
+    """LF, an empty line between records, no final newline (as a file received from Krungthai)."""
+    row = invoice_row(1)
+    details = [_detail(row), _detail(row, "10.00", kind="D")]
+    compact = build_statement("1234567890", "สมอ.", DAY, details)
+    framed = build_statement("1234567890", "สมอ.", DAY, details, framing="krungthai")
+    assert b"\n\n" in framed and b"\r" not in framed and not framed.endswith(b"\n")
+    crlf = framed.replace(b"\n", b"\r\n")  # the same, CRLF, as a Windows copy
+    parsed = [parse_statement(data) for data in (compact, framed, crlf)]
+    # The same statement; only the line numbers (kept for error messages) follow the framing.
+    same = [replace(s, details=tuple(replace(d, line=0) for d in s.details)) for s in parsed]
+    assert same[0] == same[1] == same[2]
+    assert [d.line for d in parsed[1].details] == [3, 5]
+    assert parsed[1].service_code == "9433"
+
+
+def test_an_error_in_a_framed_file_names_the_line_an_editor_shows():
+    row = invoice_row(1)
+    framed = build_statement("1234567890", "สมอ.", DAY, [_detail(row)], framing="krungthai")
+    lines = framed.split(b"\n")  # H, "", D, "", T: the detail is line 3 of the file
+    lines[2] = lines[2][:152] + b"X" + lines[2][153:]
+    with pytest.raises(StatementError, match="line 3: kind of transaction"):
+        parse_statement(b"\n".join(lines))
+
+
+def test_framed_statement_reconciles_like_the_compact_one_and_is_the_same_file(database_url, tmp_path, bank, seed, db):
+    rows = seed(invoice_row(1), invoice_row(2, amount="500.00"))
+    for i, row in enumerate(rows):
+        assert bank.post(bank.body("payment", row, bank_ref=f"F{i}")).get_json()["respCode"] == "0000"
+    details = [_detail(rows[0]), _detail(rows[1], "500.00")]
+    framed = build_statement("1234567890", "TISI", DAY, details, framing="krungthai")
+    code, out = _run(database_url, tmp_path, framed, name="ktb.txt")
+    assert code == 0 and "BALANCED" in out and "matched: 2" in out and "service code 9433" in out
+    compact = build_statement("1234567890", "TISI", DAY, details)
+    again_code, again = _run(database_url, tmp_path, compact, name="compact.txt")
+    assert again_code == 0 and "already reconciled" in again  # the same records, framed another way
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StatementFile)) == 1

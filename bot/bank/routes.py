@@ -1,13 +1,18 @@
-"""POST /bank/ktb/billpayment: authentication first, then validation, then the command."""
+"""The bank's endpoints: POST /bank/ktb/billpayment (our signed JSON) and POST
+/bank/ktb/directlink (Krungthai's SOAP). Authentication first, then validation, then the command."""
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import time
 
 from flask import Blueprint, Response, current_app, request
 
+from bot.bank import directlink as dl
 from bot.bank import protocol as p
 from bot.bank import service
+from bot.clientip import allowed, client_address
 from bot.notices import OUTBOX
 
 log = logging.getLogger(__name__)
@@ -46,3 +51,64 @@ def billpayment():
 
 def _json(status: int, body: bytes) -> Response:
     return Response(body, status=status, mimetype="application/json")
+
+
+# -- Krungthai Direct Link (SOAP 1.1), CONTRACT section 5b ----------------------------------------------
+directlink_bp = Blueprint("directlink", __name__)
+
+
+@directlink_bp.post("/bank/ktb/directlink")
+def directlink():
+    """The same bank core as /bank/ktb/billpayment, in Krungthai's own message shape.
+
+    Krungthai does not sign its calls: the caller's address (KTB_ALLOWED_IPS, X-Forwarded-For
+    believed only from TRUSTED_PROXIES) and the user, password and company code in the body are
+    what authenticate it. A refused caller changes nothing and is logged once, with its address.
+    """
+    tisi = current_app.extensions["tisi"]
+    settings = tisi.settings
+    caller = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxies)
+    if not allowed(caller, settings.ktb_allowed_ips):
+        log.warning("directlink: refused a caller outside KTB_ALLOWED_IPS: %s", caller or request.remote_addr)
+        return _soap(401, dl.render_fault("Client", "caller not allowed"))
+    if (request.content_length or 0) > dl.MAX_BODY:  # refused before a byte of it is read
+        return _soap(413, dl.render_fault("Client", "request larger than 64 KB"))
+    raw = request.stream.read(dl.MAX_BODY + 1)
+    try:
+        req = dl.parse_request(raw)
+    except dl.Fault as fault:
+        log.info("directlink: %s from %s: %s", fault.http_status, caller, fault.message)
+        return _soap(fault.http_status, dl.render_fault("Client", fault.message))
+    # Both compared every time, in constant time: the answer's timing tells nothing.
+    user_ok = hmac.compare_digest(req.user.encode(), settings.ktb_directlink_user.encode())
+    password_ok = hmac.compare_digest(req.password.encode(), settings.ktb_directlink_password.encode())
+    if not (user_ok and password_ok and req.comcode == settings.ktb_company_code):
+        what = "company code" if user_ok and password_ok else "user or password"
+        log.warning("directlink: refused %s from %s: wrong %s", req.bankref[:64], caller, what)
+        return _soap(401, dl.render_fault("Client", "authentication failed"))
+    cmd = None
+    try:
+        cmd = dl.to_command(req, settings.biller_id)
+        upstream = bool(settings.upstream_callback_url and settings.upstream_api_token)
+
+        def render(status: int, core: bytes) -> tuple[int, bytes]:
+            return 200, dl.render_answer(json.loads(core), req.bankref)
+
+        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render)
+    except dl.Fault as fault:
+        body = dl.render_fault("Client", fault.message, p.BAD_REQUEST)
+        service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST)
+        return _soap(fault.http_status, body)
+    except Exception:
+        log.exception("directlink request failed: %s %s", getattr(cmd, "command", "?"), req.bankref[:64])
+        body = dl.render_fault("Server", "internal error; please retry", p.INTERNAL)  # rolled back
+        service.log_refusal(tisi.bank_db, raw, 500, body, cmd, resp_code=p.INTERNAL)
+        return _soap(500, body)
+    log.info("directlink %s %s/%s", cmd.command, cmd.bank_code, cmd.bank_ref)
+    if queued and tisi.worker is not None:
+        tisi.worker.wake(OUTBOX)
+    return _soap(status, body)
+
+
+def _soap(status: int, body: bytes) -> Response:
+    return Response(body, status=status, content_type="text/xml; charset=utf-8")

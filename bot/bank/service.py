@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,8 +23,21 @@ def new_tranx_id() -> str:
     return "TISI" + uuid.uuid4().hex[:20].upper()
 
 
-def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False) -> tuple[int, bytes, bool]:
+Render = Callable[[int, bytes], tuple[int, bytes]]  # (status, JSON answer) -> (status, the adapter's bytes)
+
+
+def as_json(status: int, body: bytes) -> tuple[int, bytes]:
+    return status, body
+
+
+def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False,
+           render: Render = as_json) -> tuple[int, bytes, bool]:
     """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
+
+    The answer is kept in the bank core's JSON form, whichever adapter the command came by, and
+    `render` turns it into the adapter's bytes (JSON as is, or Direct Link's SOAP): the same
+    payment arriving once by each adapter is one payment, and each gets its own form of the
+    same answer.
 
     The idempotency row (command, bankCode, bankRef) is inserted first. On PostgreSQL a
     concurrent duplicate blocks on the unique index until the first transaction commits and
@@ -38,34 +52,41 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
             stored = session.execute(select(BankRequest.http_status, BankRequest.response_body).where(
                 BankRequest.command == cmd.command, BankRequest.bank_code == cmd.bank_code,
                 BankRequest.bank_ref == cmd.bank_ref)).one()
-            _log(session, cmd, raw_body, stored.http_status, stored.response_body.encode(), replayed=True)
-            return stored.http_status, stored.response_body.encode(), False
+            status, body = render(stored.http_status, stored.response_body.encode())
+            _log(session, cmd, raw_body, status, body, _resp_code(stored.response_body.encode()), replayed=True)
+            return status, body, False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
         code, extra, queued = handler(session, cmd, tranx_id, upstream)
-        status, body = p.answer(code, tranx_id, **extra)
+        status, core = p.answer(code, tranx_id, **extra)
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
-                        .values(http_status=status, response_body=body.decode()))
-        _log(session, cmd, raw_body, status, body, replayed=False)
+                        .values(http_status=status, response_body=core.decode()))
+        status, body = render(status, core)
+        _log(session, cmd, raw_body, status, body, code, replayed=False)
     return status, body, queued
 
 
-def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None) -> None:
+def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
+                resp_code: str | None = None) -> None:
     """Refused and failed requests go to the log too, in their own transaction."""
     try:
         with db.transaction() as session:
-            _log(session, cmd, raw_body, status, body, replayed=False)
+            _log(session, cmd, raw_body, status, body, resp_code or _resp_code(body), replayed=False)
     except Exception:  # the log must never turn a clear answer into a 500
         log.exception("could not log a refused bank request")
 
 
-def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, replayed: bool) -> None:
+def _resp_code(json_body: bytes) -> str:
+    return json.loads(json_body)["respCode"]
+
+
+def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, resp_code: str, replayed: bool) -> None:
     session.add(BankMessage(
         received_at=utcnow(),
         command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
         bank_ref=getattr(cmd, "bank_ref", None),
         request_body=raw_body[:65536].decode("utf-8", "replace"), http_status=status,
-        resp_code=json.loads(body)["respCode"], response_body=body.decode(), replayed=replayed,
+        resp_code=resp_code, response_body=body.decode(), replayed=replayed,
     ))
 
 

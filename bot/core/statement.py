@@ -1,11 +1,15 @@
 """The bank's daily bill-payment statement: 256-byte fixed-width records (H, D..., T), TIS-620.
 
-The layout is the commonly circulated Thai bill-payment one (../shared/research/bank-interface.md
-section 3), not yet confirmed against Krungthai's own file specification: everything about it
-lives in this module so that a correction stays in one place. Pure: bytes in, records out.
+The layout is the Thai bill-payment one (../shared/research/bank-interface.md section 3),
+matched byte for byte by a file as received from Krungthai and by several independent parsers,
+though not yet by Krungthai's own specification: everything about it lives in this module so
+that a correction stays in one place. The framing is Krungthai's: records separated by LF or
+CRLF, an empty line between records, no final newline (a compact file parses the same). Pure:
+bytes in, records out.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -43,6 +47,7 @@ class Statement:
     company_account: str
     company_name: str
     effective_date: date
+    service_code: str  # header 69-76, e.g. 9433: which of the biller's services the file is for
     details: tuple[Detail, ...]
     credit_total: Decimal
     credit_count: int
@@ -79,46 +84,64 @@ def _date(text: str, what: str, line: int) -> date:
         raise StatementError(f"line {line}: {what} is not a real date: {text!r}") from None
 
 
+def records(data: bytes) -> list[tuple[int, bytes]]:
+    """(line number in the file, record) of every record: LF or CRLF, empty lines skipped. The
+    line numbers are the file's, so that an operator finds a bad record in an editor."""
+    out = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line.strip(b" \t\r\x1a"):  # \x1a: the end-of-file mark some Windows tools append
+            out.append((number, line))
+    return out
+
+
 def parse_statement(data: bytes, expected_bank_code: str = "006") -> Statement:
-    lines = data.replace(b"\r\n", b"\n").split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) < 2:
+    found = records(data)
+    if len(found) < 2:
         raise StatementError("a statement has at least a header and a trailer")
-    for number, record in enumerate(lines, 1):
+    for index, (number, record) in enumerate(found, 1):
         if len(record) != RECORD_BYTES:
             raise StatementError(f"line {number}: {len(record)} bytes, every record has {RECORD_BYTES}")
         kind = record[:1]
-        expected = b"H" if number == 1 else b"T" if number == len(lines) else b"D"
+        expected = b"H" if index == 1 else b"T" if index == len(found) else b"D"
         if kind != expected:
             raise StatementError(f"line {number}: record type {kind!r}, expected {expected!r}")
         seq = _number(record, 2, 7, "sequence number", number)
-        if seq != number:
-            raise StatementError(f"line {number}: sequence number {seq}, expected {number}")
+        if seq != index:
+            raise StatementError(f"line {number}: sequence number {seq}, expected {index}")
         if _field(record, 8, 10) != expected_bank_code:
             raise StatementError(f"line {number}: bank code is not {expected_bank_code}")
-    header, trailer = lines[0], lines[-1]
+    (header_line, header), (trailer_line, trailer) = found[0], found[-1]
     account = _field(header, 11, 20)
     try:
-        details = tuple(_detail(record, number, account) for number, record in enumerate(lines[1:-1], 2))
+        details = tuple(_detail(record, number, index, account)
+                        for index, (number, record) in enumerate(found[1:-1], 2))
+        company_name = _field(header, 21, 60)
     except UnicodeDecodeError as exc:
         raise StatementError(f"text is not TIS-620: {exc}") from None
     statement = Statement(
         bank_code=expected_bank_code,
         company_account=account,
-        company_name=_field(header, 21, 60),
-        effective_date=_date(_field(header, 61, 68), "effective date", 1),
+        company_name=company_name,
+        effective_date=_date(_field(header, 61, 68), "effective date", header_line),
+        service_code=_field(header, 69, 76),
         details=details,
-        debit_total=_amount(trailer, 21, 33, "total debit amount", len(lines)),
-        debit_count=_number(trailer, 34, 39, "total debit count", len(lines)),
-        credit_total=_amount(trailer, 40, 52, "total credit amount", len(lines)),
-        credit_count=_number(trailer, 53, 58, "total credit count", len(lines)),
+        debit_total=_amount(trailer, 21, 33, "total debit amount", trailer_line),
+        debit_count=_number(trailer, 34, 39, "total debit count", trailer_line),
+        credit_total=_amount(trailer, 40, 52, "total credit amount", trailer_line),
+        credit_count=_number(trailer, 53, 58, "total credit count", trailer_line),
     )
     _check_totals(statement)
     return statement
 
 
-def _detail(record: bytes, line: int, account: str) -> Detail:
+def content_digest(data: bytes) -> str:
+    """SHA-256 of the records alone: the same statement framed another way is the same file."""
+    return hashlib.sha256(b"\n".join(record for _, record in records(data))).hexdigest()
+
+
+def _detail(record: bytes, line: int, seq: int, account: str) -> Detail:
     if _field(record, 11, 20) != account:
         raise StatementError(f"line {line}: company account differs from the header's")
     kind = _field(record, 153, 153)
@@ -128,7 +151,7 @@ def _detail(record: bytes, line: int, account: str) -> Detail:
     if len(clock) != 6 or not clock.isdigit() or int(clock[:2]) > 23 or int(clock[2:4]) > 59 or int(clock[4:]) > 59:
         raise StatementError(f"line {line}: payment time is not HHMMSS: {clock!r}")
     return Detail(
-        line=line, seq=line, paid_on=_date(_field(record, 21, 28), "payment date", line),
+        line=line, seq=seq, paid_on=_date(_field(record, 21, 28), "payment date", line),
         paid_at=time(int(clock[:2]), int(clock[2:4]), int(clock[4:])),
         customer_name=_field(record, 35, 84), ref1=_field(record, 85, 104), ref2=_field(record, 105, 124),
         ref3=_field(record, 125, 144), branch=_field(record, 145, 148), teller=_field(record, 149, 152), kind=kind,
@@ -162,10 +185,14 @@ def _pad(text: str, width: int, *, right: bool = False) -> bytes:
     return raw.rjust(width, b"0") if right else raw.ljust(width, b" ")
 
 
-def build_statement(account: str, name: str, effective: date, details: list[dict], bank_code: str = "006") -> bytes:
-    """A statement file from dicts with paid_on, paid_at, customer_name, ref1, ref2, kind, amount."""
+def build_statement(account: str, name: str, effective: date, details: list[dict], bank_code: str = "006", *,
+                    service_code: str = "9433", framing: str = "compact") -> bytes:
+    """A statement file from dicts with paid_on, paid_at, customer_name, ref1, ref2, kind, amount.
+
+    `framing`: "compact" (CRLF after every record) or "krungthai" (as Krungthai writes the file:
+    LF, an empty line between records, no final newline)."""
     rows = [b"H" + _pad("1", 6, right=True) + _pad(bank_code, 3) + _pad(account, 10) + _pad(name, 40)
-            + _pad(effective.strftime("%d%m%Y"), 8) + _pad("BILLPAY", 8) + b" " * 180]
+            + _pad(effective.strftime("%d%m%Y"), 8) + _pad(service_code, 8) + b" " * 180]
     for i, d in enumerate(details, 2):
         rows.append(
             b"D" + _pad(str(i), 6, right=True) + _pad(bank_code, 3) + _pad(account, 10)
@@ -181,4 +208,6 @@ def build_statement(account: str, name: str, effective: date, details: list[dict
                 + _pad(str(int(sum(debits, Decimal(0)) * 100)), 13, right=True) + _pad(str(len(debits)), 6, right=True)
                 + _pad(str(int(sum(credits, Decimal(0)) * 100)), 13, right=True) + _pad(str(len(credits)), 6, right=True)
                 + b" " * 198)
+    if framing == "krungthai":
+        return b"\n\n".join(rows)
     return b"\r\n".join(rows) + b"\r\n"
