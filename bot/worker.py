@@ -31,6 +31,10 @@ from bot.states import WorkerKind
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0
+# Outcomes are recorded in batches: a reply or push has already left, so recording it a little
+# later costs nobody anything, and one transaction per outcome was most of a worker's database work.
+RECORD_DELAY = 0.05
+RECORD_BATCH = 64
 MAINTAIN_EVERY = 3600.0
 MAX_OUTAGE_BACKOFF = 5.0
 
@@ -64,6 +68,7 @@ class Dispatcher:
         # When to look at each queue next (monotonic): now after a wake-up or a full batch; else
         # when its next item falls due. Looking costs a query, so an idle queue is not polled.
         self._look = {q.name: 0.0 for q in queues}
+        self._oldest_finished: float | None = None  # when the oldest unrecorded outcome came in
         self._adopted: dict[str, deque[int]] = {q.name: deque() for q in queues}
         self._due_checked = {q.name: 0.0 for q in queues}
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
@@ -86,13 +91,17 @@ class Dispatcher:
     # one pass ------------------------------------------------------------------------------
     def step(self) -> bool:
         """One transaction: record what finished, handle what was adopted, claim what the senders
-        can take, beat. Claimed work goes to the senders only once committed. True if work moved."""
+        can take, beat. Claimed work goes to the senders only once committed. True if work moved.
+        A step with nothing but a few young outcomes to record is put off (RECORD_DELAY)."""
+        now = time.monotonic()
+        if not self._worth_a_transaction(now):
+            return False
         while self._finished:
             queue, job, outcome = self._finished.popleft()
             self._unrecorded[queue.name].append((job, outcome))
+        self._oldest_finished = None
         recorded = {name: len(results) for name, results in self._unrecorded.items() if results}
         adopted = {q.name: self._take_adopted(q.name) for q in self.queues}
-        now = time.monotonic()
         try:
             with self.db.transaction() as session:
                 claimed = [(queue, self._step_queue(session, queue, now, recorded.get(queue.name, 0),
@@ -120,6 +129,17 @@ class Dispatcher:
             for job in jobs:
                 self._submit(queue, job)
         return bool(recorded) or any(jobs for _, jobs in claimed)
+
+    def _worth_a_transaction(self, now: float) -> bool:
+        if any(self._adopted[q.name] for q in self.queues) or now - self._last_beat >= HEARTBEAT_EVERY:
+            return True
+        with self._lock:
+            if any(self._look[q.name] <= now and self._inflight[q.name] < q.max_inflight for q in self.queues):
+                return True
+        waiting = len(self._finished) + sum(len(v) for v in self._unrecorded.values())
+        return waiting >= RECORD_BATCH or (waiting > 0 and self._oldest_finished is not None
+                                           and now - self._oldest_finished >= RECORD_DELAY) or (
+            waiting > 0 and self._oldest_finished is None)
 
     def _step_queue(self, session: Session, queue: WorkQueue, now: float, recorded: int, adopted: list[int]) -> list:
         if recorded:
@@ -168,6 +188,8 @@ class Dispatcher:
         except Exception as exc:  # a bug in send(): treated like no answer, so it is retried
             log.exception("%s: sending failed", queue.name)
             outcome = Outcome.no_answer(exc)
+        if self._oldest_finished is None:
+            self._oldest_finished = time.monotonic()
         self._finished.append((queue, job, outcome))
         self.event.set()
 
@@ -186,6 +208,8 @@ class Dispatcher:
                 if due_in is not None:
                     self._look[queue.name] = min(self._look[queue.name], now + due_in)
             wait = min(wait, max(0.0, self._look[queue.name] - now))
+        if self._oldest_finished is not None:  # outcomes waiting to be recorded
+            wait = min(wait, max(0.0, self._oldest_finished + RECORD_DELAY - now))
         return wait
 
     # the loop --------------------------------------------------------------------------------
