@@ -70,12 +70,13 @@ def event_id(event: dict) -> str:
     return given
 
 
-def store_events(db: Database, events: list[dict], *, claim: bool = False) -> list[int]:
+def store_events(db: Database, events: list[dict], *, claim: bool = False, notify: bool = True) -> list[int]:
     """Keep every event of one webhook body in one transaction; the ids of the new ones.
 
     With `claim`, the new events are stored already leased to this process (attempt 1), which
     handles them as soon as LINE has its answer (`ReplyQueue.handle_claimed`); if this process
-    dies first, the lease runs out and any worker takes them. Without it, workers are woken.
+    dies first, the lease runs out and any worker takes them. Without it, the workers of every
+    process are woken (PostgreSQL NOTIFY), unless `notify` is false.
     """
     if not events:
         return []
@@ -96,7 +97,7 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False) -> li
         })
     with db.engine.begin() as conn:  # Core, not the ORM: LINE is waiting for our answer
         new = insert_ignore_many(conn, _T, rows)
-        if new and not claim:
+        if new and notify and not claim:
             notify_workers(conn, ReplyQueue.name)
     return new
 

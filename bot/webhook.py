@@ -35,9 +35,13 @@ def callback():
         events = webhook_events(body)
     except ValueError:
         return _error(400, "invalid_webhook", "body is not a LINE webhook")
-    inline = tisi.worker is not None  # this process handles what it stores (WORKER=inline)
+    # WORKER=inline: this process handles what it stores, unless its reply senders are all busy
+    # (LINE is slow); then the events wait in the queue for whichever worker has room first. The
+    # web processes' workers poll for those; only WORKER=external workers are woken by NOTIFY
+    # (one per webhook, thousands a second when LINE is slow, serialised every commit).
+    inline = tisi.worker is not None and tisi.worker.has_room(ReplyQueue.name, len(events))
     try:
-        new = store_events(tisi.db, events, claim=inline)
+        new = store_events(tisi.db, events, claim=inline, notify=tisi.worker is None)
     except (DBAPIError, PoolTimeout) as exc:
         log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
                     type(getattr(exc, "orig", None) or exc).__name__)
@@ -45,6 +49,8 @@ def callback():
     log.debug("webhook: %d event(s), %d new", len(events), len(new))
     if new and inline:
         tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once
+    elif new and tisi.worker is not None:
+        tisi.worker.wake(ReplyQueue.name)  # taken from the queue as soon as a sender is free
     return _OK
 
 

@@ -31,6 +31,7 @@ from bot.states import WorkerKind
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0
+CHECKPOINT_EVERY = 1.0  # SQLite: see Database.checkpoint
 # Outcomes are recorded in batches: a reply or push has already left, so recording it a little
 # later costs nobody anything, and one transaction per outcome was most of a worker's database work.
 RECORD_DELAY = 0.05
@@ -69,6 +70,7 @@ class Dispatcher:
         # when its next item falls due. Looking costs a query, so an idle queue is not polled.
         self._look = {q.name: 0.0 for q in queues}
         self._oldest_finished: float | None = None  # when the oldest unrecorded outcome came in
+        self._last_checkpoint = 0.0
         self._adopted: dict[str, deque[int]] = {q.name: deque() for q in queues}
         self._due_checked = {q.name: 0.0 for q in queues}
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
@@ -128,6 +130,9 @@ class Dispatcher:
         for queue, jobs in claimed:
             for job in jobs:
                 self._submit(queue, job)
+        if now - self._last_checkpoint >= CHECKPOINT_EVERY:  # after the sends have left
+            self._last_checkpoint = now
+            self.db.checkpoint()
         return bool(recorded) or any(jobs for _, jobs in claimed)
 
     def _worth_a_transaction(self, now: float) -> bool:
@@ -163,6 +168,12 @@ class Dispatcher:
             self._look[queue.name] = 0.0 if len(more) == limit else now + self.idle_poll
             jobs = jobs + more
         return jobs
+
+    def has_room(self, name: str, count: int) -> bool:
+        """Could `count` more items of this queue be sent at once (counting those adopted already)?"""
+        queue = next(q for q in self.queues if q.name == name)
+        with self._lock:
+            return self._inflight[name] + len(self._adopted[name]) + count <= queue.max_inflight
 
     def adopt(self, queue: str, ids: list[int]) -> None:
         """Take items stored already leased to this process (thread-safe); handled in the next step."""
@@ -312,6 +323,10 @@ class InlineWorker:
         handles them at once, without claiming them from the database."""
         self.start()
         self.dispatcher.adopt(queue, ids)
+
+    def has_room(self, queue: str, count: int) -> bool:
+        self.start()
+        return self.dispatcher.has_room(queue, count)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():

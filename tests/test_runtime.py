@@ -309,7 +309,7 @@ def test_events_left_by_a_dead_web_process_are_taken_once_its_lease_runs_out(dat
     assert all(r.attempts == 2 for r in _inbox(db))  # the dead process's claim, then the worker's
 
 
-def test_when_every_sender_is_busy_adopted_events_go_back_to_the_queue(app, line, fake_line, db):
+def test_when_every_sender_is_busy_new_events_wait_in_the_queue(app, line, fake_line, db):
     app.extensions["tisi"].worker.start()  # its reply queue gets room for two replies at a time
     queue = next(q for q in app.extensions["tisi"].worker.dispatcher.queues if q.name == "inbox")
     queue.max_inflight = 2
@@ -317,7 +317,25 @@ def test_when_every_sender_is_busy_adopted_events_go_back_to_the_queue(app, line
     events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(6)]
     assert line.post(events[:2], settle=False).status_code == 200
     assert line.post(events[2:], settle=False).status_code == 200  # arrives while both slots are taken
+    with db.sessions() as s:  # stored for any worker, not leased to this one
+        waiting = s.scalars(select(InboxEvent.lease_until).where(InboxEvent.webhook_event_id.in_(
+            [e["webhookEventId"] for e in events[2:]]))).all()
+    assert waiting == [None] * 4
+    line.settle(timeout=20)
+    assert Counter(a["token"] for a in fake_line.reply_attempts) == Counter({e["replyToken"]: 1 for e in events})
+
+
+def test_adopted_events_without_room_go_back_to_the_queue(app, line, fake_line, db):
+    worker = app.extensions["tisi"].worker
+    worker.start()
+    queue = next(q for q in worker.dispatcher.queues if q.name == "inbox")
+    events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(3)]
+    ids = store_events(db, events, claim=True)  # stored by this process, leased to it
+    queue.max_inflight = 0  # and then every sender got busy before the worker took them
+    worker.adopt("inbox", ids)
+    assert _wait(lambda: all(r.lease_until is None for r in _inbox(db)), timeout=5)  # released, not held
+    queue.max_inflight = 64
+    worker.wake("inbox")
     line.settle(timeout=20)
     assert {s.to for s in fake_line.replies()} == {e["replyToken"] for e in events}
-    assert max(r.attempts for r in _inbox(db)) == 2  # some were released and claimed again
-    assert Counter(a["token"] for a in fake_line.reply_attempts) == Counter({e["replyToken"]: 1 for e in events})
+    assert all(r.attempts == 2 for r in _inbox(db))  # this process's lease, then the queue's claim
