@@ -44,7 +44,6 @@ REQUIRED = ("user", "password", "comcode", "command", "bankcode", "bankref", "da
 # -------------------------------------------------------------------------------------------------------
 
 MAX_BODY = 64 * 1024  # refused before parsing (413)
-_FIELD_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _BANK_CODE_RE = re.compile(r"^[0-9]{1,3}$")
 _AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 
@@ -118,8 +117,11 @@ def to_command(req: DirectLinkRequest, biller_id: str) -> p.BankCommand:
     if not _BANK_CODE_RE.match(f["bankcode"]):
         raise Fault(400, "bankcode must be a number")
     bank_code = f["bankcode"].zfill(3)  # Krungthai sends 6; the JSON endpoint and our keys use 006
-    for name in ("bankref", "ref1", "ref2"):
-        if not _FIELD_RE.match(f[name]):
+    # The same patterns as the JSON endpoint's: one rule for a bank reference and for a Ref.
+    if not p.BANK_REF_RE.match(f["bankref"]):
+        raise Fault(400, "bankref has the wrong format")
+    for name in ("ref1", "ref2"):
+        if not p.REF_RE.match(f[name].upper()):
             raise Fault(400, f"{name} has the wrong format")
     amount = None
     if f.get("amount"):

@@ -41,9 +41,9 @@ MESSAGES = {
 HTTP_STATUS = {BAD_AUTH: 401, BAD_REQUEST: 400, INTERNAL: 500}
 
 _BANK_CODE_RE = re.compile(r"^[0-9]{3}$")
-_BANK_REF_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+BANK_REF_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _BILLER_RE = re.compile(r"^[0-9]{15}$")
-_REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
+REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
 _TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 
 
@@ -103,12 +103,12 @@ def parse_command(body: bytes, our_biller_id: str) -> BankCommand:
 
     command = field("command", choices=COMMANDS)
     bank_code = field("bankCode", _BANK_CODE_RE)
-    bank_ref = field("bankRef", _BANK_REF_RE)
+    bank_ref = field("bankRef", BANK_REF_RE)
     biller_id = field("billerId", _BILLER_RE)
     if biller_id != our_biller_id:
         raise Refused(BAD_REQUEST, "billerId is not this biller")
-    ref1 = field("ref1", _REF_RE)
-    ref2 = field("ref2", _REF_RE)
+    ref1 = field("ref1", REF_RE)
+    ref2 = field("ref2", REF_RE)
     raw_amount = field("amount", required=command != "inquiry")
     amount = None
     if raw_amount is not None:
