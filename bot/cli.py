@@ -46,14 +46,16 @@ def invoices() -> None:
 
 @invoices.command("import", with_appcontext=False)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def invoices_import(file: Path) -> None:
+@click.option("--encoding", type=click.Choice(["utf-8", "tis-620"]), default="utf-8", show_default=True,
+              help="tis-620: a file saved as Thai (Windows-874), as Excel does.")
+def invoices_import(file: Path, encoding: str) -> None:
     """Load invoices from a CSV file (CONTRACT section 4)."""
     from bot.db import Database
     from bot.invoices import CsvFormatError, read_csv_records, upsert_invoices
 
     database = Database(_database_url())
     try:
-        rows = ((line, record if error is None else error) for line, record, error in read_csv_records(file.read_bytes()))
+        rows = ((line, record if error is None else error) for line, record, error in read_csv_records(file.read_bytes(), encoding))
         with database.transaction() as session:
             result = upsert_invoices(session, rows, actor="import")
     except CsvFormatError as exc:

@@ -15,7 +15,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from bot.config import DEMO_BILLER_ID, Settings
-from bot.core.dates import today_bangkok
+from bot.core.dates import buddhist_year, today_bangkok
 from bot.core.taxid import with_check_digit
 
 INSTANCE = Path("instance")
@@ -50,7 +50,7 @@ def demo_settings(host: str, port: int) -> Settings:
 
 def demo_invoice_rows() -> list[dict]:
     today = today_bangkok()
-    be = today.year + 543
+    be = buddhist_year(today)
     tax_a, tax_b = with_check_digit("010555012345"), with_check_digit("010554698765")
 
     def row(seq, fee, amount, days, license_no="", payer="บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", tax=tax_a, desc=""):

@@ -40,12 +40,19 @@ class CsvFormatError(ValueError):
     """The file as a whole cannot be read (encoding, header)."""
 
 
-def read_csv_records(data: bytes) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, record or None, error) per data row of an invoice CSV (UTF-8, BOM allowed)."""
+ENCODINGS = {"utf-8": "utf-8-sig", "tis-620": "cp874"}  # TIS-620 as Windows-874, which Thai Excel writes
+
+
+def read_csv_records(data: bytes, encoding: str = "utf-8") -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, record or None, error) per data row of an invoice CSV (UTF-8, BOM allowed;
+    or TIS-620)."""
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(ENCODINGS[encoding])
     except UnicodeDecodeError as exc:
-        raise CsvFormatError(f"the file is not UTF-8 (byte {exc.start})") from None
+        if encoding == "utf-8":
+            raise CsvFormatError(f"the file is not UTF-8 (byte {exc.start}): save it as CSV UTF-8, or import it "
+                                 f"with --encoding tis-620 if it was saved as Thai (Windows-874)") from None
+        raise CsvFormatError(f"the file is not {encoding} (byte {exc.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

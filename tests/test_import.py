@@ -26,10 +26,10 @@ def _csv(rows, header=HEADER, bom=False) -> bytes:
     return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode()
 
 
-def _run(database_url, tmp_path, data: bytes):
+def _run(database_url, tmp_path, data: bytes, *options: str):
     path = tmp_path / "invoices.csv"
     path.write_bytes(data)
-    result = CliRunner().invoke(cli, ["invoices", "import", str(path)], env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(cli, ["invoices", "import", *options, str(path)], env={"DATABASE_URL": database_url})
     return result.exit_code, result.output
 
 
@@ -138,3 +138,30 @@ def test_run_without_required_settings_names_them(tmp_path):
     result = subprocess.run([exe, "routes"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "LINE_CHANNEL_SECRET" in result.stderr and "BILLER_ID" in result.stderr and "SECRET_KEY" in result.stderr
+
+
+# -- mistakes a spreadsheet makes ------------------------------------------------------------------
+def test_a_buddhist_era_due_date_is_refused_with_the_gregorian_one_to_write(database_url, db, tmp_path):
+    code, out = _run(database_url, tmp_path, _csv([invoice_row(1, due_date="2569-12-31")]))
+    assert code == 1 and "rejected: 1" in out
+    assert "line 2: due_date 2569-12-31 looks like a Buddhist-era year" in out and "2026-12-31" in out
+    assert _invoices(db) == {}  # never shown as "31 ธันวาคม 3112" with a payable QR
+
+
+def test_a_rejected_row_lists_every_problem(database_url, db, tmp_path):
+    row = invoice_row(1, tax_id="1234567890123", fee_code="TIP", amount="12.345", due_date="2569-01-01")
+    code, out = _run(database_url, tmp_path, _csv([row]))
+    assert code == 1
+    line = next(l for l in out.splitlines() if l.strip().startswith("line 2:"))
+    for problem in ("tax_id", "fee_code", "amount", "Buddhist-era"):
+        assert problem in line, line
+
+
+def test_a_thai_windows_file_is_refused_with_a_hint_or_read_with_its_encoding(database_url, db, tmp_path):
+    data = _csv([invoice_row(1, payer_name="บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด")]).decode().encode("cp874")
+    code, out = _run(database_url, tmp_path, data)
+    assert code == 1 and "not UTF-8" in out and "--encoding tis-620" in out
+    assert _invoices(db) == {}
+    code, out = _run(database_url, tmp_path, data, "--encoding", "tis-620")
+    assert code == 0 and "created: 1" in out
+    assert _invoices(db)["2568110400000001"].payer_name == "บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด"

@@ -13,6 +13,16 @@ from babel.dates import format_date, format_time
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BE_OFFSET = 543
+BE_YEARS_FROM = 2400  # a year at or above this is a Buddhist-era one (CE 1857): no date we handle is that old
+
+
+def looks_buddhist(year: int) -> bool:
+    return year >= BE_YEARS_FROM
+
+
+def gregorian_year(year: int) -> int:
+    """A year from a document that may be written in either era."""
+    return year - BE_OFFSET if looks_buddhist(year) else year
 
 
 def buddhist_year(d: date) -> int:

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
+from .dates import BE_OFFSET, looks_buddhist
 from .money import MoneyError, parse_amount
 from .taxid import is_valid_tax_id
 from .textparse import normalize_license
@@ -47,54 +48,65 @@ def missing_columns(header: list[str] | None) -> list[str]:
 
 
 def validate_record(record: Mapping[str, object]) -> InvoiceData:
-    """Check every field of one invoice; raise RowError naming the first problem."""
+    """Check every field of one invoice; raise RowError naming every problem it has."""
+    problems: list[str] = []
 
     def text(name: str) -> str:
         value = record.get(name)
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RowError(f"{name} must be text")
+            problems.append(f"{name} must be text")
+            return ""
         if _CONTROL_RE.search(value):  # NUL and other control characters: PostgreSQL refuses NUL, slips print junk
-            raise RowError(f"{name} contains control characters")
+            problems.append(f"{name} contains control characters")
+            return ""
         return value.strip()
 
+    def check(ok: bool, problem: str) -> None:
+        if not ok:
+            problems.append(problem)
+
     invoice_no = text("invoice_no")
-    if not _REF_RE.match(invoice_no):
-        raise RowError("invoice_no must be 1-20 characters of 0-9 and A-Z")
+    check(bool(_REF_RE.match(invoice_no)), "invoice_no must be 1-20 characters of 0-9 and A-Z")
     ref2 = text("ref2")
-    if not _REF_RE.match(ref2):
-        raise RowError("ref2 must be 1-20 characters of 0-9 and A-Z")
+    check(bool(_REF_RE.match(ref2)), "ref2 must be 1-20 characters of 0-9 and A-Z")
     license_raw = text("license_no")
-    license_no = None
-    if license_raw:
-        license_no = normalize_license(license_raw)
-        if license_no is None:
-            raise RowError("license_no is not a license number like ท5137-2/10")
+    license_no = normalize_license(license_raw) if license_raw else None
+    check(not license_raw or license_no is not None, "license_no is not a license number like ท5137-2/10")
     tax_id = text("tax_id")
-    if not is_valid_tax_id(tax_id):
-        raise RowError("tax_id must be 13 digits with a valid check digit")
+    check(is_valid_tax_id(tax_id), "tax_id must be 13 digits with a valid check digit")
     payer_name = text("payer_name")
-    if not payer_name or len(payer_name) > 255:
-        raise RowError("payer_name must be 1-255 characters")
+    check(0 < len(payer_name) <= 255, "payer_name must be 1-255 characters")
     fee_code = text("fee_code")
-    if fee_code not in FEE_CODES:
-        raise RowError(f"fee_code must be one of {', '.join(sorted(FEE_CODES))}")
+    check(fee_code in FEE_CODES, f"fee_code must be one of {', '.join(sorted(FEE_CODES))}")
     description = text("description")
-    if len(description) > 2000:
-        raise RowError("description is longer than 2000 characters")
+    check(len(description) <= 2000, "description is longer than 2000 characters")
     raw_amount = record.get("amount")
     if isinstance(raw_amount, str):
         raw_amount = raw_amount.strip()
+    amount = None
     try:
         amount = parse_amount(raw_amount)
     except MoneyError as exc:
-        raise RowError(f"amount: {exc}") from None
-    due_raw = text("due_date")
-    if not _ISO_DATE_RE.match(due_raw):
-        raise RowError("due_date must be an ISO date YYYY-MM-DD")
-    try:
-        due_date = date.fromisoformat(due_raw)
-    except ValueError:
-        raise RowError("due_date is not a real date") from None
+        problems.append(f"amount: {exc}")
+    due_date = _due_date(text("due_date"), problems)
+    if problems:
+        raise RowError("; ".join(problems))
     return InvoiceData(invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, due_date)
+
+
+def _due_date(raw: str, problems: list[str]) -> date | None:
+    if not _ISO_DATE_RE.match(raw):
+        problems.append("due_date must be an ISO date YYYY-MM-DD")
+        return None
+    if looks_buddhist(int(raw[:4])):
+        # 2569-12-31 would be shown as 31 ธันวาคม 3112 with a payable QR: refuse and say why.
+        fixed = f"{int(raw[:4]) - BE_OFFSET}{raw[4:]}"
+        problems.append(f"due_date {raw} looks like a Buddhist-era year; write the Gregorian year (BE − 543): {fixed}")
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems.append("due_date is not a real date")
+        return None

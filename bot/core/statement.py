@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from .dates import gregorian_year
 from .money import from_satang
 
 RECORD_BYTES = 256
@@ -75,9 +76,7 @@ def _date(text: str, what: str, line: int) -> date:
     """DDMMYYYY; a Buddhist-era year (25xx) is accepted as well as a Gregorian one."""
     if len(text) != 8 or not text.isdigit():
         raise StatementError(f"line {line}: {what} is not DDMMYYYY: {text!r}")
-    year = int(text[4:])
-    if year > 2400:
-        year -= 543
+    year = gregorian_year(int(text[4:]))
     try:
         return date(year, int(text[2:4]), int(text[:2]))
     except ValueError:
