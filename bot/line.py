@@ -1,7 +1,6 @@
 """The LINE edge: replies and pushes through line-bot-sdk v3 `MessagingApi` at LINE_API_URL."""
 from __future__ import annotations
 
-import logging
 import threading
 
 from linebot.v3.messaging import (
@@ -12,7 +11,6 @@ from pydantic.v1 import PrivateAttr
 
 from bot.delivery import Outcome, parse_retry_after
 
-log = logging.getLogger(__name__)
 # (connect, read) seconds. Every call has its own timeout, so a hanging LINE holds one sender
 # thread at most this long; the others go on.
 REPLY_TIMEOUT = (3.0, 5.0)  # a reply token is good for about a minute

@@ -4,7 +4,6 @@ race. After each: every event replied to at most once, every paid notice deliver
 nothing lost, no worker down, and /healthz and `tisi-pay health` told the truth meanwhile."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
 from bot.config import Settings
 from bot.core.dates import utcnow
 from bot.inbox import store_events
-from bot.models import InboxEvent, Invoice, LineUser, Notice, Payment
-from bot.signing import bank_signature, line_signature
+from bot.models import InboxEvent, Invoice, LineUser, Notice
+from bot.signing import line_signature
 from bot.states import InboxStatus, NoticeStatus
 from tests.conftest import (
-    BANK_SECRET, BILLER_ID, CHANNEL_SECRET, OTHER_USER, PG_ADMIN_URL, USER, HandlerRaised, Line, fresh, invoice_row,
+    CHANNEL_SECRET, OTHER_USER, USER, HandlerRaised, Line, fresh, invoice_row,
     make_env, sample_event, text_event,
 )
 
