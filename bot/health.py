@@ -76,13 +76,4 @@ def check(db: Database) -> Health:
                                 .where(InboxEvent.status.in_(InboxStatus.open()))).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
-    # SQLite hands aggregates back as strings, not through the column type.
-    return Health(age(_as_time(seen)), inbox[0], age(_as_time(inbox[1])), outbox[0], age(_as_time(outbox[1])))
-
-
-def _as_time(value) -> datetime | None:
-    from datetime import timezone
-
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
+    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]))  # min/max keep the column type
