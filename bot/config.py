@@ -36,6 +36,8 @@ class Settings:
     ktb_company_code: str | None = None
     ktb_allowed_ips: tuple = ()  # networks allowed to call /bank/ktb/directlink (empty: any)
     trusted_proxies: tuple = ()  # networks whose X-Forwarded-For is believed
+    support_contact: str = ""  # shown to people beside the Institute's name
+    ratelimit_storage_uri: str = "memory://"  # redis://… when several machines share the limits
 
     @property
     def directlink_enabled(self) -> bool:
@@ -70,6 +72,9 @@ class Settings:
         directlink = bool(env.get("KTB_DIRECTLINK_USER") and env.get("KTB_DIRECTLINK_PASSWORD"))
         if directlink and not env.get("KTB_COMPANY_CODE", "").strip():
             problems.append("KTB_COMPANY_CODE is required with KTB_DIRECTLINK_USER and KTB_DIRECTLINK_PASSWORD")
+        ratelimit_uri = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+        if not ratelimit_uri.startswith(("memory://", "redis://", "rediss://")):
+            problems.append("RATELIMIT_STORAGE_URI must be memory:// or redis://host:port")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(
@@ -91,4 +96,6 @@ class Settings:
             ktb_company_code=env.get("KTB_COMPANY_CODE", "").strip() or None,
             ktb_allowed_ips=networks.get("KTB_ALLOWED_IPS", ()),
             trusted_proxies=networks.get("TRUSTED_PROXIES", ()),
+            support_contact=" ".join(env.get("SUPPORT_CONTACT", "").split())[:200],
+            ratelimit_storage_uri=ratelimit_uri,
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from linebot.v3 import SignatureValidator
 
+from bot import webguard
 from bot.config import Settings
 from bot.core.tokens import make_token
 from bot.db import Database
@@ -37,7 +38,10 @@ class Services:
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=None)
+    # Styles and scripts are files (CSP allows no inline ones), served from templates/html/assets.
+    app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=str(TEMPLATE_DIR / "html" / "assets"),
+                static_url_path="/assets")
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # LINE's own request limit
     app.json.ensure_ascii = False
@@ -55,9 +59,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from bot import web, webhook
 
+    webguard.install_headers(app)
+    limiter = webguard.make_limiter(app, settings)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(web.bp)
-    _register_optional(app, services)
+    for endpoint in ("web.track", "web.slip"):  # per client; never /callback, /bank or /qr
+        app.view_functions[endpoint] = limiter.limit(webguard.PAGE_LIMIT)(app.view_functions[endpoint])
+    _register_optional(app, services, limiter)
     _json_errors(app)
     _warm_up()
     return app
@@ -73,7 +81,10 @@ def make_links(settings: Settings) -> Links:
     def track_url(inv: Invoice) -> str:
         return f"{settings.public_base_url}/track/{make_token(settings.secret_key, 'track', inv.public_id)}"
 
-    return Links(qr_url=qr_url, track_url=track_url)
+    def slip_url(inv: Invoice) -> str:
+        return f"{settings.public_base_url}/slip/{make_token(settings.secret_key, 'slip', inv.public_id)}.pdf"
+
+    return Links(qr_url=qr_url, track_url=track_url, slip_url=slip_url)
 
 
 def _warm_up() -> None:
@@ -98,7 +109,7 @@ def _warm_up() -> None:
     qr_png.__wrapped__("00020101021130")  # imports the encoder without filling the cache
 
 
-def _register_optional(app: Flask, services: Services) -> None:
+def _register_optional(app: Flask, services: Services, limiter) -> None:
     """Blueprints that exist only when configured (bank, upstream API) and the inline worker."""
     from bot import api
     from bot.bank import routes as bank_routes
@@ -109,6 +120,7 @@ def _register_optional(app: Flask, services: Services) -> None:
         app.register_blueprint(bank_routes.directlink_bp)
 
     if services.settings.upstream_api_token:
+        limiter.limit(webguard.API_LIMIT, key_func=lambda: webguard.token_key(services.settings))(api.bp)
         app.register_blueprint(api.bp)
     if services.settings.worker == WorkerKind.INLINE:
         _inline_worker(app, services)
@@ -133,6 +145,10 @@ def _inline_worker(app: Flask, services: Services) -> None:
 def _json_errors(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
+    from bot import web
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if web.wants_page():  # a person in a browser: a page in their language (e.g. the 429)
+            return web.error_page(exc.code)
         return {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}, exc.code

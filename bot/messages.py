@@ -45,10 +45,11 @@ MAX_CHOICES = 12  # a carousel holds at most 12 bubbles
 
 @dataclass(frozen=True)
 class Links:
-    """Public URLs for an invoice (QR image, tracking page)."""
+    """Public URLs for an invoice (QR image, tracking page, pay-in slip)."""
 
     qr_url: Callable[[Invoice], str]
     track_url: Callable[[Invoice], str]
+    slip_url: Callable[[Invoice], str]
 
 
 def baht(amount: Decimal, t: Translator) -> str:
@@ -131,10 +132,13 @@ def _render_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict
                  date=format_long_date(inv.due_date, t.lang))
     else:
         note = t("This invoice was cancelled. There is nothing to pay.")
+    buttons = [(t("Track payment"), links.track_url(inv))]
+    if status == Status.UNPAID:  # branches and ATMs take the printed slip; only while it can be paid
+        buttons.append((t("Print pay-in slip"), links.slip_url(inv)))
     footer = {
         "type": "box", "layout": "vertical",
         "contents": [{"type": "button", "style": "link", "height": "sm",
-                      "action": {"type": "uri", "label": t("Track payment")[:40], "uri": links.track_url(inv)}}],
+                      "action": {"type": "uri", "label": label[:40], "uri": uri}} for label, uri in buttons],
     }
     bubble = render(
         "invoice_card",

@@ -227,7 +227,7 @@ class Payment(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     channel: Mapped[str] = mapped_column(String(16))
     transacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16))  # confirmed, reversed, double_payment
+    status: Mapped[str] = mapped_column(String(16))  # a PaymentStatus
     tranx_id: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

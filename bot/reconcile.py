@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.states import PaymentStatus
 from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.models import Invoice, Payment, StatementFile
@@ -74,7 +75,7 @@ def match(session: Session, statement: Statement) -> Report:
         if inv is None or inv.ref2 != d.ref2:
             report.add("unknown_invoice" if d.kind == "C" else "reversal_not_online", **where)
             continue
-        wanted = ("confirmed", "reversed") if d.kind == "C" else ("reversed",)
+        wanted = (PaymentStatus.CONFIRMED, PaymentStatus.REVERSED) if d.kind == "C" else (PaymentStatus.REVERSED,)
         candidates = [p for p in payments.get(inv.id, []) if p.status in wanted and (d.kind, p.id) not in used]
         # Same amount; the same day first (near the bank's cut-off the dates can differ by one).
         exact = sorted((p for p in candidates if p.amount == d.amount),
@@ -89,7 +90,7 @@ def match(session: Session, statement: Statement) -> Report:
             report.add("in_file_not_online" if d.kind == "C" else "reversal_not_online", **where)
     start = datetime.combine(statement.effective_date, time(0), tzinfo=BANGKOK)
     online = session.scalars(select(Payment).where(
-        Payment.status.in_(("confirmed", "reversed")), Payment.transacted_at >= start,
+        Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED)), Payment.transacted_at >= start,
         Payment.transacted_at < start + timedelta(days=1)))
     for pay in online:
         if ("C", pay.id) not in used:

@@ -35,3 +35,11 @@ class InboxStatus(StrEnum):
 class WorkerKind(StrEnum):
     INLINE = "inline"  # threads of a web process
     EXTERNAL = "external"  # a `tisi-pay worker` process
+
+
+class PaymentStatus(StrEnum):
+    """A payment the bank told us of (table `payments`)."""
+
+    CONFIRMED = "confirmed"  # it paid its invoice
+    REVERSED = "reversed"  # the bank took it back: the invoice is unpaid again
+    DOUBLE_PAYMENT = "double_payment"  # refused (the invoice was already paid): kept for staff to refund

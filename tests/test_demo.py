@@ -68,7 +68,9 @@ def _feed_until(base, user, predicate, since=0, timeout=10):
 def test_simulator_round_trip_with_qr_and_pay_button(demo_server):
     base, rows, _ = demo_server
     status, ctype, page = _get(f"{base}/simulator")
-    assert status == 200 and ctype == "text/html" and b"/simulator/send" in page
+    assert status == 200 and ctype == "text/html" and b'src="/assets/simulator.js"' in page
+    status, ctype, script = _get(f"{base}/assets/simulator.js")  # CSP: no inline script, a file
+    assert status == 200 and ctype == "text/javascript" and b"/simulator/send" in script
     user = "U" + "e" * 32
     invoice_no = rows[0]["invoice_no"]
     assert _post(f"{base}/simulator/send", {"userId": user, "text": f"ขอชำระใบแจ้งหนี้ {invoice_no} ครับ"})["status"] == 200

@@ -18,7 +18,8 @@ def _invoice(n=1, status="unpaid", due=date(2099, 1, 1)):
                    paid_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc) if status == "paid" else None)
 
 
-LINKS = Links(qr_url=lambda i: f"https://pay.example/qr/{i.public_id}.png", track_url=lambda i: f"https://pay.example/track/{i.public_id}")
+LINKS = Links(qr_url=lambda i: f"https://pay.example/qr/{i.public_id}.png", track_url=lambda i: f"https://pay.example/track/{i.public_id}",
+              slip_url=lambda i: f"https://pay.example/slip/{i.public_id}.pdf")
 PAYMENT = Payment(bank_code="006", bank_ref="KTB1", amount=Decimal("36000.50"), channel="QR",
                   transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc),
                   reversed_at=datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc))

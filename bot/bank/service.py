@@ -10,6 +10,7 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.states import PaymentStatus
 from bot import notices
 from bot.bank import protocol as p
 from bot.core.dates import utcnow
@@ -136,13 +137,13 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
     if refusal == p.ALREADY_PAID:
         # The customer may have been debited twice: keep it where staff will see it.
         session.add(Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
-                            channel=cmd.channel, transacted_at=cmd.transacted_at, status="double_payment",
+                            channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.DOUBLE_PAYMENT,
                             tranx_id=tranx_id, created_at=utcnow()))
         _audit(session, inv, "double_payment", inv.status, inv.status, cmd)
     if refusal:
         return refusal, {}, False
     payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
-                      channel=cmd.channel, transacted_at=cmd.transacted_at, status="confirmed",
+                      channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
                       tranx_id=tranx_id, created_at=utcnow())
     session.add(payment)
     _audit(session, inv, "paid", inv.status, Status.PAID, cmd)
@@ -166,7 +167,7 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
 def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
     payment = session.scalar(select(Payment).where(
         Payment.bank_code == cmd.bank_code, Payment.bank_ref == cmd.bank_ref,
-        Payment.status.in_(("confirmed", "reversed"))).with_for_update())
+        Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED))).with_for_update())
     if payment is None:
         insert_ignore(session, PendingReversal, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, received_at=utcnow())
         return p.UNKNOWN_PAYMENT, {}, False
@@ -175,7 +176,7 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
         return p.NOT_FOUND, {}, False
     if cmd.amount != payment.amount:
         return p.AMOUNT_DIFFERS, {}, False
-    if payment.status == "reversed":
+    if payment.status == PaymentStatus.REVERSED:
         return p.OK, {}, False
     queued = _reverse(session, inv, payment, cmd, notify=True, upstream=upstream)
     return p.OK, {}, queued
@@ -183,7 +184,7 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
 
 def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
              upstream: bool) -> bool:
-    payment.status, payment.reversed_at = "reversed", utcnow()
+    payment.status, payment.reversed_at = PaymentStatus.REVERSED, utcnow()
     _audit(session, inv, "reversed", inv.status, Status.UNPAID, cmd)
     inv.status, inv.paid_at = Status.UNPAID, None
     session.flush()

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_decimal
+from num2words import num2words
 
 # A plain decimal string: digits, optional point and 1-2 decimals. No sign, exponent or grouping.
 _AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
@@ -58,3 +59,11 @@ def format_number(amount: Decimal, lang: str) -> str:
 
 def _babel_locale(lang: str) -> str:
     return "th_TH" if lang == "th" else "en_US"
+
+
+def thai_baht_words(amount: Decimal) -> str:
+    """The amount in Thai words as written on pay-in slips and cheques: หนึ่งพันบาทถ้วน,
+    ยี่สิบเอ็ดบาทห้าสิบสตางค์ (num2words knows เอ็ด, ยี่ and ล้าน; we only guard the type)."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+        raise MoneyError("amount must be a non-negative Decimal")
+    return num2words(amount.quantize(CENT), lang="th", to="currency")

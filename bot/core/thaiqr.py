@@ -5,7 +5,7 @@ import binascii
 import re
 from decimal import Decimal
 
-from .money import MoneyError, parse_amount
+from .money import MoneyError, parse_amount, to_satang
 
 BILL_PAYMENT_AID = "A000000677010112"
 CURRENCY_THB = "764"
@@ -32,8 +32,8 @@ def crc16_ccitt_false(data: str) -> str:
     return f"{binascii.crc_hqx(data.encode('ascii'), 0xFFFF):04X}"
 
 
-def bill_payment_payload(biller_id: str, ref1: str, ref2: str | None, amount: Decimal | str) -> str:
-    """Dynamic (tag 01 = 12) bill-payment payload for one invoice and its exact amount."""
+def _checked(biller_id: str, ref1: str, ref2: str | None, amount: Decimal | str) -> Decimal:
+    """The amount of a valid bill payment; the rules are the same for the QR and the barcode."""
     if not isinstance(biller_id, str) or not _BILLER_RE.match(biller_id):
         raise QrPayloadError("biller ID must be 15 digits")
     for name, ref in (("ref1", ref1), ("ref2", ref2)):
@@ -42,9 +42,23 @@ def bill_payment_payload(biller_id: str, ref1: str, ref2: str | None, amount: De
         if not isinstance(ref, str) or not _REF_RE.match(ref):
             raise QrPayloadError(f"{name} must be 1-20 of 0-9 A-Z")
     try:
-        value = parse_amount(amount)
+        return parse_amount(amount)
     except MoneyError as exc:
         raise QrPayloadError(str(exc)) from exc
+
+
+def bill_payment_barcode(biller_id: str, ref1: str, ref2: str | None, amount: Decimal | str) -> str:
+    """The Bank of Thailand bill-payment barcode text (printed as Code 128 on pay-in slips):
+    `|` + biller ID + CR + Ref1 + CR + Ref2 + CR + amount in satang, no decimal point.
+
+    Branch tellers and ATMs scan it; it carries the same fields as the QR's tag 30."""
+    value = _checked(biller_id, ref1, ref2, amount)
+    return "|" + "\r".join((biller_id, ref1, ref2 or "", str(to_satang(value))))
+
+
+def bill_payment_payload(biller_id: str, ref1: str, ref2: str | None, amount: Decimal | str) -> str:
+    """Dynamic (tag 01 = 12) bill-payment payload for one invoice and its exact amount."""
+    value = _checked(biller_id, ref1, ref2, amount)
     amount_text = f"{value:.2f}"
     if len(amount_text) > 13:
         raise QrPayloadError("amount too large for tag 54")
