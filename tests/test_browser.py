@@ -1,0 +1,129 @@
+"""A person in a real browser: Debian's Chromium driven by Playwright (no downloaded browser).
+
+The demo app (SQLite, the simulator, the fake LINE API) serves on a real port; the browser types
+an invoice number, sees the card and the QR, opens the tracking page, downloads the QR and the
+pay-in slip, presses pay, sees the paid push, and reads the acknowledgement on screen and in
+print. A screenshot of each step is kept in tests/artifacts/ (git-ignored). Any Content
+Security Policy violation reported by the browser fails the test.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.test_demo import _free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch):
+    from bot.demo import build_demo_app
+
+    monkeypatch.chdir(tmp_path)
+    port = _free_port()
+    app, rows = build_demo_app("127.0.0.1", port)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", rows
+    server.shutdown()
+    app.extensions["tisi"].close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo, tmp_path):
+    base, rows = demo
+    invoice_no = rows[0]["invoice_no"]
+    context = browser.new_context(accept_downloads=True, viewport={"width": 480, "height": 900}, locale="th-TH")
+    violations: list[str] = []
+    context.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page = context.new_page()
+
+    # 1. Type an invoice number: the card and the QR appear.
+    page.goto(f"{base}/simulator")
+    page.fill("#t", f"ขอชำระใบแจ้งหนี้ {invoice_no} ครับ")
+    page.press("#t", "Enter")
+    qr = page.locator("img.qr").first
+    qr.wait_for(timeout=15000)
+    page.wait_for_function("() => { const i = document.querySelector('img.qr'); return i && i.complete && i.naturalWidth > 0; }")
+    assert page.locator(".card").first.inner_text().count(invoice_no) >= 1
+    _shot(page, "01-simulator-card-and-qr")
+
+    # 2. The card's tracking button opens the page: payable, with the QR and the slip link.
+    with context.expect_page() as opened:
+        page.get_by_role("button", name="ติดตามสถานะการชำระ").first.click()
+    track = opened.value
+    track.wait_for_load_state()
+    assert "ค้างชำระ" in track.inner_text("#status")
+    track.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")  # allowed by the CSP
+    _shot(track, "02-track-unpaid")
+    with track.expect_download() as qr_download:
+        track.click("#save-qr")
+    assert qr_download.value.suggested_filename == f"tisi-qr-{invoice_no}.png"
+    assert qr_download.value.path().read_bytes().startswith(b"\x89PNG")
+
+    # 3. The slip link gives the PDF (Chromium opens it in its viewer: read what it received).
+    with track.expect_response(lambda r: "/slip/" in r.url) as slip_response:
+        track.click("#slip")
+    answer = slip_response.value
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    slip = context.request.get(answer.url).body()  # the bytes, beside the viewer's page
+    assert slip.startswith(b"%PDF-")
+    assert f"tisi-payin-{invoice_no}.pdf" in answer.headers["content-disposition"]
+    track.go_back()
+    (ARTIFACTS / "03-slip.pdf").write_bytes(slip)
+    import pypdfium2 as pdfium
+
+    pdfium.PdfDocument(slip)[0].render(scale=1.5).to_pil().save(ARTIFACTS / "03-slip.png")
+
+    # 4. Pay as the bank: the paid push appears in the chat.
+    page.click("button.pay")
+    page.locator(".push").first.wait_for(timeout=15000)
+    assert "ชำระแล้ว" in page.locator(".push").first.inner_text() or "ชำระ" in page.locator(".push").first.inner_text()
+    _shot(page, "04-simulator-paid-push")
+
+    # 5. The tracking page now acknowledges the payment, and prints without buttons.
+    track.reload()
+    assert "ชำระแล้ว" in track.inner_text("#status")
+    assert "ยอดที่ต้องชำระ" not in track.inner_text("body")
+    assert track.inner_text("#bank-ref").strip() and track.inner_text("#paid-at").strip().endswith("น.")
+    assert track.locator("#slip").count() == 0 and track.locator("#qr").count() == 0
+    _shot(track, "05-track-paid")
+    track.emulate_media(media="print")
+    assert not track.is_visible("#print") and not track.is_visible(".lang a")
+    _shot(track, "06-track-paid-print")
+
+    # 6. The slip of a paid invoice is refused with a page, not a file.
+    gone = context.new_page()
+    response = gone.goto(track.url.replace("/track/", "/slip/").split("?")[0] + ".pdf")
+    assert response.status == 404  # a track token is not a slip token
+    _shot(gone, "07-bad-slip-link")
+
+    assert violations == []
+    context.close()
