@@ -18,6 +18,7 @@ ALL = {
     "webhook": [("webhook", "sqlite"), ("webhook", "postgresql")],
     "slowline": [("slow_line", "sqlite"), ("slow_line", "postgresql")],
     "qr": [("qr", "sqlite")],
+    "slip": [("slip", "sqlite")],
     "bank": [("bank", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],

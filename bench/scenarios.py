@@ -10,11 +10,12 @@ import sys
 import time
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from bench.common import (
     BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, KTB_COMCODE, KTB_PASSWORD, KTB_USER, OUT, children, env_for, fake_latency, fake_line, fake_reset,
-    fake_stats, free_port, gunicorn, load, pg_database, process, rss_mb, send_each_once, summary,
+    fake_stats, free_port, gunicorn, load, pct, pg_database, process, rss_mb, send_each_once, summary,
 )
 from bot.signing import bank_signature, line_signature
 
@@ -259,6 +260,70 @@ def qr(backend: str, quick: bool) -> list[dict]:
             warm = [get(tokens[0]) for _ in range(n_warm)]
     rows.append({"benchmark": f"qr png {backend}", "variant": "cold", **summary(cold)})
     rows.append({"benchmark": f"qr png {backend}", "variant": "warm", **summary(warm)})
+    return rows
+
+
+def slip(backend: str, quick: bool) -> list[dict]:
+    """The pay-in slip PDF: made in process (cold: laid out; cached: the same slip again), and
+    GET /slip/<token>.pdf over HTTP against gunicorn, cold and cached, beside GET /qr warm.
+
+    Requests come through a trusted proxy (X-Forwarded-For), each from its own client address,
+    so the 60-a-minute limit per client is not what is measured."""
+    from bot.core.tokens import make_token
+    from bot.db import Database
+    from bot.models import Invoice
+    from bot.slip import SlipData, render_slip, slip_pdf
+    from sqlalchemy import select
+
+    n_cold, n_warm = (5, 50) if quick else (100, 2000)
+    data = [SlipData(biller_id="099999999999990", invoice_no=f"25691126{i:08d}", ref2=f"6911{i:04d}",
+                     amount=Decimal("15750.50") + i, due_date=date(2026, 12, 31), payer_name="บริษัท ทดสอบการผลิต จำกัด",
+                     tax_id="0105553000001", fee_name="Certification fee", license_no="ท5137-2/10", support_contact="")
+            for i in range(n_cold)]
+    made_cold = []
+    for d in data:
+        start = time.perf_counter()
+        slip_pdf(d)
+        made_cold.append((time.perf_counter() - start) * 1000)
+    made_cached = []
+    for _ in range(n_warm):
+        start = time.perf_counter()
+        slip_pdf(data[0])
+        made_cached.append((time.perf_counter() - start) * 1000)
+    size = len(render_slip(data[0]))
+    rows = [{"benchmark": "slip pdf in process", "variant": "cold (layout)", **summary(made_cold), "bytes": size},
+            {"benchmark": "slip pdf in process", "variant": "cached", **summary(made_cached)}]
+
+    url = _database(backend, f"bench_slip_{backend}")
+    _prepare(url, n_cold)
+    db = Database(url)
+    with db.sessions() as s:
+        ids = list(s.scalars(select(Invoice.public_id)))
+    db.dispose()
+    slips = [make_token("bench-secret", "slip", p) for p in ids]
+    qr_token = make_token("bench-secret", "qr", ids[0])
+    clients = iter(range(1, 10_000_000))
+    with fake_line() as fake_url:
+        port = free_port()
+        with gunicorn("app:app", env_for(url, fake_url, port, TRUSTED_PROXIES="127.0.0.1"), port, workers=1):
+            def get(path, kind):
+                n = next(clients)
+                start = time.perf_counter()
+                conn = http.client.HTTPConnection("127.0.0.1", port)
+                conn.request("GET", path, headers={"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"})
+                resp = conn.getresponse()
+                body = resp.read()
+                conn.close()
+                assert resp.status == 200 and resp.getheader("Content-Type", "").startswith(kind), (resp.status, body[:200])
+                return (time.perf_counter() - start) * 1000
+
+            cold = [get(f"/slip/{t}.pdf", "application/pdf") for t in slips]
+            cached = [get(f"/slip/{slips[0]}.pdf", "application/pdf") for _ in range(n_warm)]
+            qr_warm = [get(f"/qr/{qr_token}.png", "image/png") for _ in range(n_warm)]
+    rows.append({"benchmark": f"slip http {backend}", "variant": "cold", **summary(cold)})
+    rows.append({"benchmark": f"slip http {backend}", "variant": "cached", **summary(cached),
+                 "ratio_to_qr_warm_p50": round(pct(cached, 50) / pct(qr_warm, 50), 2)})
+    rows.append({"benchmark": f"slip http {backend}", "variant": "qr png warm (reference)", **summary(qr_warm)})
     return rows
 
 

@@ -23,7 +23,9 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
-    assert names == {"webhook", "slow", "qr", "bank", "notices", "import", "lookup", "memory"}
+    assert names == {"webhook", "slow", "qr", "slip", "bank", "notices", "import", "lookup", "memory"}
+    slips = {r["variant"]: r for r in rows if r["benchmark"].startswith("slip http")}
+    assert slips["cached"]["n"] > 0 and slips["cold"]["n"] > 0
     ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("ours, LINE")]
     assert len(ours) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
     assert all(r["replies_seen_by_fake_line"] >= r["requests"] for r in ours)  # every request got its reply

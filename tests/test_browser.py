@@ -66,7 +66,9 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo, tmp
     page = context.new_page()
 
     # 1. Type an invoice number: the card and the QR appear.
-    page.goto(f"{base}/simulator")
+    sim = page.goto(f"{base}/simulator")
+    assert "frame-ancestors 'none'" in sim.headers["content-security-policy"]
+    assert sim.headers["x-content-type-options"] == "nosniff" and sim.headers["referrer-policy"] == "no-referrer"
     page.fill("#t", f"ขอชำระใบแจ้งหนี้ {invoice_no} ครับ")
     page.press("#t", "Enter")
     qr = page.locator("img.qr").first
