@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from bot.core.dates import utcnow
+from bot.core.dates import utcnow
 from bot.invoices import find_invoice, upsert_invoices
+from bot.proactive import queue_new_invoice_notices
 from bot.models import AuditEntry, Invoice, Payment, Status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -49,6 +51,8 @@ def upsert():
             result = upsert_invoices(session, records, actor="api")
             if result.rejected:
                 raise _Rejected(result)  # all or nothing for an API call: the caller fixes and resends
+            tisi = current_app.extensions["tisi"]
+            queue_new_invoice_notices(session, result.created_ids, tisi.settings, tisi.links, utcnow())
     except _Rejected as rejected:
         body = {"error": "invalid_invoices", "created": 0, "updated": 0, "unchanged": 0,
                 "rejected": [{"index": n, "reason": r} for n, r in rejected.result.rejected]}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -54,10 +55,18 @@ def invoices_import(file: Path, encoding: str) -> None:
     from bot.invoices import CsvFormatError, read_csv_records, upsert_invoices
 
     database = Database(_database_url())
+    settings, why_not = _settings_or_reason()
+    notified = 0
     try:
         rows = ((line, record if error is None else error) for line, record, error in read_csv_records(file.read_bytes(), encoding))
         with database.transaction() as session:
             result = upsert_invoices(session, rows, actor="import")
+            if settings is not None and result.created_ids:
+                from bot.core.dates import utcnow
+                from bot.factory import make_links
+                from bot.proactive import queue_new_invoice_notices
+
+                notified = queue_new_invoice_notices(session, result.created_ids, settings, make_links(settings), utcnow())
     except CsvFormatError as exc:
         click.echo(f"rejected the whole file: {exc}", err=True)
         sys.exit(1)
@@ -65,10 +74,58 @@ def invoices_import(file: Path, encoding: str) -> None:
         database.dispose()
     click.echo(f"created: {result.created}  updated: {result.updated}  unchanged: {result.unchanged}  "
                f"rejected: {len(result.rejected)}")
+    if notified:
+        click.echo(f"new-invoice notices queued for subscribers: {notified}")
+    elif result.created_ids and settings is None:
+        click.echo(f"new-invoice notices: not queued here ({why_not}); the next `tisi-pay remind` sends them")
     for line, reason in result.rejected:
         click.echo(f"  line {line}: {reason}")
     if result.rejected:
         sys.exit(1)
+
+
+def _settings_or_reason() -> tuple[Settings | None, str]:
+    try:
+        return Settings.from_env(), ""
+    except ConfigError as exc:
+        return None, str(exc)
+
+
+@cli.command("remind", with_appcontext=False)
+@click.option("--at", "at", default=None, metavar="ISO-DATETIME",
+              help="The moment to run as (default: now). Without a UTC offset it is Bangkok time, "
+                   "e.g. 2026-12-24T09:00.")
+def remind(at: str | None) -> None:
+    """Queue the due-date reminders, overdue and new-invoice notices due now, to subscribers.
+
+    Each (user, invoice, kind) goes out once ever, however often and on however many machines
+    this runs (cron every 10 minutes is the intent); nothing inside QUIET_HOURS."""
+    from bot.core.dates import BANGKOK, utcnow
+    from bot.db import Database
+    from bot.factory import make_links
+    from bot.proactive import remind as run_remind
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            click.echo(f"tisi-pay remind: --at {at!r} is not an ISO date and time such as 2026-12-24T09:00", err=True)
+            sys.exit(2)
+        moment = (moment.replace(tzinfo=BANGKOK) if moment.tzinfo is None else moment).astimezone(timezone.utc)
+    else:
+        moment = utcnow()
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            report = run_remind(session, settings, make_links(settings), moment)
+    finally:
+        database.dispose()
+    click.echo(report.line())
 
 
 @cli.command("worker", with_appcontext=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from bot.clientip import parse_networks
+from bot.core.schedule import DEFAULT_QUIET_HOURS, DEFAULT_REMINDER_DAYS, QuietHours, parse_reminder_days
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
 DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one
@@ -38,6 +39,8 @@ class Settings:
     trusted_proxies: tuple = ()  # networks whose X-Forwarded-For is believed
     support_contact: str = ""  # shown to people beside the Institute's name
     ratelimit_storage_uri: str = "memory://"  # redis://… when several machines share the limits
+    reminder_days: tuple = (7, 1)  # days before the due date on which subscribers are reminded
+    quiet_hours: QuietHours | None = QuietHours.parse(DEFAULT_QUIET_HOURS)  # Bangkok hours with no reminders
 
     @property
     def directlink_enabled(self) -> bool:
@@ -75,6 +78,15 @@ class Settings:
         ratelimit_uri = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
         if not ratelimit_uri.startswith(("memory://", "redis://", "rediss://")):
             problems.append("RATELIMIT_STORAGE_URI must be memory:// or redis://host:port")
+        reminder_days, quiet_hours = (), None
+        try:
+            reminder_days = parse_reminder_days(env.get("REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
+        except ValueError as exc:
+            problems.append(f"REMINDER_DAYS: {exc}")
+        try:
+            quiet_hours = QuietHours.parse(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
+        except ValueError as exc:
+            problems.append(f"QUIET_HOURS: {exc}")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(
@@ -98,4 +110,6 @@ class Settings:
             trusted_proxies=networks.get("TRUSTED_PROXIES", ()),
             support_contact=" ".join(env.get("SUPPORT_CONTACT", "").split())[:200],
             ratelimit_storage_uri=ratelimit_uri,
+            reminder_days=reminder_days,
+            quiet_hours=quiet_hours,
         )

@@ -155,3 +155,22 @@ def _insert_ignore_stmt(table, columns: tuple[str, ...]):
            f"ON CONFLICT DO NOTHING RETURNING {', '.join(pk)}")
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns)).columns(
         *(table.c[c] for c in pk))
+
+
+def insert_ignore_rows(session: Session, table, rows: list[dict], chunk: int = 500) -> int:
+    """Many rows in multi-row INSERT … ON CONFLICT DO NOTHING statements (a few hundred rows
+    each: one round trip, not one per row); how many were new. For bulk work such as reminders,
+    where a row per execution was most of the time."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    pk = list(table.primary_key.columns)
+    new = 0
+    for start in range(0, len(rows), chunk):
+        stmt = dialect_insert(table).values(rows[start:start + chunk]).on_conflict_do_nothing().returning(*pk)
+        new += len(session.execute(stmt).all())
+    return new

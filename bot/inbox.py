@@ -123,8 +123,9 @@ class ReplyQueue:
     name = "inbox"
 
     def __init__(self, db: Database, line: LineGateway, links: Links, *, senders: int = 32, batch: int = 64,
-                 lease: float = LEASE_SECONDS):
+                 lease: float = LEASE_SECONDS, reminder_days: tuple[int, ...] = (7, 1)):
         self.db, self.line, self.links = db, line, links
+        self.reminder_days = reminder_days
         self.senders, self.batch, self.lease = senders, batch, lease
         self.max_inflight = senders * 2
         self._loading = _LoadingTimer(line)
@@ -223,7 +224,8 @@ class ReplyQueue:
         source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
         user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
         user = svc.get_or_create_user(session, user_id) if user_id else None
-        return handler(event, ChatContext(session=session, user=user, links=self.links))
+        return handler(event, ChatContext(session=session, user=user, links=self.links,
+                                          reminder_days=self.reminder_days))
 
     @staticmethod
     def _language(session: Session, user_id: str | None) -> str | None:

@@ -26,6 +26,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line or index, reason)
+    created_ids: list[int] = field(default_factory=list)  # for the new-invoice notices
 
     def as_dict(self) -> dict:
         return {
@@ -149,6 +150,7 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
             for i, amount in ids
         )
         result.created += len(new_rows)
+        result.created_ids += [i for i, _ in ids]
     session.flush()
 
 

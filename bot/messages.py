@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Callable
+from urllib.parse import urlencode
 
-from bot.core.dates import format_datetime_local, format_long_date, format_short_date, today_bangkok
+from babel.lists import format_list
+
+from bot.core.dates import format_datetime_local, format_long_date, format_short_date, to_bangkok, today_bangkok
 from bot.core.i18n import N_, Translator
 from bot.core.masking import mask_name
 from bot.core.money import format_number
 from bot.models import Invoice, Payment, Status
+from bot.states import PaymentStatus
 from bot.templates import render
 
 FEE_NAMES = {
@@ -60,9 +64,18 @@ def text(message: str) -> dict:
     return {"type": "text", "text": message[:5000]}
 
 
-def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None) -> list[dict]:
-    """Quick replies for the next likely step, on the last message (LINE shows them only there)."""
+def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
+                       subscribe: str | None = None) -> list[dict]:
+    """Quick replies for the next likely step, on the last message (LINE shows them only there).
+
+    `subscribe`: a license number (or an invoice number without license) the user may ask to be
+    told about: the "🔔" quick reply, a postback that the consent answer follows."""
     items = []
+    if subscribe:
+        key = "no" if subscribe.isdigit() else "license"
+        items.append({"type": "action", "action": {
+            "type": "postback", "label": t("🔔 Notify me")[:20], "data": urlencode({"action": "subscribe", key: subscribe}),
+            "displayText": t("Notify me about %(number)s", number=subscribe)[:300]}})
     if invoice_no:
         items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
     items.append(_quick(t("Help"), t("help")))
@@ -216,3 +229,81 @@ def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool) -
                     amount=baht(payment.amount, t), rows=rows, note=note)
     alt = t("%(title)s: invoice %(number)s, %(amount)s", title=title, number=inv.invoice_no, amount=baht(payment.amount, t))
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+# -- subscriptions, history, proactive notices ---------------------------------------------------
+def consent_sentence(target: str, reminder_days: tuple[int, ...], t: Translator) -> str:
+    """What a subscription sends and how to stop it, in one sentence: shown, and kept as the consent."""
+    numbers = [str(d) for d in reminder_days]
+    if t.lang == "th":  # CLDR's Thai list has no spaces ("7และ1"); beside digits Thai writes them
+        days = " และ ".join([", ".join(numbers[:-1]), numbers[-1]] if len(numbers) > 1 else numbers)
+    else:
+        days = format_list(numbers, locale="en_US")
+    return t("🔔 Notifications on for %(target)s: in this chat you will get each new invoice, a reminder "
+             "%(days)s days before the due date, an overdue notice and the paid notice; to stop, type "
+             "\"unsubscribe %(target)s\" at any time.", target=target, days=days or "0")
+
+
+def subscriptions_list(subscriptions: list, t: Translator) -> dict:
+    """The user's active subscriptions, each with a button to stop it."""
+    items = [
+        render("subscription_item",
+               target=(t("License %(license)s", license=sub.license_no) if sub.license_no
+                       else t("Invoice %(number)s", number=sub.invoice.invoice_no)),
+               since=t("Since %(date)s", date=format_short_date(to_local_date(sub.created_at), t.lang)),
+               button=t("Stop notifications")[:40],
+               data=urlencode({"action": "unsubscribe", "id": sub.id}),
+               display_text=t("Stop notifications for %(target)s", target=sub.license_no or sub.invoice.invoice_no)[:300])
+        for sub in subscriptions
+    ]
+    title = t("My licenses")
+    bubble = render("list_bubble", header_color=HEADER_COLOR, title=title,
+                    subtitle=t("%(count)s with notifications on", count=len(subscriptions)), items=items,
+                    note=t("To add one, type \"subscribe\" and the license number, e.g. subscribe ท 5137-2/10."))
+    return {"type": "flex", "altText": f"{title} ({len(subscriptions)})", "contents": bubble}
+
+
+def payment_history(rows: list[tuple[Payment, Invoice]], t: Translator) -> dict:
+    """The user's last payments: BE date, amount, invoice, bank reference, channel."""
+    items = []
+    for payment, inv in rows:
+        headline = f"{format_datetime_local(payment.transacted_at, t.lang)} · {baht(payment.amount, t)}"
+        if payment.status == PaymentStatus.REVERSED:
+            headline += " (" + t("Payment reversed") + ")"
+        items.append(render("history_item", headline=headline, rows=[
+            _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+            _row(t("Fee"), t(FEE_NAMES[inv.fee_code])),
+            _row(t("Bank reference"), payment.bank_ref),
+            _row(t("Channel"), t(CHANNEL_NAMES.get(payment.channel, payment.channel))),
+        ]))
+    title = t("Payment history")
+    bubble = render("list_bubble", header_color=HEADER_COLOR, title=title,
+                    subtitle=t("The last %(count)s payments", count=len(rows)), items=items,
+                    note=t("Payments of your subscribed licenses and of the invoices you asked about."))
+    return {"type": "flex", "altText": title, "contents": bubble}
+
+
+def proactive_messages(kind: str, days_left: int, inv: Invoice, t: Translator, links: Links,
+                       support: str = "", today: date | None = None) -> list[dict]:
+    """A new invoice, a reminder before its due date, or the overdue notice: a sentence, the card
+    and, while payable, the QR."""
+    due = format_long_date(inv.due_date, t.lang)
+    if kind == "new":
+        intro = t("🧾 A new invoice for %(target)s: %(amount)s, due %(date)s.",
+                  target=inv.license_no or inv.invoice_no, amount=baht(inv.amount, t), date=due)
+    elif kind == "overdue":
+        intro = t("⚠️ Invoice %(number)s (%(amount)s) was due on %(date)s and is not paid. Please contact TISI "
+                  "for a new invoice.", number=inv.invoice_no, amount=baht(inv.amount, t), date=due)
+        if support:
+            intro += " " + t("Contact") + ": " + support
+    elif days_left == 0:
+        intro = t("⏰ Invoice %(number)s (%(amount)s) is due today, %(date)s.",
+                  number=inv.invoice_no, amount=baht(inv.amount, t), date=due)
+    else:
+        intro = t("⏰ Invoice %(number)s (%(amount)s) is due in %(days)s days, on %(date)s.",
+                  number=inv.invoice_no, amount=baht(inv.amount, t), days=days_left, date=due)
+    return [text(intro), *invoice_messages(inv, t, links, today)]
+
+
+def to_local_date(moment) -> date:
+    return to_bangkok(moment).date()

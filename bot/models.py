@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-    UniqueConstraint,
+    UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,7 +83,8 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),)
+    __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),
+                      Index("ix_invoices_status_due", "status", "due_date"))
 
     def effective_status(self, today: date | None = None) -> str:
         if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
@@ -121,6 +122,35 @@ class Watch(Base):
         UniqueConstraint("line_user_id", "license_no", name="uq_watch_user_license"),
         Index("ix_watches_invoice", "invoice_id"),
         Index("ix_watches_license", "license_no"),
+    )
+
+
+class Subscription(Base):
+    """A LINE user's consent (PDPA) to proactive notices about a license, or one invoice that has
+    no license: who, what, when, the exact wording shown, and when it was withdrawn. A withdrawn
+    row is kept as the record; subscribing again makes a new one."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[int] = mapped_column(ForeignKey("line_users.id", ondelete="CASCADE"))
+    license_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True)
+    consent_text: Mapped[str] = mapped_column(Text)  # the sentence the user was shown
+    consent_lang: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        # One active subscription per user and target; withdrawn ones stay as history.
+        Index("uq_subscription_active_license", "line_user_id", "license_no", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL AND license_no IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NULL AND license_no IS NOT NULL")),
+        Index("uq_subscription_active_invoice", "line_user_id", "invoice_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL AND invoice_id IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NULL AND invoice_id IS NOT NULL")),
+        Index("ix_subscriptions_license", "license_no"),
+        Index("ix_subscriptions_invoice", "invoice_id"),
     )
 
 

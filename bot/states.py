@@ -43,3 +43,9 @@ class PaymentStatus(StrEnum):
     CONFIRMED = "confirmed"  # it paid its invoice
     REVERSED = "reversed"  # the bank took it back: the invoice is unpaid again
     DOUBLE_PAYMENT = "double_payment"  # refused (the invoice was already paid): kept for staff to refund
+
+
+class SubscribeOutcome(StrEnum):
+    SUBSCRIBED = "subscribed"
+    ALREADY = "already"  # an active subscription to the same target exists
+    LIMIT = "limit"  # the user has as many active subscriptions as we keep

@@ -289,7 +289,7 @@ def build_queues(settings, db: Database, line, links) -> list[WorkQueue]:
     from bot.inbox import ReplyQueue
     from bot.outbox import NoticeQueue, upstream_client
 
-    return [ReplyQueue(db, line, links), NoticeQueue(db, line, upstream=upstream_client(settings))]
+    return [ReplyQueue(db, line, links, reminder_days=settings.reminder_days), NoticeQueue(db, line, upstream=upstream_client(settings))]
 
 
 def listener_for(db: Database, wake):

@@ -21,6 +21,7 @@ class ChatContext:
     session: Session
     user: LineUser | None
     links: Links
+    reminder_days: tuple[int, ...] = (7, 1)  # said in the consent sentence of a subscription
 
     @property
     def t(self) -> Translator:

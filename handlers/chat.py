@@ -7,13 +7,22 @@ from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent
 
 from bot import invoices as svc
+from bot import subscriptions as subs
 from bot.core.i18n import N_, Translator
-from bot.core.textparse import Intent, parse_message
-from bot.messages import help_text, invoice_messages, license_choices, text, with_quick_replies
+from bot.core.textparse import INVOICE_DIGITS, Intent, normalize_license, parse_message
+from bot.history import payments_for
+from bot.messages import (
+    consent_sentence, help_text, invoice_messages, license_choices, payment_history, subscriptions_list, text,
+    with_quick_replies,
+)
 from bot.models import Status
+from bot.states import SubscribeOutcome
 from handlers import ChatContext, Messages, registry
 
 MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five per reply
+# Consent must be unambiguous: a subscription is taken from a short message naming one thing,
+# never from a pasted page that happens to hold a license number.
+MAX_COMMAND_LENGTH = 200
 _ASK_FOR_NUMBER = N_("Please send the invoice number (16 digits) or the license number, for example "
                      "2568110400012345 or ท 5137-2/10.")
 # Why a number in the message was not taken, said back to the user.
@@ -42,49 +51,152 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([text(t("Hello! I am TISI Pay.")), text(help_text(t))], t)
     if parsed.intent is Intent.NEED_NUMBER:
         return with_quick_replies([text(t(_HINTS.get(parsed.hint, _ASK_FOR_NUMBER)))], t)
+    if parsed.intent is Intent.MY_LICENSES:
+        return with_quick_replies(my_licenses(ctx), t)
+    if parsed.intent is Intent.HISTORY:
+        return with_quick_replies(history(ctx), t)
+    if parsed.intent in (Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
+        return with_quick_replies(_subscription_command(parsed, event.message.text, ctx), t)
 
     messages: Messages = []
     numbers = [("invoice", n) for n in parsed.invoice_numbers] + [("license", n) for n in parsed.license_numbers]
+    targets = []
     for kind, number in numbers[:MAX_NUMBERS_PER_MESSAGE]:
-        messages += show_invoice(number, ctx) if kind == "invoice" else show_license(number, ctx)
+        shown, target = show_invoice(number, ctx) if kind == "invoice" else show_license(number, ctx)
+        messages += shown
+        targets.append(target)
     if len(numbers) > MAX_NUMBERS_PER_MESSAGE:
         messages.append(text(t("I can show %(count)s numbers at a time. Please send the others in another message.",
                                count=MAX_NUMBERS_PER_MESSAGE)))
     last_invoice = parsed.invoice_numbers[0] if len(parsed.invoice_numbers) == 1 and not parsed.license_numbers else None
-    return with_quick_replies(messages[:5], t, invoice_no=last_invoice)
+    subscribe = targets[0] if len(targets) == 1 else None
+    return with_quick_replies(messages[:5], t, invoice_no=last_invoice, subscribe=subscribe)
 
 
-def show_invoice(invoice_no: str, ctx: ChatContext) -> Messages:
+def show_invoice(invoice_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
+    """The invoice's messages, and what the user could subscribe to from them (its license, or
+    the invoice itself when it has none)."""
     t = ctx.t
     inv = svc.find_invoice(ctx.session, invoice_no)
     if inv is None:
         return [text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
-                       number=invoice_no))]
+                       number=invoice_no))], None
     if ctx.user is not None:
         svc.remember_interest(ctx.session, ctx.user, invoice=inv)
-    return invoice_messages(inv, t, ctx.links)
+    return invoice_messages(inv, t, ctx.links), inv.license_no or inv.invoice_no
 
 
-def show_license(license_no: str, ctx: ChatContext) -> Messages:
+def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
     t = ctx.t
     all_invoices = svc.invoices_for_license(ctx.session, license_no)
     if ctx.user is not None and all_invoices:
         svc.remember_interest(ctx.session, ctx.user, license_no=license_no)
+    target = license_no if all_invoices else None
     payable = [inv for inv in all_invoices if inv.effective_status() == Status.UNPAID]
     if not payable:
-        return [text(t("License %(license)s has no unpaid invoices.", license=license_no))]
+        # Said also of a license we hold no invoice of: it may be valid and simply owe nothing.
+        return [text(t("License %(license)s has no unpaid invoices.", license=license_no))], target
     if len(payable) == 1:
-        return invoice_messages(payable[0], t, ctx.links)
-    return license_choices(license_no, payable, t)
+        return invoice_messages(payable[0], t, ctx.links), target
+    return license_choices(license_no, payable, t), target
+
+
+# -- subscriptions and history -----------------------------------------------------------------
+def _subscription_command(parsed, raw: str, ctx: ChatContext) -> Messages:
+    t = ctx.t
+    if len(raw) > MAX_COMMAND_LENGTH:
+        return [text(t("That message is too long to be a subscription. Please type \"subscribe\" and one license "
+                       "number, for example: subscribe ท 5137-2/10"))]
+    licenses, invoices = parsed.license_numbers, parsed.invoice_numbers
+    if len(licenses) + len(invoices) != 1:
+        return [text(t("Which license? Type \"subscribe\" or \"unsubscribe\" with one license number, for "
+                       "example: subscribe ท 5137-2/10"))]
+    license_no = licenses[0] if licenses else None
+    invoice_no = invoices[0] if invoices else None
+    if parsed.intent is Intent.SUBSCRIBE:
+        return subscribe(ctx, license_no=license_no, invoice_no=invoice_no)
+    return unsubscribe(ctx, license_no=license_no, invoice_no=invoice_no)
+
+
+def subscribe(ctx: ChatContext, *, license_no: str | None = None, invoice_no: str | None = None) -> Messages:
+    t = ctx.t
+    target = subs.resolve(ctx.session, license_no=license_no, invoice_no=invoice_no)
+    if target is None or ctx.user is None:
+        return [text(_not_found(t, license_no, invoice_no))]
+    consent = consent_sentence(target.label, ctx.reminder_days, t)
+    outcome = subs.subscribe(ctx.session, ctx.user, target, consent_text=consent, lang=t.lang)
+    if outcome is SubscribeOutcome.ALREADY:
+        return [text(t("Notifications for %(target)s are already on. To stop them, type \"unsubscribe %(target)s\".",
+                       target=target.label))]
+    if outcome is SubscribeOutcome.LIMIT:
+        return [text(t("You have %(count)s subscriptions, the most we keep. Stop one first (type \"my licenses\").",
+                       count=subs.MAX_ACTIVE))]
+    return [text(consent)]
+
+
+def unsubscribe(ctx: ChatContext, *, license_no: str | None = None, invoice_no: str | None = None) -> Messages:
+    t = ctx.t
+    target = subs.resolve(ctx.session, license_no=license_no, invoice_no=invoice_no)
+    if target is None or ctx.user is None or not subs.unsubscribe(ctx.session, ctx.user, target):
+        label = target.label if target else (license_no or invoice_no)
+        return [text(t("You have no notifications for %(target)s.", target=label))]
+    return [text(t("Notifications for %(target)s are off. You will get nothing more about it unless you ask.",
+                   target=target.label))]
+
+
+def my_licenses(ctx: ChatContext) -> Messages:
+    t = ctx.t
+    found = subs.active(ctx.session, ctx.user) if ctx.user is not None else []
+    if not found:
+        return [text(t("You have no notifications on. To get new invoices and reminders of a license, type "
+                       "\"subscribe\" and its number, for example: subscribe ท 5137-2/10"))]
+    return [subscriptions_list(found, t)]
+
+
+def history(ctx: ChatContext) -> Messages:
+    t = ctx.t
+    rows = payments_for(ctx.session, ctx.user) if ctx.user is not None else []
+    if not rows:
+        return [text(t("No payments yet for your licenses or the invoices you asked about."))]
+    return [payment_history(rows, t)]
+
+
+def _not_found(t: Translator, license_no: str | None, invoice_no: str | None) -> str:
+    if license_no:
+        return t("I could not find license %(license)s. Please check the number on your license.", license=license_no)
+    return t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
+             number=invoice_no)
 
 
 @registry.on(PostbackEvent)
 def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
-    data = parse_qs(event.postback.data or "", max_num_fields=5)
+    """Buttons: our own data, but a client can send any: every value is checked again here."""
+    data = parse_qs((event.postback.data or "")[:300], max_num_fields=5)
+    action = (data.get("action") or [""])[0]
     number = (data.get("no") or [""])[0]
-    if data.get("action") == ["invoice"] and number.isascii() and number.isalnum() and len(number) <= 20:
-        return with_quick_replies(show_invoice(number, ctx), ctx.t, invoice_no=number)
-    return with_quick_replies([text(help_text(ctx.t))], ctx.t)
+    valid_number = number.isascii() and number.isdigit() and len(number) == INVOICE_DIGITS
+    license_no = normalize_license((data.get("license") or [""])[0][:40])
+    t = ctx.t
+    if action == "invoice" and valid_number:
+        shown, target = show_invoice(number, ctx)
+        return with_quick_replies(shown, t, invoice_no=number, subscribe=target)
+    if action == "subscribe" and (license_no or valid_number):
+        return with_quick_replies(subscribe(ctx, license_no=license_no, invoice_no=None if license_no else number), t)
+    if action == "unsubscribe":
+        raw_id = (data.get("id") or [""])[0]
+        found = subs.unsubscribe_by_id(ctx.session, ctx.user, int(raw_id)) if (
+            ctx.user is not None and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10) else None
+        if found is None:
+            return with_quick_replies([text(t("That notification was not found. Type \"my licenses\" to see yours."))], t)
+        label = found.license_no or found.invoice.invoice_no
+        return with_quick_replies([text(t("Notifications for %(target)s are off. You will get nothing more about it "
+                                          "unless you ask.", target=label))], t)
+    if action == "language" and ctx.user is not None:
+        ctx.user.language = "en" if t.lang == "th" else "th"
+        t = Translator(ctx.user.language)
+        reply = t("Language set to Thai.") if t.lang == "th" else t("Language set to English.")
+        return with_quick_replies([text(reply), text(help_text(t))], t)
+    return with_quick_replies([text(help_text(t))], t)
 
 
 @registry.on(MessageEvent)

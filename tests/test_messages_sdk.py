@@ -7,8 +7,11 @@ import pytest
 from linebot.v3.messaging.models import Message, PushMessageRequest, ReplyMessageRequest
 
 from bot.core.i18n import Translator
-from bot.messages import Links, help_text, invoice_messages, license_choices, receipt, text, with_quick_replies
-from bot.models import Invoice, Payment
+from bot.messages import (
+    Links, consent_sentence, help_text, invoice_messages, license_choices, payment_history, proactive_messages, receipt,
+    subscriptions_list, text, with_quick_replies,
+)
+from bot.models import Invoice, Payment, Subscription
 
 
 def _invoice(n=1, status="unpaid", due=date(2099, 1, 1)):
@@ -34,6 +37,16 @@ def _all_messages(lang):
     out += license_choices("ท5137-2/10", [_invoice(n) for n in range(1, 15)], t)
     out += with_quick_replies([text(help_text(t))], t, invoice_no="2568110400000001")
     out += [receipt(_invoice(), PAYMENT, t, reversed_=False), receipt(_invoice(), PAYMENT, t, reversed_=True)]
+    out += with_quick_replies([text(consent_sentence("ท5137-2/10", (7, 1), t))], t, subscribe="ท5137-2/10")
+    out += with_quick_replies([text("x")], t, subscribe="2568110400000001", invoice_no="2568110400000001")
+    subs = [Subscription(id=i, license_no=f"ท{i}-1/10", created_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
+            for i in range(1, 21)]  # as many as a user may have
+    out.append(subscriptions_list(subs, t))
+    reversed_payment = Payment(**{c: getattr(PAYMENT, c) for c in ("bank_code", "bank_ref", "amount", "channel",
+                                                                      "transacted_at")}, status="reversed")
+    out.append(payment_history([(PAYMENT, _invoice(n)) for n in range(1, 10)] + [(reversed_payment, _invoice())], t))
+    for kind, days in (("new", 0), ("remind7", 7), ("remind1", 0), ("overdue", -1)):
+        out += proactive_messages(kind, days, _invoice(), t, LINKS, "โทร 1169")
     return out
 
 

@@ -6,6 +6,8 @@ from bot.core.textparse import Intent, normalize, normalize_license, parse_messa
 INV = "2568110400012345"
 INV2 = "2568110400012346"
 P, S, H, L, G, N, U = Intent.PAY, Intent.STATUS, Intent.HELP, Intent.LANGUAGE, Intent.GREETING, Intent.NEED_NUMBER, Intent.UNKNOWN
+SUB, UNSUB, MINE, HIST = Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.MY_LICENSES, Intent.HISTORY
+LIC = "ท5137-2/10"
 
 # (message, intent, invoice numbers, license numbers)
 CASES = [
@@ -82,7 +84,16 @@ CASES = [
     ("จ่ายค่าธรรมเนียมปี 2568", N, [], []),
     ("256811040001234", N, [], []),  # 15 digits
     ("25681104000123456", N, [], []),  # 17 digits
-    ("INV2568110400012345", U, [], []),  # glued to Latin letters: a code, not our number
+    # an accounting system's prefix glued to our number is still our number; other letters are not
+    ("INV2568110400012345", P, [INV], []),
+    ("inv2568110400012345 ครับ", P, [INV], []),
+    ("REF2568110400012345", P, [INV], []),
+    ("Invoice2568-1104-0001-2345", P, [INV], []),
+    ("ชำระ REF:2568110400012345", P, [INV], []),
+    ("No.2568110400012345", P, [INV], []),
+    ("ABC2568110400012345", U, [], []),
+    ("XINV2568110400012345", U, [], []),
+    ("2568110400012345X", U, [], []),
     ("วันที่ 25/11/2568", U, [], []),
     ("ราคา 1,000.00 บาท", U, [], []),
     ("ขอชำระเงินค่ะ", N, [], []),
@@ -107,6 +118,32 @@ CASES = [
     ("'; DROP TABLE invoices; --", U, [], []),
     ("", U, [], []),
     ("ขอบคุณครับ", U, [], []),
+    # subscriptions, Thai and English, with typos
+    ("แจ้งเตือน ท5137-2/10", SUB, [], [LIC]),
+    ("ขอแจ้งเตือนใบอนุญาต ท 5137-2/10 ด้วยครับ", SUB, [], [LIC]),
+    ("แจ้งเตอน ท5137-2/10", SUB, [], [LIC]),  # a letter missing
+    ("subscribe ท5137-2/10", SUB, [], [LIC]),
+    ("Subscribe to ท.5137-2/10 please", SUB, [], [LIC]),
+    ("แจ้งเตือน 2568110400012345", SUB, [INV], []),
+    ("แจ้งเตือน", SUB, [], []),  # which one: asked back
+    ("ยกเลิกแจ้งเตือน ท5137-2/10", UNSUB, [], [LIC]),
+    ("ยกเลิกการแจ้งเตือน ท 5137-2/10 ค่ะ", UNSUB, [], [LIC]),
+    ("ยกเลิกแจ้งเตอน ท5137-2/10", UNSUB, [], [LIC]),
+    ("หยุดแจ้งเตือน ท5137-2/10", UNSUB, [], [LIC]),
+    ("unsubscribe ท5137-2/10", UNSUB, [], [LIC]),
+    ("ใบอนุญาตของฉัน", MINE, [], []),
+    ("ใบอนุญาตของฉ้น", MINE, [], []),  # wrong tone mark
+    ("ดูใบอนุญาตของผมหน่อย", MINE, [], []),
+    ("my licenses", MINE, [], []),
+    ("My Licences please", MINE, [], []),
+    ("ประวัติการชำระ", HIST, [], []),
+    ("ประวัติการชำรพ", HIST, [], []),  # a typo
+    ("ขอดูใบเสร็จครับ", HIST, [], []),
+    ("history", HIST, [], []),
+    ("payment history please", HIST, [], []),
+    # what the rich menu sends
+    ("ชำระค่าธรรมเนียม", N, [], []),
+    ("ตรวจสอบสถานะ", N, [], []),
 ]
 
 

@@ -29,6 +29,8 @@ _LICENSE_RE = re.compile(
 _TIS_RE = re.compile(r"(มอก|tis)\.? ?[0-9]{1,5}( ?เล่ม ?[0-9]{1,3})? ?- ?[0-9]{4}", re.IGNORECASE)
 _NUMBER_GROUP_RE = re.compile(r"[0-9]+(?:[ \-]+[0-9]+)*")
 _CHUNK_SPLIT_RE = re.compile(r"[ \-]+")
+# Accounting systems print our Ref1 with a prefix glued to it: "INV2568…", "REF#2568…".
+_INVOICE_PREFIX_RE = re.compile(r"(?<![A-Za-z])(?:inv|invoice|ref|no)$", re.IGNORECASE)
 
 
 class Intent(enum.Enum):
@@ -38,6 +40,10 @@ class Intent(enum.Enum):
     LANGUAGE = "language"
     GREETING = "greeting"
     NEED_NUMBER = "need_number"  # wants to pay or check but gave no number we can use
+    SUBSCRIBE = "subscribe"  # notices of a license's (or an invoice's) new invoices and due dates
+    UNSUBSCRIBE = "unsubscribe"
+    MY_LICENSES = "my_licenses"  # what am I subscribed to?
+    HISTORY = "history"  # my last payments
     UNKNOWN = "unknown"
 
 
@@ -95,8 +101,10 @@ def find_invoices(text: str) -> tuple[list[str], str | None]:
     hint: str | None = None
     for m in _NUMBER_GROUP_RE.finditer(text):
         chunks = _CHUNK_SPLIT_RE.split(m.group())
-        # Digits glued to Latin letters ("INV123", "abc2568") are codes, not our numbers.
-        if m.start() > 0 and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
+        # Digits glued to Latin letters ("abc2568", "X123") are codes, not our numbers, unless the
+        # letters are an invoice prefix ("INV2568110400012345").
+        before = text[m.start() - 1] if m.start() else ""
+        if before.isascii() and before.isalpha() and not _INVOICE_PREFIX_RE.search(text[:m.start()]):
             chunks = chunks[1:]
         if m.end() < len(text) and text[m.end()].isascii() and text[m.end()].isalpha():
             chunks = chunks[:-1]
@@ -142,6 +150,23 @@ _HELP_WORDS = (
     "วิธีใช้", "ช่วยเหลือ", "ช่วยด้วย", "ช่วยหน่อย", "เมนู", "วิธีชำระ", "ใช้ยังไง", "ใช้อย่างไร",
     "ทำยังไง", "ทำอย่างไร", "สอบถาม", "help", "menu", "how",
 )
+# Subscriptions and history. Tested before the pay and status words they contain
+# ("ยกเลิกแจ้งเตือน" has "แจ้งเตือน"; "ใบอนุญาตของฉัน" has "ใบอนุญาต"; "ประวัติการชำระ" has "ชำระ").
+_UNSUBSCRIBE_WORDS = (
+    "ยกเลิกแจ้งเตือน", "ยกเลิกการแจ้งเตือน", "เลิกแจ้งเตือน", "หยุดแจ้งเตือน", "ไม่ต้องแจ้งเตือน",
+    "ปิดแจ้งเตือน", "ปิดการแจ้งเตือน", "unsubscribe", "unsub", "stop notifications", "stop reminders",
+)
+_SUBSCRIBE_WORDS = (
+    "แจ้งเตือน", "เตือนด้วย", "เปิดแจ้งเตือน", "subscribe", "notify me", "remind me", "notifications", "reminders",
+)
+_MY_LICENSES_WORDS = (
+    "ใบอนุญาตของฉัน", "ใบอนุญาตของผม", "ใบอนุญาตของเรา", "ใบอนุญาตของดิฉัน", "การแจ้งเตือนของฉัน",
+    "แจ้งเตือนของฉัน", "my licenses", "my licences", "my license", "my licence", "my subscriptions",
+)
+_HISTORY_WORDS = (
+    "ประวัติการชำระ", "ประวัติการจ่าย", "ประวัติ", "ใบเสร็จ", "รายการที่ชำระ", "history", "receipts", "receipt",
+    "my payments", "payment history",
+)
 _GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
 _LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
 _LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
@@ -158,12 +183,21 @@ def parse_message(raw: str) -> ParsedMessage:
     compact = lowered.replace(" ", "")
 
     if has_number:
-        intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
+        if _has_any(_spaced(compact, lowered), _UNSUBSCRIBE_WORDS):
+            intent = Intent.UNSUBSCRIBE
+        elif _has_any(_spaced(compact, lowered), _SUBSCRIBE_WORDS):
+            intent = Intent.SUBSCRIBE
+        else:
+            intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
         return ParsedMessage(intent, tuple(invoices), tuple(licenses))
 
     language = _language_switch(lowered, compact)
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
+    for words, intent in ((_MY_LICENSES_WORDS, Intent.MY_LICENSES), (_HISTORY_WORDS, Intent.HISTORY),
+                          (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)):
+        if _has_any(_spaced(compact, lowered), words):
+            return ParsedMessage(intent, hint=hint)
     if _has_any(compact, _HELP_WORDS) or compact in ("?", "？"):
         return ParsedMessage(Intent.HELP)
     if hint or _has_any(compact, _STATUS_WORDS + _PAY_WORDS):
@@ -171,6 +205,11 @@ def parse_message(raw: str) -> ParsedMessage:
     if _has_any(compact, _GREETING_WORDS, fuzzy=False):
         return ParsedMessage(Intent.GREETING)
     return ParsedMessage(Intent.UNKNOWN)
+
+
+def _spaced(compact: str, lowered: str) -> str:
+    """Thai keywords are matched without spaces, English ones with (\"my licenses\")."""
+    return compact + " " + lowered
 
 
 def _language_switch(lowered: str, compact: str) -> str | None:

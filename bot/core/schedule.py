@@ -1,0 +1,94 @@
+"""When proactive notices go out: reminder days before the due date, the overdue notice, and
+quiet hours (Asia/Bangkok) in which nothing but paid and reversal notices is pushed. Pure."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from .dates import to_bangkok
+
+DEFAULT_REMINDER_DAYS = "7,1"
+DEFAULT_QUIET_HOURS = "20:00-08:00"
+MAX_REMINDER_DAY = 60
+# An overdue notice is news only shortly after the due date: a first run of `remind` after a
+# long outage (or on a database with years of history) must not send old invoices to everyone.
+OVERDUE_WINDOW_DAYS = 7
+
+_QUIET_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """'7,1' -> (7, 1): distinct whole days, largest first; ValueError naming the problem."""
+    days = set()
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 <= int(part) <= MAX_REMINDER_DAY:
+            raise ValueError(f"{part!r} is not a number of days from 0 to {MAX_REMINDER_DAY}")
+        days.add(int(part))
+    return tuple(sorted(days, reverse=True))
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> "QuietHours | None":
+        """'20:00-08:00' (may wrap midnight); '' or 'off' for none."""
+        text = (text or "").strip()
+        if text.lower() in ("", "off", "none"):
+            return None
+        m = _QUIET_RE.match(text)
+        if not m:
+            raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if (h1, m1) == (h2, m2):
+            raise ValueError(f"{text!r} is empty: start and end are the same")
+        return cls(time(h1, m1), time(h2, m2))
+
+    def contains(self, moment: datetime) -> bool:
+        local = to_bangkok(moment).time().replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end  # wraps midnight
+
+    def release_at(self, moment: datetime) -> datetime:
+        """The moment itself outside quiet hours, else when they end (as an aware datetime)."""
+        if not self.contains(moment):
+            return moment
+        local = to_bangkok(moment)
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end
+
+
+class ReminderKind:
+    """Event-key prefixes of proactive notices: one (user, invoice, kind) at most once, ever."""
+
+    NEW_INVOICE = "new"
+    OVERDUE = "overdue"
+
+    @staticmethod
+    def before(days: int) -> str:
+        return f"remind{days}"
+
+
+def reminder_due(due: date, today: date, reminder_days: tuple[int, ...]) -> tuple[str, int] | None:
+    """Which reminder an unpaid invoice is due for today: (kind, days left), or None.
+
+    A reminder for d days before is due from that day until the next closer reminder day, so a
+    run missed on the day still reminds later, but never two reminders at once; the overdue
+    notice is due in the week after the due date."""
+    left = (due - today).days
+    if left < 0:
+        return (ReminderKind.OVERDUE, left) if -left <= OVERDUE_WINDOW_DAYS else None
+    window_end = -1
+    for days in sorted(reminder_days):
+        if window_end < left <= days:
+            return ReminderKind.before(days), left
+        window_end = days
+    return None
