@@ -128,6 +128,41 @@ def remind(at: str | None) -> None:
     click.echo(report.line())
 
 
+@cli.group()
+def richmenu() -> None:
+    """The chat's rich menu."""
+
+
+@richmenu.command("deploy", with_appcontext=False)
+@click.option("--image", "image_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the menu image here, to look at it.")
+def richmenu_deploy(image_path: Path | None) -> None:
+    """Build the menu image, create the menu on the LINE channel, set it as default, delete the
+    menus it replaces."""
+    from linebot.v3.messaging.exceptions import ApiException
+    from urllib3.exceptions import HTTPError as TransportError
+
+    from bot.richmenu import build_image, deploy
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+    if image_path:
+        image_path.write_bytes(build_image())
+    try:
+        result = deploy(settings.line_api_url, settings.line_channel_access_token)
+    except ApiException as exc:
+        click.echo(f"tisi-pay richmenu deploy: LINE answered {exc.status}: {(exc.body or '')[:300]}", err=True)
+        sys.exit(1)
+    except (OSError, TransportError) as exc:
+        click.echo(f"tisi-pay richmenu deploy: cannot reach LINE at {settings.line_api_url}: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"rich menu {result.rich_menu_id} is the default ({result.image_bytes} bytes); "
+               f"deleted {len(result.deleted)} older: {', '.join(result.deleted) or '-'}")
+
+
 @cli.command("worker", with_appcontext=False)
 @click.option("--lease", default=None, type=float,
               help="Seconds a claimed item stays reserved (default: 30 for replies, 60 for notices); "

@@ -1,6 +1,6 @@
 """A local fake of the LINE Messaging API, over real HTTP, for the demo, tests and benchmarks.
 
-It answers the paths line-bot-sdk v3 calls (reply, push, profile, loading), remembers what it
+It answers the paths line-bot-sdk v3 calls (reply, push, profile, loading, rich menus), remembers what it
 was sent, honours `X-Line-Retry-Key` as LINE does (409 for a key already accepted), and can be
 told to fail the next pushes or replies (5xx, 429 with Retry-After, or hang) or to answer every
 call late (`latency`, also settable over HTTP at /__fake__/latency for the benchmarks).
@@ -45,6 +45,8 @@ class FakeLine:
         self.reply_attempts: list[dict] = []
         self.loading: list[dict] = []
         self._epoch = 0  # bumped by reset(): a call still hanging from before is not recorded after it
+        self.rich_menus: dict[str, dict] = {}  # id -> the menu as created, plus "image" once uploaded
+        self.default_rich_menu: str | None = None
         self._server = None
         self._thread = None
         self.url = ""
@@ -68,6 +70,8 @@ class FakeLine:
             self.reply_plan.clear()
             self.reply_attempts.clear()
             self.loading.clear()
+            self.rich_menus.clear()
+            self.default_rich_menu = None
             self._epoch += 1
 
     def replies(self) -> list[Sent]:
@@ -122,7 +126,84 @@ class FakeLine:
             return _json({"latency": self.latency})
         if request.method == "POST" and path.endswith("/v2/bot/chat/loading/start"):
             return self._loading(request)
+        if "/v2/bot/richmenu" in path or "/v2/bot/user/all/richmenu" in path:
+            return self._rich_menu(request, path)
         return _json({"message": "Not found"}, 404)
+
+    # -- rich menus: what `tisi-pay richmenu deploy` calls, checked as LINE checks it ----------
+    def _rich_menu(self, request: Request, path: str) -> Response:
+        method = request.method
+        tail = path.split("/v2/bot/", 1)[1]
+        with self._lock:
+            if method == "POST" and tail == "richmenu":
+                return self._create_rich_menu(request.get_json(silent=True) or {})
+            if method == "GET" and tail == "richmenu/list":
+                return _json({"richmenus": [_menu_view(i, m) for i, m in self.rich_menus.items()]})
+            if tail == "user/all/richmenu" and method == "GET":
+                if self.default_rich_menu is None:
+                    return _json({"message": "no default rich menu"}, 404)
+                return _json({"richMenuId": self.default_rich_menu})
+            if tail.startswith("user/all/richmenu/") and method == "POST":
+                menu_id = tail.rsplit("/", 1)[1]
+                menu = self.rich_menus.get(menu_id)
+                if menu is None:
+                    return _json({"message": "richmenu not found"}, 404)
+                if "image" not in menu:
+                    return _json({"message": "must upload richmenu image before applying it to user"}, 400)
+                self.default_rich_menu = menu_id
+                return _json({})
+            parts = tail.split("/")  # richmenu/<id>[/content]
+            menu = self.rich_menus.get(parts[1]) if len(parts) >= 2 else None
+            if menu is None:
+                return _json({"message": "richmenu not found"}, 404)
+            if len(parts) == 3 and parts[2] == "content" and method == "POST":
+                return self._upload_rich_menu_image(menu, request)
+            if len(parts) == 3 and parts[2] == "content" and method == "GET":
+                if "image" not in menu:
+                    return _json({"message": "Not found"}, 404)
+                return Response(menu["image"], mimetype="image/png")
+            if len(parts) == 2 and method == "GET":
+                return _json(_menu_view(parts[1], menu))
+            if len(parts) == 2 and method == "DELETE":
+                del self.rich_menus[parts[1]]
+                if self.default_rich_menu == parts[1]:
+                    self.default_rich_menu = None
+                return _json({})
+        return _json({"message": "Not found"}, 404)
+
+    def _create_rich_menu(self, body: dict) -> Response:
+        size, areas = body.get("size") or {}, body.get("areas")
+        if (size.get("width") != 2500 or size.get("height") not in (1686, 843) or not isinstance(areas, list)
+                or not 1 <= len(areas) <= 20 or not body.get("name") or len(body.get("chatBarText", "")) > 14):
+            return _json({"message": "The request body has 1 error(s)"}, 400)
+        for area in areas:
+            b = area.get("bounds") or {}
+            if b.get("x", -1) < 0 or b.get("y", -1) < 0 or b.get("x", 0) + b.get("width", 0) > size["width"] \
+                    or b.get("y", 0) + b.get("height", 0) > size["height"] or not area.get("action"):
+                return _json({"message": "The request body has 1 error(s)", "details": [{"property": "areas"}]}, 400)
+        menu_id = "richmenu-" + uuid.uuid4().hex
+        self.rich_menus[menu_id] = dict(body)
+        return _json({"richMenuId": menu_id})
+
+    @staticmethod
+    def _upload_rich_menu_image(menu: dict, request: Request) -> Response:
+        if "image" in menu:
+            return _json({"message": "An image has already been uploaded to the richmenu"}, 400)
+        data = request.get_data()
+        if request.mimetype not in ("image/png", "image/jpeg") or not data or len(data) > 1_000_000:
+            return _json({"message": "invalid image"}, 400)
+        import io
+
+        from PIL import Image
+
+        try:
+            width, height = Image.open(io.BytesIO(data)).size
+        except Exception:
+            return _json({"message": "invalid image"}, 400)
+        if (width, height) != (menu["size"]["width"], menu["size"]["height"]):
+            return _json({"message": "image size must match the rich menu size"}, 400)
+        menu["image"] = data
+        return _json({})
 
     def _loading(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
@@ -206,6 +287,10 @@ class FakeLine:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+
+
+def _menu_view(menu_id: str, menu: dict) -> dict:
+    return {"richMenuId": menu_id, **{k: v for k, v in menu.items() if k != "image"}}
 
 
 def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:

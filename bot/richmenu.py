@@ -83,15 +83,23 @@ def build_image() -> bytes:
         _draw_icon(draw, area.icon, cx, y + int(h * 0.33), min(w, h) // 5)
         thai = th(area.label)
         english = en(area.label)
-        draw.text((cx, y + int(h * 0.66)), thai, font=big, fill="#FFFFFF", anchor="mm")
+        draw.text((cx, y + int(h * 0.66)), thai, font=_fit(draw, thai, big, w * 0.88), fill="#FFFFFF", anchor="mm")
         if english != thai:
-            draw.text((cx, y + int(h * 0.82)), english, font=small, fill="#D6E4F7", anchor="mm")
+            draw.text((cx, y + int(h * 0.82)), english, font=_fit(draw, english, small, w * 0.88), fill="#D6E4F7",
+                      anchor="mm")
     out = io.BytesIO()
     image.convert("P", palette=Image.ADAPTIVE, colors=64).save(out, format="PNG", optimize=True)
     data = out.getvalue()
     if len(data) > MAX_IMAGE_BYTES:  # pragma: no cover - guarded by a test
         raise RuntimeError(f"rich menu image is {len(data)} bytes; LINE takes at most {MAX_IMAGE_BYTES}")
     return data
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: float) -> ImageFont.FreeTypeFont:
+    """The font, made smaller until the text fits the cell."""
+    while draw.textlength(text, font=font) > width and font.size > 40:
+        font = font.font_variant(size=font.size - 6)
+    return font
 
 
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:

@@ -6,12 +6,13 @@ is what the bot sent to the (fake) LINE Messaging API through line-bot-sdk.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from bot.models import Invoice
@@ -143,6 +144,31 @@ def directlink_request(url: str, settings, inv, bank_ref: str) -> tuple[int, dic
     return status, answer
 
 
+@bp.get("/simulator/richmenu")
+def rich_menu():
+    """The channel's default rich menu as LINE's app would show it: deployed on first use with
+    `tisi-pay richmenu deploy`'s own code, through line-bot-sdk, to the fake LINE API."""
+    from bot.richmenu import deploy
+
+    sim = current_app.extensions["simulator"]
+    fake, settings = sim["fake"], current_app.extensions["tisi"].settings
+    with sim["lock"]:
+        if fake.default_rich_menu is None:
+            deploy(settings.line_api_url, settings.line_channel_access_token)
+    menu_id = fake.default_rich_menu
+    menu = fake.rich_menus[menu_id]
+    return jsonify({"richMenuId": menu_id, "size": menu["size"], "chatBarText": menu.get("chatBarText"),
+                    "areas": menu["areas"], "image": f"/simulator/richmenu/{menu_id}.png"})
+
+
+@bp.get("/simulator/richmenu/<menu_id>.png")
+def rich_menu_image(menu_id: str):
+    menu = current_app.extensions["simulator"]["fake"].rich_menus.get(menu_id)
+    if menu is None or "image" not in menu:
+        return jsonify({"error": "not_found"}), 404
+    return Response(menu["image"], mimetype="image/png")
+
+
 @bp.get("/simulator/feed")
 def feed():
     """What the bot sent to LINE since `since`: replies (mapped back to the user) and pushes."""
@@ -156,5 +182,5 @@ def feed():
 
 
 def init_simulator(app: Flask, fake, bank_secret: str) -> None:
-    app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret}
+    app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret, "lock": threading.Lock()}
     app.register_blueprint(bp)

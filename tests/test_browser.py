@@ -76,6 +76,8 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo, tmp
     page.wait_for_function("() => { const i = document.querySelector('img.qr'); return i && i.complete && i.naturalWidth > 0; }")
     assert page.locator(".card").first.inner_text().count(invoice_no) >= 1
     _shot(page, "01-simulator-card-and-qr")
+    page.locator("#quick button", has_text="🔔 แจ้งเตือน").click()  # consent, from the quick reply
+    page.locator(".bot", has_text="เปิดการแจ้งเตือน").wait_for(timeout=15000)
 
     # 2. The card's tracking button opens the page: payable, with the QR and the slip link.
     with context.expect_page() as opened:
@@ -109,6 +111,18 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo, tmp
     page.locator(".push").first.wait_for(timeout=15000)
     assert "ชำระแล้ว" in page.locator(".push").first.inner_text() or "ชำระ" in page.locator(".push").first.inner_text()
     _shot(page, "04-simulator-paid-push")
+
+    # 4b. The rich menu, as deployed by `tisi-pay richmenu deploy`: its buttons work.
+    page.locator("#menu").wait_for(state="visible", timeout=15000)
+    page.wait_for_function("() => document.getElementById('menu-img').naturalWidth === 2500")
+    page.get_by_role("button", name="ประวัติการชำระ", exact=True).click()
+    page.locator(".card", has_text="ประวัติการชำระ").wait_for(timeout=15000)
+    assert invoice_no in page.locator(".card", has_text="ประวัติการชำระ").inner_text()
+    page.get_by_role("button", name="ใบอนุญาตของฉัน", exact=True).click()
+    page.locator(".card", has_text="หยุดแจ้งเตือน").wait_for(timeout=15000)
+    page.get_by_role("button", name="English / ภาษาไทย", exact=True).click()
+    page.locator(".bot", has_text="Language set to English").wait_for(timeout=15000)
+    _shot(page, "04b-simulator-rich-menu")
 
     # 5. The tracking page now acknowledges the payment, and prints without buttons.
     track.reload()

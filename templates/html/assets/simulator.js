@@ -7,6 +7,23 @@ async function send(kind, body) {
   const r = await fetch("/simulator/send", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({userId, kind, ...body})});
   if (!r.ok) chat.append(el("div", "bot", "HTTP " + r.status));
 }
+function act(a) {  // what LINE's app does with a message or postback action
+  if (a.type === "postback") { chat.append(el("div", "me", a.displayText || a.label)); scroll(); send("postback", {data: a.data}); }
+  else if (a.type === "uri") window.open(a.uri);
+  else say(a.text);
+}
+async function loadMenu() {  // the channel's default rich menu, as deployed by `tisi-pay richmenu deploy`
+  const r = await fetch("/simulator/richmenu"); if (!r.ok) return;
+  const menu = await r.json(); const box = document.getElementById("menu-areas");
+  document.getElementById("menu-img").src = menu.image;
+  menu.areas.forEach(a => {
+    const b = el("button", "area", a.action.label); b.title = a.action.label; b.setAttribute("aria-label", a.action.label);
+    b.style.left = (100 * a.bounds.x / menu.size.width) + "%"; b.style.top = (100 * a.bounds.y / menu.size.height) + "%";
+    b.style.width = (100 * a.bounds.width / menu.size.width) + "%"; b.style.height = (100 * a.bounds.height / menu.size.height) + "%";
+    b.onclick = () => act(a.action); box.append(b);
+  });
+  document.getElementById("menu").hidden = false;
+}
 function say(text) { chat.append(el("div", "me", text)); scroll(); send("message", {text}); }
 function flexTexts(node, out) {
   if (!node || typeof node !== "object") return out;
@@ -51,7 +68,7 @@ function render(item) {
     if (push) node.classList.add("push");
     chat.append(node);
     quick.innerHTML = "";
-    ((m.quickReply || {}).items || []).forEach(q => { const b = el("button", "", q.action.label); b.onclick = () => say(q.action.text); quick.append(b); });
+    ((m.quickReply || {}).items || []).forEach(q => { const b = el("button", "", q.action.label); b.onclick = () => act(q.action); quick.append(b); });
   }
   scroll();
 }
@@ -70,4 +87,5 @@ fetch("/simulator/feed?since=0").then(r => r.json()).then(async j => {
   const first = new URLSearchParams(location.search).get("say");  // /simulator?say=... types it for you
   if (first) say(first);
   poll();
+  loadMenu();
 });
