@@ -19,6 +19,7 @@ ALL = {
     "slowline": [("slow_line", "sqlite"), ("slow_line", "postgresql")],
     "qr": [("qr", "sqlite")],
     "slip": [("slip", "sqlite")],
+    "remind": [("remind", "postgresql")],
     "bank": [("bank", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -324,6 +324,60 @@ def slip(backend: str, quick: bool) -> list[dict]:
     rows.append({"benchmark": f"slip http {backend}", "variant": "cached", **summary(cached),
                  "ratio_to_qr_warm_p50": round(pct(cached, 50) / pct(qr_warm, 50), 2)})
     rows.append({"benchmark": f"slip http {backend}", "variant": "qr png warm (reference)", **summary(qr_warm)})
+    return rows
+
+
+def remind(backend: str, quick: bool) -> list[dict]:
+    """`tisi-pay remind --at` over 100,000 unpaid invoices of 10,000 licenses, each license with
+    one subscriber (10,000 subscriptions), due dates spread over 100 days around the moment: the
+    first run queues every reminder and overdue notice due (about a sixth), the second finds them
+    queued. Timed as the command runs from cron, a process start included."""
+    import psycopg  # noqa: F401  (PostgreSQL only)
+    from bot.db import Database
+    from bot.migrate import upgrade
+    from bot.models import Invoice, LineUser, Notice, Subscription
+    from sqlalchemy import func, insert, select, text
+
+    n_inv, n_lic = (2_000, 200) if quick else (100_000, 10_000)
+    url = _database(backend, f"bench_remind_{backend}")
+    upgrade(url)
+    db = Database(url)
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    today = date(2026, 12, 1)
+    now = datetime.now(timezone.utc)
+    with db.transaction() as session:
+        for start in range(0, n_inv, 10_000):
+            session.execute(insert(Invoice), [
+                {"invoice_no": f"2569{i:012d}", "ref2": f"{i % 100000000:08d}", "license_no": f"ท{1000 + i % n_lic}-1/69",
+                 "tax_id": TAX_ID, "payer_name": "บริษัท ทดสอบ จำกัด", "fee_code": "LICENSE", "description": "bench",
+                 "amount": Decimal(1000 + i % 500), "due_date": today + timedelta(days=i % 100 - 30), "status": "unpaid",
+                 "public_id": f"bench{i:012d}", "created_at": now - timedelta(days=30), "updated_at": now}
+                for i in range(start, min(n_inv, start + 10_000))])
+        session.execute(insert(LineUser), [{"user_id": f"U{i:032x}", "language": "th" if i % 3 else "en",
+                                            "followed": True, "created_at": now, "updated_at": now} for i in range(n_lic)])
+        ids = dict(session.execute(select(LineUser.user_id, LineUser.id)).all())
+        session.execute(insert(Subscription), [
+            {"line_user_id": ids[f"U{i:032x}"], "license_no": f"ท{1000 + i}-1/69", "consent_text": "bench",
+             "consent_lang": "th", "created_at": now - timedelta(days=60)} for i in range(n_lic)])
+        if backend == "postgresql":
+            session.execute(text("ANALYZE"))  # as autovacuum would have, long before a cron run
+    db.dispose()
+    exe = str(BIN / "tisi-pay")
+    with fake_line() as fake_url:
+        env = env_for(url, fake_url, free_port(), QUIET_HOURS="off")
+        rows = []
+        for run in ("first run", "second run, same moment"):
+            start = time.perf_counter()
+            out = subprocess.run([exe, "remind", "--at", moment.isoformat()], env=env, capture_output=True, text=True,
+                                 timeout=600)
+            seconds = time.perf_counter() - start
+            assert out.returncode == 0, out.stderr[-2000:]
+            rows.append({"benchmark": f"remind {backend}", "variant": f"{n_inv} unpaid, {n_lic} subscriptions, {run}",
+                         "seconds": round(seconds, 2), "output": out.stdout.strip().split(": ", 1)[-1]})
+    db = Database(url)
+    with db.sessions() as session:
+        rows[0]["notices_in_outbox"] = session.scalar(select(func.count()).select_from(Notice))
+    db.dispose()
     return rows
 
 

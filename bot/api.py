@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from bot.core.dates import utcnow
-from bot.core.dates import utcnow
 from bot.invoices import find_invoice, upsert_invoices
 from bot.proactive import queue_new_invoice_notices
 from bot.models import AuditEntry, Invoice, Payment, Status

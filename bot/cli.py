@@ -63,7 +63,7 @@ def invoices_import(file: Path, encoding: str) -> None:
             result = upsert_invoices(session, rows, actor="import")
             if settings is not None and result.created_ids:
                 from bot.core.dates import utcnow
-                from bot.factory import make_links
+                from bot.links import make_links
                 from bot.proactive import queue_new_invoice_notices
 
                 notified = queue_new_invoice_notices(session, result.created_ids, settings, make_links(settings), utcnow())
@@ -102,7 +102,7 @@ def remind(at: str | None) -> None:
     this runs (cron every 10 minutes is the intent); nothing inside QUIET_HOURS."""
     from bot.core.dates import BANGKOK, utcnow
     from bot.db import Database
-    from bot.factory import make_links
+    from bot.links import make_links
     from bot.proactive import remind as run_remind
 
     try:

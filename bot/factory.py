@@ -9,11 +9,10 @@ from linebot.v3 import SignatureValidator
 
 from bot import webguard
 from bot.config import Settings
-from bot.core.tokens import make_token
 from bot.db import Database
 from bot.line import LineGateway
+from bot.links import make_links
 from bot.messages import Links
-from bot.models import Invoice
 from bot.states import WorkerKind
 from bot.templates import TEMPLATE_DIR
 
@@ -72,19 +71,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 
 BANK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 5.0}
-
-
-def make_links(settings: Settings) -> Links:
-    def qr_url(inv: Invoice) -> str:
-        return f"{settings.public_base_url}/qr/{make_token(settings.secret_key, 'qr', inv.public_id)}.png"
-
-    def track_url(inv: Invoice) -> str:
-        return f"{settings.public_base_url}/track/{make_token(settings.secret_key, 'track', inv.public_id)}"
-
-    def slip_url(inv: Invoice) -> str:
-        return f"{settings.public_base_url}/slip/{make_token(settings.secret_key, 'slip', inv.public_id)}.pdf"
-
-    return Links(qr_url=qr_url, track_url=track_url, slip_url=slip_url)
 
 
 def _warm_up() -> None:

@@ -46,7 +46,8 @@ class RemindReport:
     def line(self) -> str:
         if self.quiet:
             return f"{self.at.isoformat()}: inside QUIET_HOURS, nothing sent (the next run after them sends)"
-        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.queued.items())) or "nothing due"
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.queued.items())) or (
+            "nothing new" if self.already else "nothing due")
         return f"{self.at.isoformat()}: queued {sum(self.queued.values())} ({kinds}); {self.already} sent before"
 
 
@@ -163,7 +164,7 @@ def _queue(session: Session, due: list[_Due], settings: Settings, links: Links, 
         if body is None:
             messages = proactive_messages(d.kind, d.days_left, invoices[d.invoice_id], Translator(d.language), links,
                                           settings.support_contact, today)
-            body = rendered[key] = json.dumps(messages, ensure_ascii=False)
+            body = rendered[key] = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
         rows.append({"retry_key": str(uuid.uuid4()), "channel": NoticeChannel.LINE.value, "event_key": d.event_key,
                      "to_user": d.user_id, "messages": body, "status": NoticeStatus.PENDING.value, "attempts": 0,
                      # Queued for delivery now, whatever moment `remind --at` was asked to run as.

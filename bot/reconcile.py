@@ -13,10 +13,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.states import PaymentStatus
 from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.models import Invoice, Payment, StatementFile
+from bot.states import PaymentStatus
 
 OUTCOMES = ("matched", "matched_reversal", "amount_mismatch", "unknown_invoice", "in_file_not_online",
             "reversal_not_online", "online_not_in_file")

@@ -355,7 +355,7 @@ class InlineWorker:
 
 def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) -> None:
     """`tisi-pay worker`: handle webhook events and deliver notices until SIGTERM/SIGINT."""
-    from bot.factory import make_links
+    from bot.links import make_links
     from bot.line import LineGateway
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

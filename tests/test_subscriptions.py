@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import zxingcpp
@@ -179,7 +179,7 @@ def test_new_invoice_for_a_subscribed_license_is_pushed_once(line, seed, client,
 
 
 def test_new_invoice_inside_quiet_hours_waits_until_they_end(db, settings):
-    from bot.factory import make_links
+    from bot.links import make_links
     from bot.invoices import get_or_create_user, upsert_invoices
     from bot.proactive import queue_new_invoice_notices
     from bot.subscriptions import Target, subscribe

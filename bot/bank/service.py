@@ -10,12 +10,20 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.states import PaymentStatus
 from bot import notices
 from bot.bank import protocol as p
 from bot.core.dates import utcnow
 from bot.db import Database, insert_ignore
-from bot.models import AuditEntry, BankMessage, BankRequest, Invoice, Payment, PendingReversal, Status
+from bot.models import (
+    AuditEntry,
+    BankMessage,
+    BankRequest,
+    Invoice,
+    Payment,
+    PendingReversal,
+    Status,
+)
+from bot.states import PaymentStatus
 
 log = logging.getLogger(__name__)
 

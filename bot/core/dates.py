@@ -7,6 +7,7 @@ here: BE = CE + 543.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -44,6 +45,7 @@ def to_bangkok(moment: datetime) -> datetime:
     return moment.astimezone(BANGKOK)
 
 
+@lru_cache(maxsize=4096)  # pure, and Babel's formatting is most of a card's cost
 def format_long_date(d: date, lang: str) -> str:
     """th: '4 ธันวาคม 2568'; en: '4 December 2025'."""
     if lang == "th":
@@ -51,6 +53,7 @@ def format_long_date(d: date, lang: str) -> str:
     return format_date(d, "d MMMM y", locale="en_US")
 
 
+@lru_cache(maxsize=4096)  # pure, and Babel's formatting is most of a card's cost
 def format_short_date(d: date, lang: str) -> str:
     """th: '4 ธ.ค. 2568'; en: '4 Dec 2025'."""
     if lang == "th":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_decimal
 from num2words import num2words
@@ -52,6 +53,7 @@ def from_satang(satang: int) -> Decimal:
     return (Decimal(satang) / 100).quantize(CENT)
 
 
+@lru_cache(maxsize=4096)  # pure, and Babel's formatting is most of a card's cost
 def format_number(amount: Decimal, lang: str) -> str:
     """1,234.50 with the grouping of the user's locale."""
     return format_decimal(amount, format="#,##0.00", locale=_babel_locale(lang))
