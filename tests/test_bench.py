@@ -23,7 +23,9 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
-    assert names == {"webhook", "slow", "qr", "slip", "bank", "notices", "import", "lookup", "memory"}
+    assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "notices", "import", "lookup", "memory"}
+    reminds = [r for r in rows if r["benchmark"].startswith("remind")]
+    assert len(reminds) == 2 and reminds[0]["notices_in_outbox"] > 0 and "queued 0" in reminds[1]["output"]
     slips = {r["variant"]: r for r in rows if r["benchmark"].startswith("slip http")}
     assert slips["cached"]["n"] > 0 and slips["cold"]["n"] > 0
     ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("ours, LINE")]
