@@ -240,6 +240,79 @@ def reconcile(file: Path) -> None:
     sys.exit(0 if report.balanced else 1)
 
 
+@cli.group()
+def audit() -> None:
+    """The audit chain: verify it, publish its daily digest."""
+
+
+@audit.command("verify", with_appcontext=False)
+@click.option("--digest", "digest_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A digest published earlier (the JSON `audit digest` printed); may be given several times.")
+def audit_verify(digest_files: tuple[Path, ...]) -> None:
+    """Re-check the chain, the bank's signatures and every invoice against its audit entries.
+
+    Exit 0 when intact; 1 naming the first broken link, row or invoice."""
+    import json
+
+    from bot.audit import verify
+    from bot.db import Database
+
+    digests = []
+    for path in digest_files:
+        try:
+            digests.append({k: v for k, v in json.loads(path.read_text()).items() if k in ("date", "last_seq", "last_hash")})
+        except (ValueError, AttributeError):
+            click.echo(f"tisi-pay audit verify: {path} is not a digest printed by `tisi-pay audit digest`", err=True)
+            sys.exit(2)
+    secret = os.environ.get("BANK_WEBHOOK_SECRET") or None
+    database = Database(_database_url())
+    try:
+        with database.sessions() as session:
+            verdict = verify(session, secret, digests)
+    finally:
+        database.dispose()
+    click.echo(verdict.line())
+    if not secret:
+        click.echo("(bank signatures not checked: BANK_WEBHOOK_SECRET is not set)")
+    sys.exit(0 if verdict.intact else 1)
+
+
+@audit.command("digest", with_appcontext=False)
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD", help="The day (Bangkok); default: yesterday.")
+def audit_digest(day: str | None) -> None:
+    """Print the day's last chain hash and counts as JSON; with UPSTREAM_CALLBACK_URL set, also
+    send it there (once per day, through the outbox). Run it from cron after midnight."""
+    import json
+    from datetime import date, timedelta
+
+    from bot.audit import digest
+    from bot.core.dates import today_bangkok
+    from bot.db import Database
+
+    try:
+        when = date.fromisoformat(day) if day else today_bangkok() - timedelta(days=1)
+    except ValueError:
+        click.echo(f"tisi-pay audit digest: --date {day!r} is not YYYY-MM-DD", err=True)
+        sys.exit(2)
+    database = Database(_database_url())
+    try:
+        with database.transaction() as session:
+            published = digest(session, when)
+            sent = None
+            if os.environ.get("UPSTREAM_CALLBACK_URL") and os.environ.get("UPSTREAM_API_TOKEN"):
+                from bot.notices import UPSTREAM_RECIPIENT, enqueue
+                from bot.states import NoticeChannel
+
+                body = json.dumps({"event": "audit.digest", **published}, separators=(",", ":"))
+                sent = enqueue(session, channel=NoticeChannel.UPSTREAM, event_key=f"digest:{when.isoformat()}",
+                               to=UPSTREAM_RECIPIENT, body=body)
+    finally:
+        database.dispose()
+    click.echo(json.dumps(published, sort_keys=True))
+    if sent is not None:
+        click.echo("queued for UPSTREAM_CALLBACK_URL" if sent else "already queued for UPSTREAM_CALLBACK_URL", err=True)
+
+
 def _database_url() -> str:
     """Schema and import commands need only the database, not the LINE settings."""
     from bot.config import DEFAULT_DATABASE_URL

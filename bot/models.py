@@ -243,6 +243,9 @@ class BankMessage(Base):
     resp_code: Mapped[str] = mapped_column(String(4))
     response_body: Mapped[str] = mapped_column(Text)
     replayed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # X-Bank-Timestamp and X-Bank-Signature as sent: `audit verify` re-checks the signature later.
+    bank_timestamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bank_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class Payment(Base):
@@ -307,6 +310,22 @@ class Notice(Base):
     )
 
 
+class ChainLink(Base):
+    """One link of the audit chain: hash = SHA-256(prev_hash ‖ canonical content of the row it
+    points at). Appended at commit, one writer at a time; see bot/chain.py and the README."""
+
+    __tablename__ = "chain_links"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # 1, 2, 3, … no gaps
+    kind: Mapped[str] = mapped_column(String(16))  # a ChainKind
+    row_id: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("kind", "row_id", name="uq_chain_row"),)
+
+
 class StatementFile(Base):
     """A bank statement already reconciled: the same file again is recognised by its hash."""
 
@@ -319,3 +338,7 @@ class StatementFile(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     balanced: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[str] = mapped_column(Text)  # JSON, as printed
+
+
+# Importing the models installs the audit chain (links appended at every commit): no write can skip it.
+import bot.chain  # noqa: E402,F401

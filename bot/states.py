@@ -49,3 +49,22 @@ class SubscribeOutcome(StrEnum):
     SUBSCRIBED = "subscribed"
     ALREADY = "already"  # an active subscription to the same target exists
     LIMIT = "limit"  # the user has as many active subscriptions as we keep
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records: a change of an invoice's money state (table `audit_entries`)."""
+
+    CREATED = "created"
+    AMOUNT_CHANGED = "amount_changed"  # an unpaid invoice re-imported with another amount
+    PAID = "paid"
+    REVERSED = "reversed"  # the bank took the payment back: unpaid again
+    CANCELLED = "cancelled"
+    DOUBLE_PAYMENT = "double_payment"  # a second payment, refused; the invoice is unchanged
+
+
+class ChainKind(StrEnum):
+    """What a link of the audit chain points at (table `chain_links`)."""
+
+    AUDIT = "audit"  # an audit entry
+    BANK = "bank"  # a bank message, as received and answered
+    STATEMENT = "statement"  # a reconciled bank statement and its outcomes

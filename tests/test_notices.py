@@ -209,17 +209,6 @@ def test_two_workers_never_send_a_notice_twice(database_url, db, fake_line):
 
 
 # -- concurrency on PostgreSQL ------------------------------------------------------------------
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 @pytest.mark.slow
 def test_50_concurrent_duplicate_payments(database_url, live_server, line, seed, db, fake_line):
     row = seed(invoice_row(1, invoice_no=INV))[0]

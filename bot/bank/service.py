@@ -40,7 +40,7 @@ def as_json(status: int, body: bytes) -> tuple[int, bytes]:
 
 
 def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False,
-           render: Render = as_json) -> tuple[int, bytes, bool]:
+           render: Render = as_json, signed: tuple[str, str] | None = None) -> tuple[int, bytes, bool]:
     """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
 
     The answer is kept in the bank core's JSON form, whichever adapter the command came by, and
@@ -52,7 +52,8 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
     concurrent duplicate blocks on the unique index until the first transaction commits and
     then finds its stored answer; on SQLite writers are serialised. Either way the answer to a
     repeated request is the stored bytes of the first one. With `upstream`, a change of an
-    invoice's status is also queued for the e-License / e-Surveillance systems.
+    invoice's status is also queued for the e-License / e-Surveillance systems. `signed` is the
+    bank's (X-Bank-Timestamp, X-Bank-Signature), kept with the message for `audit verify`.
     """
     with db.transaction() as session:
         request_id = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
@@ -62,7 +63,8 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
                 BankRequest.command == cmd.command, BankRequest.bank_code == cmd.bank_code,
                 BankRequest.bank_ref == cmd.bank_ref)).one()
             status, body = render(stored.http_status, stored.response_body.encode())
-            _log(session, cmd, raw_body, status, body, _resp_code(stored.response_body.encode()), replayed=True)
+            _log(session, cmd, raw_body, status, body, _resp_code(stored.response_body.encode()), replayed=True,
+                 signed=signed)
             return status, body, False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
@@ -71,16 +73,16 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
                         .values(http_status=status, response_body=core.decode()))
         status, body = render(status, core)
-        _log(session, cmd, raw_body, status, body, code, replayed=False)
+        _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
     return status, body, queued
 
 
 def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
-                resp_code: str | None = None) -> None:
+                resp_code: str | None = None, signed: tuple[str | None, str | None] | None = None) -> None:
     """Refused and failed requests go to the log too, in their own transaction."""
     try:
         with db.transaction() as session:
-            _log(session, cmd, raw_body, status, body, resp_code or _resp_code(body), replayed=False)
+            _log(session, cmd, raw_body, status, body, resp_code or _resp_code(body), replayed=False, signed=signed)
     except Exception:  # the log must never turn a clear answer into a 500
         log.exception("could not log a refused bank request")
 
@@ -89,13 +91,16 @@ def _resp_code(json_body: bytes) -> str:
     return json.loads(json_body)["respCode"]
 
 
-def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, resp_code: str, replayed: bool) -> None:
+def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, resp_code: str, replayed: bool,
+         signed: tuple[str | None, str | None] | None = None) -> None:
+    timestamp, signature = signed or (None, None)
     session.add(BankMessage(
         received_at=utcnow(),
         command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
         bank_ref=getattr(cmd, "bank_ref", None),
         request_body=raw_body[:65536].decode("utf-8", "replace"), http_status=status,
         resp_code=resp_code, response_body=body.decode(), replayed=replayed,
+        bank_timestamp=(timestamp or "")[:32] or None, bank_signature=(signature or "")[:128] or None,
     ))
 
 

@@ -1,0 +1,78 @@
+"""Audit chain: links over audit entries, bank messages and statements; the bank's signature
+and timestamp kept beside each message. Rows written before this revision are linked now, in
+the order they were written.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("bank_messages") as batch:
+        batch.add_column(sa.Column("bank_timestamp", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("bank_signature", sa.String(length=128), nullable=True))
+    op.create_table(
+        "chain_links",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("row_id", sa.BigInteger(), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("kind", "row_id", name="uq_chain_row"),
+    )
+    _append_only("chain_links")
+    _append_only("statement_files")
+    if op.get_bind().dialect.name == "postgresql":  # 0001 left TRUNCATE open on these two
+        for table in ("audit_entries", "bank_messages"):
+            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION tisi_append_only()")
+    _link_existing()
+
+
+def _link_existing() -> None:
+    from sqlalchemy.orm import Session
+
+    from bot.chain import TABLES, append
+
+    session = Session(bind=op.get_bind())
+    rows = []
+    for kind, model in TABLES.items():
+        rows += [(kind, row) for row in session.execute(sa.select(model.__table__).order_by(model.__table__.c.id))]
+    # In the order they were written, as far as the rows tell: by time, then kind, then id.
+    when = {"audit": "at", "bank": "received_at", "statement": "imported_at"}
+    rows.sort(key=lambda r: (getattr(r[1], when[r[0]]).replace(tzinfo=None), r[0], r[1].id))
+    append(session, rows)
+    session.flush()
+
+
+def _append_only(table: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(  # tisi_append_only() exists since revision 0001
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION tisi_append_only()"
+        )
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION tisi_append_only()")
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+
+
+def downgrade() -> None:
+    op.drop_table("chain_links")
+    with op.batch_alter_table("bank_messages") as batch:
+        batch.drop_column("bank_signature")
+        batch.drop_column("bank_timestamp")

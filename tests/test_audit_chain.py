@@ -1,0 +1,215 @@
+"""The audit chain as an auditor would test it: tamper with the database as its owner, triggers
+off, and `tisi-pay audit verify` must name what was done; digests catch a rewrite of it all."""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, func, select, text
+
+from bot.chain import content
+from bot.core.chain import GENESIS, link_hash
+from bot.models import AuditEntry, BankMessage, ChainLink
+from tests.conftest import API_TOKEN, BANK_SECRET, invoice_row
+
+INV = ["2568110400000001", "2568110400000002", "2568110400000003", "2568110400000004"]
+
+
+def _cli(args, env):
+    from bot.cli import cli
+
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def env(database_url):
+    return {"DATABASE_URL": database_url, "BANK_WEBHOOK_SECRET": BANK_SECRET,
+            "UPSTREAM_CALLBACK_URL": "", "UPSTREAM_API_TOKEN": ""}
+
+
+@pytest.fixture
+def history(seed, bank, client):
+    """Every kind of money event: created, paid, reversed, cancelled, a double payment."""
+    rows = seed(*[invoice_row(i, invoice_no=n) for i, n in enumerate(INV, start=1)])
+    assert bank.post(bank.body("payment", rows[0], bank_ref="KTBPAID0001")).get_json()["respCode"] == "0000"
+    assert bank.post(bank.body("payment", rows[1], bank_ref="KTBREV0001")).get_json()["respCode"] == "0000"
+    assert bank.post(bank.body("reversal", rows[1], bank_ref="KTBREV0001")).get_json()["respCode"] == "0000"
+    assert bank.post(bank.body("payment", rows[0], bank_ref="KTBDOUBLE01")).get_json()["respCode"] != "0000"
+    assert bank.post(bank.body("payment", rows[0], bank_ref="KTBPAID0001")).status_code == 200  # a replay
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    assert client.post(f"/api/v1/invoices/{INV[2]}/cancel", json={"reason": "test"}, headers=auth).status_code == 200
+    return rows
+
+
+def tamper(database_url: str, *statements: str) -> None:
+    """As the database owner, with the append-only triggers out of the way."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+        for sql in statements:
+            conn.execute(text(sql))
+    engine.dispose()
+
+
+def relink_all(database_url: str) -> None:
+    """What a careful forger does after an edit: recompute every link from the first."""
+    engine = create_engine(database_url)
+    from sqlalchemy.orm import Session
+
+    from bot.chain import TABLES
+
+    with Session(engine) as s:
+        links = s.scalars(select(ChainLink).order_by(ChainLink.seq)).all()
+        prev, updates = GENESIS, []
+        for link in links:
+            row = s.execute(select(TABLES[link.kind].__table__).where(TABLES[link.kind].__table__.c.id == link.row_id)).one()
+            digest = link_hash(prev, content(link.kind, row))
+            updates.append((link.seq, prev, digest))
+            prev = digest
+    statements = [f"UPDATE chain_links SET prev_hash = '{p}', hash = '{h}' WHERE seq = {seq}" for seq, p, h in updates]
+    engine.dispose()
+    tamper(database_url, *statements)
+
+
+def _verify(env, *extra):
+    result = _cli(["audit", "verify", *extra], env)
+    return result.exit_code, result.output
+
+
+def test_untouched_history_is_intact(history, env, db):
+    code, out = _verify(env)
+    assert code == 0 and out.startswith("intact:"), out
+    with db.sessions() as s:
+        links = s.scalars(select(ChainLink).order_by(ChainLink.seq)).all()
+        audit = s.scalar(select(func.count()).select_from(AuditEntry))
+        bank_messages = s.scalar(select(func.count()).select_from(BankMessage))
+        signed = s.scalar(select(func.count()).select_from(BankMessage).where(BankMessage.bank_signature.is_not(None)))
+    assert [link.seq for link in links] == list(range(1, len(links) + 1)) and len(links) == audit + bank_messages
+    assert links[0].prev_hash == GENESIS and all(b.prev_hash == a.hash for a, b in zip(links, links[1:]))
+    assert signed == bank_messages == 5 and "5 bank signatures and 4 invoices" in out
+
+
+def _id(db, model, **where):
+    with db.sessions() as s:
+        return s.scalar(select(model.id).filter_by(**where).order_by(model.id))
+
+
+def test_deleted_audit_entry_is_named(history, env, db, database_url):
+    paid = _id(db, AuditEntry, action="paid")
+    tamper(database_url, f"DELETE FROM audit_entries WHERE id = {paid}")
+    code, out = _verify(env)
+    assert code == 1 and f"(audit {paid}): the audit row is gone" in out, out
+
+
+def test_edited_audit_entry_is_named(history, env, db, database_url):
+    created = _id(db, AuditEntry, action="created")
+    tamper(database_url, f"UPDATE audit_entries SET detail = '{{\"amount\": \"1.00\"}}' WHERE id = {created}")
+    code, out = _verify(env)
+    assert code == 1 and f"(audit {created}): the audit row's content does not match its hash" in out, out
+
+
+def test_inserted_audit_entry_is_named(history, env, db, database_url):
+    inv_id = _id(db, AuditEntry, action="cancelled")
+    tamper(database_url, "INSERT INTO audit_entries (at, invoice_id, action, from_status, to_status, actor, detail) "
+                         f"VALUES ('2026-11-26 00:00:00+00:00', {inv_id}, 'paid', 'unpaid', 'paid', 'bank', '{{}}')")
+    code, out = _verify(env)
+    assert code == 1 and "is not in the chain: written outside the application" in out, out
+
+
+def test_deleted_link_is_named(history, env, database_url):
+    tamper(database_url, "DELETE FROM chain_links WHERE seq = 3")
+    code, out = _verify(env)
+    assert code == 1 and "link 3 is missing" in out, out
+
+
+def test_edited_bank_message_with_the_whole_chain_rewritten_fails_the_banks_signature(history, env, db, database_url):
+    message = _id(db, BankMessage, bank_ref="KTBPAID0001")
+    tamper(database_url, "UPDATE bank_messages SET request_body = replace(request_body, '1000.00', '10.00') "
+                         f"WHERE id = {message}")
+    assert "content does not match its hash" in _verify(env)[1]
+    relink_all(database_url)  # the chain is consistent again: only the bank's key can tell
+    code, out = _verify(env)
+    assert code == 1 and f"bank message {message}: the bank's signature does not match its body" in out, out
+
+
+def test_payment_amount_changed_is_caught_by_replaying_the_audit(history, env, database_url):
+    tamper(database_url, "UPDATE payments SET amount = 100 WHERE bank_ref = 'KTBPAID0001'")
+    code, out = _verify(env)
+    assert code == 1 and f"invoice {INV[0]}: the payments table holds 1 confirmed payment(s) of 1.00 baht" in out, out
+
+
+def test_invoice_status_changed_is_caught(history, env, database_url):
+    tamper(database_url, f"UPDATE invoices SET status = 'paid' WHERE invoice_no = '{INV[3]}'")
+    code, out = _verify(env)
+    assert code == 1 and f"invoice {INV[3]} is paid in the invoices table, unpaid by its audit entries" in out, out
+
+
+def test_a_whole_chain_rewrite_is_caught_against_a_digest_published_earlier(history, env, database_url, tmp_path):
+    from bot.core.dates import today_bangkok
+
+    published = _cli(["audit", "digest", "--date", today_bangkok().isoformat()], env)
+    assert published.exit_code == 0
+    digest = json.loads(published.output.strip().splitlines()[0])
+    assert digest["last_seq"] > 0 and digest["audit_entries"] > 0 and digest["bank_messages"] == 5
+    (tmp_path / "digest.json").write_text(json.dumps(digest))
+    # A forger changes an invoice's amount everywhere it is written, and recomputes the chain.
+    tamper(database_url,
+           f"UPDATE invoices SET amount = 50000 WHERE invoice_no = '{INV[3]}'",
+           "UPDATE audit_entries SET detail = '{\"amount\": \"500.00\"}' WHERE action = 'created' AND invoice_id = "
+           f"(SELECT id FROM invoices WHERE invoice_no = '{INV[3]}')")
+    relink_all(database_url)
+    assert _verify(env)[0] == 0  # consistent with itself...
+    code, out = _verify(env, "--digest", str(tmp_path / "digest.json"))
+    assert code == 1 and f"the digest of {digest['date']}" in out and "rewritten" in out, out  # ...not with the past
+
+
+def test_digest_goes_upstream_once_a_day(history, env, db):
+    from bot.models import Notice
+
+    upstream = {**env, "UPSTREAM_CALLBACK_URL": "http://127.0.0.1:9/cb", "UPSTREAM_API_TOKEN": API_TOKEN}
+    for _ in range(2):
+        assert _cli(["audit", "digest", "--date", "2026-11-25"], upstream).exit_code == 0
+    with db.sessions() as s:
+        [notice] = s.scalars(select(Notice).where(Notice.event_key == "digest:2026-11-25")).all()
+    assert json.loads(notice.messages)["event"] == "audit.digest"
+
+
+def test_concurrent_bank_payments_never_fork_the_chain(database_url, live_server, seed, env, db):
+    import urllib.request
+
+    from bot.signing import bank_signature
+    from tests.conftest import BILLER_ID
+
+    rows = seed(*[invoice_row(i) for i in range(1, 31)])
+
+    def pay(row):
+        import time
+
+        body = json.dumps({"command": "payment", "bankCode": "006", "bankRef": "C" + uuid.uuid4().hex[:12],
+                           "billerId": BILLER_ID, "ref1": row["invoice_no"], "ref2": row["ref2"],
+                           "amount": row["amount"], "channel": "ATM",
+                           "transDateTime": "2026-11-25T14:30:00+07:00"}).encode()
+        ts = str(int(time.time()))
+        req = urllib.request.Request(f"{live_server}/bank/ktb/billpayment", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Bank-Timestamp": ts,
+            "X-Bank-Signature": bank_signature(BANK_SECRET, ts, body)})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert json.loads(resp.read())["respCode"] == "0000"
+
+    threads = [threading.Thread(target=pay, args=(row,)) for row in rows]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    code, out = _verify(env)
+    assert code == 0 and "30 bank signatures" in out, out
+    with db.sessions() as s:
+        seqs = s.scalars(select(ChainLink.seq).order_by(ChainLink.seq)).all()
+    assert seqs == list(range(1, len(seqs) + 1))
