@@ -21,6 +21,7 @@ ALL = {
     "slip": [("slip", "sqlite")],
     "remind": [("remind", "postgresql")],
     "bank": [("bank", "postgresql")],
+    "chain": [("chain", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],
     "lookups": [("lookups", "postgresql")],

@@ -435,6 +435,47 @@ def bank(backend: str, quick: bool) -> list[dict]:
     return rows
 
 
+def chain(backend: str, quick: bool) -> list[dict]:
+    """What the audit chain costs the bank path: payments/s of distinct invoices with the chain
+    (the app as shipped) and without it (bench/nochain_app.py), 2 web processes and 16 clients
+    each, taking turns in rounds, each on a database of its own."""
+    duration, rounds = (1.0, 1) if quick else (10.0, 3)
+    many = int(3000 * duration)
+    n = many * rounds + 1
+    invoices = _invoice_rows(n)
+    runs: dict[str, list[dict]] = {}
+    with fake_line() as fake_url:
+        servers = {}
+        for variant, app in (("with the chain", "app:app"), ("without the chain", "bench.nochain_app:app")):
+            url = _database(backend, f"bench_chain_{'on' if app == 'app:app' else 'off'}_{backend}")
+            _prepare(url, n)
+            port = free_port()
+            servers[variant] = (app, env_for(url, fake_url, port), port)
+        contexts = {v: gunicorn(app, env, port) for v, (app, env, port) in servers.items()}
+        for ctx in contexts.values():
+            ctx.__enter__()
+        try:
+            for variant, (_, _, port) in servers.items():
+                load(port, "/bank/ktb/billpayment", [_bank_body(invoices[-1], f"WARM{variant[:4]}")] * 50,
+                     4, 1.0, warmup=True)
+            for round_no in range(rounds):
+                batch = invoices[round_no * many:(round_no + 1) * many]
+                for variant, (_, _, port) in servers.items():
+                    bodies = [_bank_body(inv, f"C{round_no}-{i:08d}") for i, inv in enumerate(batch)]
+                    runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
+        finally:
+            for ctx in contexts.values():
+                ctx.__exit__(None, None, None)
+    rows = []
+    for variant, results in runs.items():
+        middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        rows.append({"benchmark": f"chain cost {backend}", "variant": f"bank payments, {variant}", **_pick(middle),
+                     "rps_of_rounds": [r["rps"] for r in results]})
+    if len(rows) == 2 and rows[1]["rps"]:
+        rows[0]["ratio_to_without"] = round(rows[0]["rps"] / rows[1]["rps"], 3)
+    return rows
+
+
 def _pick(r: dict) -> dict:
     return {k: r[k] for k in ("rps", "median_ms", "p99_ms", "requests", "errors", "generator")}
 

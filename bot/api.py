@@ -7,10 +7,13 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot import audit
 from bot.core.dates import utcnow
+from bot.errors import json_error
 from bot.invoices import find_invoice, upsert_invoices
+from bot.models import Invoice, Payment, Status
 from bot.proactive import queue_new_invoice_notices
-from bot.models import AuditEntry, Invoice, Payment, Status
+from bot.states import AuditAction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ITEMS = 10000
@@ -21,12 +24,10 @@ def _bearer_token():
     expected = current_app.extensions["tisi"].settings.upstream_api_token
     given = request.headers.get("Authorization", "")
     if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
-        return jsonify({"error": "unauthorized", "message": "a valid bearer token is required"}), 401
+        return json_error(401, "unauthorized", "a valid bearer token is required")
     return None
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify({"error": code, "message": message}), status
 
 
 @bp.post("/invoices")
@@ -34,13 +35,13 @@ def upsert():
     try:
         items = json.loads(request.get_data())
     except RecursionError:  # valid JSON, but nested deeper than any invoice list
-        return _error(422, "invalid_invoices", "the JSON is nested too deeply to be a list of invoices")
+        return json_error(422, "invalid_invoices", "the JSON is nested too deeply to be a list of invoices")
     except ValueError:
         items = None
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items or len(items) > MAX_ITEMS:
-        return _error(400, "invalid_body", f"send a JSON list of 1-{MAX_ITEMS} invoices")
+        return json_error(400, "invalid_body", f"send a JSON list of 1-{MAX_ITEMS} invoices")
     records = [(i, item if isinstance(item, dict) else "each invoice must be a JSON object") for i, item in enumerate(items)]
     for i, item in records:
         if isinstance(item, dict) and not isinstance(item.get("amount"), str):
@@ -83,7 +84,7 @@ def show(invoice_no: str):
     with current_app.extensions["tisi"].db.sessions() as session:
         inv = find_invoice(session, invoice_no)
         if inv is None:
-            return _error(404, "not_found", "no such invoice")
+            return json_error(404, "not_found", "no such invoice")
         return jsonify(_invoice_json(session, inv))
 
 
@@ -92,12 +93,11 @@ def cancel(invoice_no: str):
     with current_app.extensions["tisi"].db.transaction() as session:
         inv = session.scalar(select(Invoice).where(Invoice.invoice_no == invoice_no).with_for_update())
         if inv is None:
-            return _error(404, "not_found", "no such invoice")
+            return json_error(404, "not_found", "no such invoice")
         if inv.status == Status.PAID:
-            return _error(409, "already_paid", "a paid invoice cannot be cancelled")
+            return json_error(409, "already_paid", "a paid invoice cannot be cancelled")
         if inv.status != Status.CANCELLED:
-            session.add(AuditEntry(at=utcnow(), invoice_id=inv.id, action="cancelled", from_status=inv.status,
-                                   to_status=Status.CANCELLED, actor="api",
-                                   detail=json.dumps({"reason": (request.get_json(silent=True) or {}).get("reason", "")})))
+            reason = str((request.get_json(silent=True) or {}).get("reason", ""))[:500]
+            session.add(audit.entry(inv.id, AuditAction.CANCELLED, inv.status, Status.CANCELLED, "api", reason=reason))
             inv.status = Status.CANCELLED
         return jsonify(_invoice_json(session, inv))

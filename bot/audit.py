@@ -22,12 +22,19 @@ from sqlalchemy.orm import Session
 
 from bot.chain import TABLES, content
 from bot.core.chain import GENESIS, link_hash
-from bot.core.dates import BANGKOK
+from bot.core.dates import BANGKOK, utcnow
 from bot.models import AuditEntry, BankMessage, ChainLink, Invoice, Payment, Status
 from bot.signing import bank_signature
 from bot.states import AuditAction, ChainKind, PaymentStatus
 
 _BATCH = 2000
+
+
+def entry(invoice_id: int, action: AuditAction, from_status: str | None, to_status: str | None, actor: str,
+          **detail: object) -> AuditEntry:
+    """An audit entry, built the one way every writer builds it (linked into the chain at commit)."""
+    return AuditEntry(at=utcnow(), invoice_id=invoice_id, action=action, from_status=from_status,
+                      to_status=to_status, actor=actor, detail=json.dumps(detail, ensure_ascii=False))
 
 
 @dataclass

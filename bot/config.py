@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from bot.clientip import parse_networks
+from bot.core.refs import is_biller_id
 from bot.core.schedule import DEFAULT_QUIET_HOURS, DEFAULT_REMINDER_DAYS, QuietHours, parse_reminder_days
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
 DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one
-_BILLER_RE = re.compile(r"^[0-9]{15}$")
 
 
 class ConfigError(RuntimeError):
@@ -31,7 +31,6 @@ class Settings:
     upstream_api_token: str | None = None
     upstream_callback_url: str | None = None
     worker: str = "inline"
-    demo: bool = False
     ktb_directlink_user: str | None = None
     ktb_directlink_password: str | None = None
     ktb_company_code: str | None = None
@@ -58,7 +57,7 @@ class Settings:
         if missing:
             raise ConfigError("missing required environment variables: " + ", ".join(missing))
         problems = []
-        if not _BILLER_RE.match(env["BILLER_ID"]):
+        if not is_biller_id(env["BILLER_ID"]):
             problems.append("BILLER_ID must be 15 digits (13-digit tax ID + 2-digit suffix)")
         worker = env.get("WORKER", "inline").strip() or "inline"
         if worker not in ("inline", "external"):
@@ -102,7 +101,6 @@ class Settings:
             upstream_api_token=env.get("UPSTREAM_API_TOKEN") or None,
             upstream_callback_url=env.get("UPSTREAM_CALLBACK_URL") or None,
             worker=worker,
-            demo=bool(demo_defaults),
             ktb_directlink_user=env.get("KTB_DIRECTLINK_USER") or None,
             ktb_directlink_password=env.get("KTB_DIRECTLINK_PASSWORD") or None,
             ktb_company_code=env.get("KTB_COMPANY_CODE", "").strip() or None,

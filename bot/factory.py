@@ -79,7 +79,11 @@ def _warm_up() -> None:
     from datetime import date, datetime, timezone
     from decimal import Decimal
 
-    from bot.core.dates import format_datetime_local, format_long_date, format_short_date
+    from bot.core.dates import (
+        format_datetime_local,
+        format_long_date,
+        format_short_date,
+    )
     from bot.core.i18n import Translator
     from bot.core.money import format_number
     from bot.core.textparse import parse_message
@@ -132,9 +136,10 @@ def _json_errors(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
     from bot import web
+    from bot.errors import json_error
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if web.wants_page():  # a person in a browser: a page in their language (e.g. the 429)
             return web.error_page(exc.code)
-        return {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}, exc.code
+        return json_error(exc.code, exc.name.lower().replace(" ", "_"), exc.description)

@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.invoice_rows import InvoiceData, RowError, missing_columns, validate_record
+from bot import audit
 from bot.core.dates import utcnow
+from bot.core.invoice_rows import (
+    InvoiceData,
+    RowError,
+    missing_columns,
+    validate_record,
+)
 from bot.core.tokens import new_public_id
 from bot.db import insert_ignore
-from bot.models import AuditEntry, Invoice, LineUser, Status, Watch
+from bot.models import Invoice, LineUser, Status, Watch
+from bot.states import AuditAction
 
 BATCH = 1000
 _FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "fee_code", "description", "amount", "due_date")
@@ -131,10 +137,8 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
             result.rejected.append((line, f"invoice {inv.invoice_no} is {inv.status}; it can no longer be changed"))
             continue
         if "amount" in changes:
-            session.add(AuditEntry(
-                invoice_id=inv.id, action="amount_changed", from_status=inv.status, to_status=inv.status,
-                actor=actor, detail=json.dumps({"from": str(inv.amount), "to": str(data.amount)}),
-            ))
+            session.add(audit.entry(inv.id, AuditAction.AMOUNT_CHANGED, inv.status, inv.status, actor,
+                                    **{"from": str(inv.amount), "to": str(data.amount)}))
         for name, value in changes.items():
             setattr(inv, name, value)
         result.updated += 1
@@ -144,11 +148,8 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
         ids = session.execute(
             select(Invoice.id, Invoice.amount).where(Invoice.invoice_no.in_([r["invoice_no"] for r in new_rows]))
         ).all()
-        session.add_all(
-            AuditEntry(invoice_id=i, action="created", from_status=None, to_status=Status.UNPAID, actor=actor,
-                       detail=json.dumps({"amount": str(amount)}))
-            for i, amount in ids
-        )
+        session.add_all(audit.entry(i, AuditAction.CREATED, None, Status.UNPAID, actor, amount=str(amount))
+                        for i, amount in ids)
         result.created += len(new_rows)
         result.created_ids += [i for i, _ in ids]
     session.flush()

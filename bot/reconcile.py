@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.models import Invoice, Payment, StatementFile
-from bot.states import PaymentStatus
+from bot.states import PaymentStatus, ReconcileOutcome
 
-OUTCOMES = ("matched", "matched_reversal", "amount_mismatch", "unknown_invoice", "in_file_not_online",
-            "reversal_not_online", "online_not_in_file")
+OUTCOMES = tuple(ReconcileOutcome)
 
 
 @dataclass
@@ -29,16 +28,16 @@ class Report:
     already_imported: str | None = None
     service_code: str = ""
 
-    def add(self, outcome: str, **details) -> None:
-        self.lines.append({"outcome": outcome, **{k: str(v) for k, v in details.items()}})
+    def add(self, outcome: ReconcileOutcome, **details) -> None:
+        self.lines.append({"outcome": outcome.value, **{k: str(v) for k, v in details.items()}})
 
     @property
     def counts(self) -> dict[str, int]:
-        return {o: sum(1 for line in self.lines if line["outcome"] == o) for o in OUTCOMES}
+        return {o.value: sum(1 for line in self.lines if line["outcome"] == o) for o in OUTCOMES}
 
     @property
     def balanced(self) -> bool:
-        return all(line["outcome"] in ("matched", "matched_reversal") for line in self.lines)
+        return all(ReconcileOutcome(line["outcome"]).balanced for line in self.lines)
 
     def as_dict(self) -> dict:
         return {"effective_date": self.effective_date, "service_code": self.service_code, "balanced": self.balanced,
@@ -73,7 +72,8 @@ def match(session: Session, statement: Statement) -> Report:
         inv = invoices.get(d.ref1)
         where = {"line": d.line, "ref1": d.ref1, "ref2": d.ref2, "amount": d.amount}
         if inv is None or inv.ref2 != d.ref2:
-            report.add("unknown_invoice" if d.kind == "C" else "reversal_not_online", **where)
+            report.add(ReconcileOutcome.UNKNOWN_INVOICE if d.kind == "C" else ReconcileOutcome.REVERSAL_NOT_ONLINE,
+                       **where)
             continue
         wanted = (PaymentStatus.CONFIRMED, PaymentStatus.REVERSED) if d.kind == "C" else (PaymentStatus.REVERSED,)
         candidates = [p for p in payments.get(inv.id, []) if p.status in wanted and (d.kind, p.id) not in used]
@@ -82,12 +82,14 @@ def match(session: Session, statement: Statement) -> Report:
                        key=lambda p: to_bangkok(p.transacted_at).date() != d.paid_on)
         if exact:
             used.add((d.kind, exact[0].id))
-            report.add("matched" if d.kind == "C" else "matched_reversal", bank_ref=exact[0].bank_ref, **where)
+            report.add(ReconcileOutcome.MATCHED if d.kind == "C" else ReconcileOutcome.MATCHED_REVERSAL,
+                       bank_ref=exact[0].bank_ref, **where)
         elif candidates and d.kind == "C":
             used.add(("C", candidates[0].id))  # reported here, not again as missing from the file
-            report.add("amount_mismatch", online_amount=candidates[0].amount, bank_ref=candidates[0].bank_ref, **where)
+            report.add(ReconcileOutcome.AMOUNT_MISMATCH, online_amount=candidates[0].amount, bank_ref=candidates[0].bank_ref, **where)
         else:
-            report.add("in_file_not_online" if d.kind == "C" else "reversal_not_online", **where)
+            report.add(ReconcileOutcome.IN_FILE_NOT_ONLINE if d.kind == "C" else ReconcileOutcome.REVERSAL_NOT_ONLINE,
+                       **where)
     start = datetime.combine(statement.effective_date, time(0), tzinfo=BANGKOK)
     online = session.scalars(select(Payment).where(
         Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED)), Payment.transacted_at >= start,
@@ -95,7 +97,7 @@ def match(session: Session, statement: Statement) -> Report:
     for pay in online:
         if ("C", pay.id) not in used:
             inv = session.get(Invoice, pay.invoice_id)
-            report.add("online_not_in_file", ref1=inv.invoice_no, ref2=inv.ref2, amount=pay.amount,
+            report.add(ReconcileOutcome.ONLINE_NOT_IN_FILE, ref1=inv.invoice_no, ref2=inv.ref2, amount=pay.amount,
                        bank_ref=pay.bank_ref, status=pay.status)
     return report
 
@@ -107,6 +109,6 @@ def render(report: Report) -> str:
         lines.append(f"(this file was already reconciled at {report.already_imported}; nothing changed)")
     lines.append("  ".join(f"{k}: {v}" for k, v in report.counts.items()))
     for line in report.lines:
-        if line["outcome"] not in ("matched", "matched_reversal"):
+        if not ReconcileOutcome(line["outcome"]).balanced:
             lines.append("  " + "  ".join(f"{k}={v}" for k, v in line.items()))
     return "\n".join(lines)

@@ -68,3 +68,19 @@ class ChainKind(StrEnum):
     AUDIT = "audit"  # an audit entry
     BANK = "bank"  # a bank message, as received and answered
     STATEMENT = "statement"  # a reconciled bank statement and its outcomes
+
+
+class ReconcileOutcome(StrEnum):
+    """One line of a reconciliation report: a statement record against the payments we confirmed."""
+
+    MATCHED = "matched"
+    MATCHED_REVERSAL = "matched_reversal"
+    AMOUNT_MISMATCH = "amount_mismatch"  # same references, another amount
+    UNKNOWN_INVOICE = "unknown_invoice"  # the file pays an invoice we do not know
+    IN_FILE_NOT_ONLINE = "in_file_not_online"  # the bank took a payment it never told us of
+    REVERSAL_NOT_ONLINE = "reversal_not_online"
+    ONLINE_NOT_IN_FILE = "online_not_in_file"  # confirmed to us, missing from the bank's file
+
+    @property
+    def balanced(self) -> bool:
+        return self in (ReconcileOutcome.MATCHED, ReconcileOutcome.MATCHED_REVERSAL)

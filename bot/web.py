@@ -1,16 +1,24 @@
 """Public pages: the QR image, the tracking page, the pay-in slip, and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
 from sqlalchemy import select
 
 from bot import health
-
 from bot.core.dates import format_datetime_local, format_long_date, today_bangkok
 from bot.core.i18n import N_, Translator, supported
 from bot.core.masking import mask_name
 from bot.core.thaiqr import bill_payment_payload
 from bot.core.tokens import read_token
+from bot.errors import json_error
 from bot.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES, baht
 from bot.models import Invoice, Payment, Status
 from bot.qrimage import etag_for, qr_png
@@ -41,7 +49,7 @@ def qr_image(token: str):
         abort(404)  # JSON: images are fetched by machines (LINE), a person never reads this
     if not inv.is_payable(today_bangkok()):
         # Paid, expired or cancelled: scanning it again could only produce a refused payment.
-        return jsonify({"error": "not_payable", "status": inv.effective_status()}), 410
+        return json_error(410, "not_payable", "paid, expired or cancelled", status=inv.effective_status())
     payload = bill_payment_payload(current_app.extensions["tisi"].settings.biller_id, inv.invoice_no, inv.ref2, inv.amount)
     etag = etag_for(payload)
     headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}

@@ -9,32 +9,30 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+from flask import Blueprint, current_app, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.errors import json_error
 from bot.inbox import ReplyQueue, event_id, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify({"error": code, "message": message}), status
-
-
 @bp.post("/callback")
 def callback():
     signature = request.headers.get("X-Line-Signature")
     if not signature:
-        return _error(400, "missing_signature", "X-Line-Signature header is required")
+        return json_error(400, "missing_signature", "X-Line-Signature header is required")
     body = request.get_data(as_text=True)  # the exact raw text LINE signed
     tisi = current_app.extensions["tisi"]
     if not tisi.signature.validate(body, signature):
-        return _error(400, "invalid_signature", "signature does not match the body")
+        return json_error(400, "invalid_signature", "signature does not match the body")
     try:
         events = webhook_events(body)
     except ValueError:
-        return _error(400, "invalid_webhook", "body is not a LINE webhook")
+        return json_error(400, "invalid_webhook", "body is not a LINE webhook")
     # WORKER=inline: this process handles what it stores, unless its reply senders are all busy
     # (LINE is slow); then the events wait in the queue for whichever worker has room first. The
     # web processes' workers poll for those; only WORKER=external workers are woken by NOTIFY
@@ -45,7 +43,7 @@ def callback():
     except (DBAPIError, PoolTimeout) as exc:
         log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
                     type(getattr(exc, "orig", None) or exc).__name__)
-        return _error(503, "unavailable", "events could not be stored; please redeliver")
+        return json_error(503, "unavailable", "events could not be stored; please redeliver")
     log.debug("webhook: %d event(s), %d new", len(events), len(new))
     if new and inline:
         tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once

@@ -3,6 +3,7 @@ off, and `tisi-pay audit verify` must name what was done; digests catch a rewrit
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 
@@ -213,3 +214,45 @@ def test_concurrent_bank_payments_never_fork_the_chain(database_url, live_server
     with db.sessions() as s:
         seqs = s.scalars(select(ChainLink.seq).order_by(ChainLink.seq)).all()
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(backend, tmp_path, request):
+    """A database from the previous release: its audit and bank rows become the first links."""
+    from bot.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path}/old.db"
+    else:
+        from tests.conftest import PG_ADMIN_URL, _pg_available
+
+        if not _pg_available():
+            if os.environ.get("CI") == "true":
+                pytest.fail("PostgreSQL is not reachable and CI=true")
+            pytest.skip("PostgreSQL not reachable")
+        name = f"tisi_old_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        request.addfinalizer(lambda: admin.connect().execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    upgrade(url, "0005")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO invoices (invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, "
+            "due_date, status, public_id, created_at, updated_at) VALUES ('2568110400000009', '1', NULL, "
+            "'0105550123451', 'x', 'LICENSE', '', 100000, '2026-12-31', 'unpaid', 'pid9', "
+            "'2026-11-01 00:00:00+00:00', '2026-11-01 00:00:00+00:00')"))
+        conn.execute(text(
+            "INSERT INTO audit_entries (at, invoice_id, action, from_status, to_status, actor, detail) "
+            "SELECT '2026-11-01 00:00:00+00:00', id, 'created', NULL, 'unpaid', 'import', '{\"amount\": \"1000.00\"}' "
+            "FROM invoices"))
+        conn.execute(text(
+            "INSERT INTO bank_messages (received_at, command, request_body, http_status, resp_code, response_body, "
+            "replayed) VALUES ('2026-11-02 00:00:00+00:00', 'inquiry', '{}', 200, '0000', '{}', false)"))
+    engine.dispose()
+    upgrade(url)
+    env = {"DATABASE_URL": url, "BANK_WEBHOOK_SECRET": BANK_SECRET}
+    code, out = _verify(env)
+    assert code == 0 and "intact: 2 links" in out and "1 invoices" in out, out

@@ -26,6 +26,7 @@ from defusedxml.ElementTree import fromstring
 from bot.bank import protocol as p
 from bot.core.dates import BANGKOK
 from bot.core.money import MoneyError, parse_amount
+from bot.core.refs import BANK_REF_RE
 
 # -- what Krungthai's spec would fix (see the module docstring) -----------------------------------
 REQUEST_ELEMENT = "requestcode"  # local names, compared without case
@@ -118,7 +119,7 @@ def to_command(req: DirectLinkRequest, biller_id: str) -> p.BankCommand:
         raise Fault(400, "bankcode must be a number")
     bank_code = f["bankcode"].zfill(3)  # Krungthai sends 6; the JSON endpoint and our keys use 006
     # The same patterns as the JSON endpoint's: one rule for a bank reference and for a Ref.
-    if not p.BANK_REF_RE.match(f["bankref"]):
+    if not BANK_REF_RE.match(f["bankref"]):
         raise Fault(400, "bankref has the wrong format")
     for name in ("ref1", "ref2"):
         if not p.REF_RE.match(f[name].upper()):

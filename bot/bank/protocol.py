@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.core.money import MoneyError, parse_amount
+from bot.core.refs import BANK_REF_RE, BILLER_ID_RE
 from bot.signing import bank_signature
 
 MAX_CLOCK_SKEW = 300  # seconds, either way
@@ -41,8 +42,6 @@ MESSAGES = {
 HTTP_STATUS = {BAD_AUTH: 401, BAD_REQUEST: 400, INTERNAL: 500}
 
 _BANK_CODE_RE = re.compile(r"^[0-9]{3}$")
-BANK_REF_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_BILLER_RE = re.compile(r"^[0-9]{15}$")
 REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
 _TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 
@@ -104,7 +103,7 @@ def parse_command(body: bytes, our_biller_id: str) -> BankCommand:
     command = field("command", choices=COMMANDS)
     bank_code = field("bankCode", _BANK_CODE_RE)
     bank_ref = field("bankRef", BANK_REF_RE)
-    biller_id = field("billerId", _BILLER_RE)
+    biller_id = field("billerId", BILLER_ID_RE)
     if biller_id != our_biller_id:
         raise Refused(BAD_REQUEST, "billerId is not this biller")
     ref1 = field("ref1", REF_RE)

@@ -10,12 +10,11 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import notices
+from bot import audit, notices
 from bot.bank import protocol as p
 from bot.core.dates import utcnow
 from bot.db import Database, insert_ignore
 from bot.models import (
-    AuditEntry,
     BankMessage,
     BankRequest,
     Invoice,
@@ -23,7 +22,7 @@ from bot.models import (
     PendingReversal,
     Status,
 )
-from bot.states import PaymentStatus
+from bot.states import AuditAction, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +151,14 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
         session.add(Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
                             channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.DOUBLE_PAYMENT,
                             tranx_id=tranx_id, created_at=utcnow()))
-        _audit(session, inv, "double_payment", inv.status, inv.status, cmd)
+        _audit(session, inv, AuditAction.DOUBLE_PAYMENT, inv.status, inv.status, cmd)
     if refusal:
         return refusal, {}, False
     payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
                       channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
                       tranx_id=tranx_id, created_at=utcnow())
     session.add(payment)
-    _audit(session, inv, "paid", inv.status, Status.PAID, cmd)
+    _audit(session, inv, AuditAction.PAID, inv.status, Status.PAID, cmd)
     inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
     session.flush()
     if pending_exists:
@@ -198,7 +197,7 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
 def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
              upstream: bool) -> bool:
     payment.status, payment.reversed_at = PaymentStatus.REVERSED, utcnow()
-    _audit(session, inv, "reversed", inv.status, Status.UNPAID, cmd)
+    _audit(session, inv, AuditAction.REVERSED, inv.status, Status.UNPAID, cmd)
     inv.status, inv.paid_at = Status.UNPAID, None
     session.flush()
     queued = notices.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
@@ -208,10 +207,7 @@ def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankComman
     return queued
 
 
-def _audit(session: Session, inv: Invoice, action: str, before: str, after: str, cmd: p.BankCommand) -> None:
-    session.add(AuditEntry(
-        at=utcnow(), invoice_id=inv.id, action=action, from_status=before, to_status=after, actor="bank",
-        detail=json.dumps({"command": cmd.command, "bankCode": cmd.bank_code, "bankRef": cmd.bank_ref,
-                           "amount": str(cmd.amount), "channel": cmd.channel,
-                           "transDateTime": cmd.transacted_at.isoformat()}),
-    ))
+def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand) -> None:
+    session.add(audit.entry(inv.id, action, before, after, "bank", command=cmd.command, bankCode=cmd.bank_code,
+                            bankRef=cmd.bank_ref, amount=str(cmd.amount), channel=cmd.channel,
+                            transDateTime=cmd.transacted_at.isoformat()))

@@ -9,6 +9,7 @@ from typing import Mapping
 
 from .dates import BE_OFFSET, looks_buddhist
 from .money import MoneyError, parse_amount
+from .refs import is_ref
 from .taxid import is_valid_tax_id
 from .textparse import normalize_license
 
@@ -17,7 +18,6 @@ FEE_CODES = frozenset(
 )
 REQUIRED_COLUMNS = ("invoice_no", "ref2", "tax_id", "payer_name", "fee_code", "amount", "due_date")
 OPTIONAL_COLUMNS = ("license_no", "description")
-_REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
 _ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line ends are allowed
 
@@ -68,9 +68,9 @@ def validate_record(record: Mapping[str, object]) -> InvoiceData:
             problems.append(problem)
 
     invoice_no = text("invoice_no")
-    check(bool(_REF_RE.match(invoice_no)), "invoice_no must be 1-20 characters of 0-9 and A-Z")
+    check(is_ref(invoice_no), "invoice_no must be 1-20 characters of 0-9 and A-Z")
     ref2 = text("ref2")
-    check(bool(_REF_RE.match(ref2)), "ref2 must be 1-20 characters of 0-9 and A-Z")
+    check(is_ref(ref2), "ref2 must be 1-20 characters of 0-9 and A-Z")
     license_raw = text("license_no")
     license_no = normalize_license(license_raw) if license_raw else None
     check(not license_raw or license_no is not None, "license_no is not a license number like ท5137-2/10")

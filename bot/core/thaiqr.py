@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import binascii
-import re
 from decimal import Decimal
 
 from .money import MoneyError, parse_amount, to_satang
+from .refs import is_biller_id, is_ref
 
 BILL_PAYMENT_AID = "A000000677010112"
 CURRENCY_THB = "764"
@@ -13,8 +13,6 @@ COUNTRY_TH = "TH"
 POI_STATIC = "11"
 POI_DYNAMIC = "12"
 
-_BILLER_RE = re.compile(r"^[0-9]{15}$")
-_REF_RE = re.compile(r"^[0-9A-Z]{1,20}$")
 
 
 class QrPayloadError(ValueError):
@@ -34,12 +32,12 @@ def crc16_ccitt_false(data: str) -> str:
 
 def _checked(biller_id: str, ref1: str, ref2: str | None, amount: Decimal | str) -> Decimal:
     """The amount of a valid bill payment; the rules are the same for the QR and the barcode."""
-    if not isinstance(biller_id, str) or not _BILLER_RE.match(biller_id):
+    if not is_biller_id(biller_id):
         raise QrPayloadError("biller ID must be 15 digits")
     for name, ref in (("ref1", ref1), ("ref2", ref2)):
         if ref is None and name == "ref2":
             continue
-        if not isinstance(ref, str) or not _REF_RE.match(ref):
+        if not is_ref(ref):
             raise QrPayloadError(f"{name} must be 1-20 of 0-9 A-Z")
     try:
         return parse_amount(amount)
