@@ -77,7 +77,7 @@ def fake_line():
     port = free_port()
     # Enough threads that a fake LINE answering late (latency set per test) is never the bottleneck.
     args = [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "128", "-b", f"127.0.0.1:{port}",
-            "--log-level", "warning", "bot.fake_line:create_app()"]
+            "--log-level", "warning", "bot.dev.fake_line:create_app()"]
     with process(args, port=port):
         yield f"http://127.0.0.1:{port}"
 

@@ -211,7 +211,7 @@ def health_command() -> None:
 @click.option("--no-serve", is_flag=True, help="Prepare the database and demo data, then exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Run on embedded defaults: SQLite, demo invoices, fake LINE API and /simulator."""
-    from bot.demo import run_demo
+    from bot.dev.demo import run_demo
 
     run_demo(host, port, serve=not no_serve)
 

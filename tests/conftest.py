@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.core.dates import today_bangkok
 from bot.core.taxid import with_check_digit
 from bot.db import Database
-from bot.fake_line import FakeLine
+from bot.dev.fake_line import FakeLine
 from bot.migrate import upgrade
 from bot.signing import bank_signature, line_signature
 

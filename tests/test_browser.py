@@ -40,7 +40,7 @@ def browser():
 
 @pytest.fixture
 def demo(tmp_path, monkeypatch):
-    from bot.demo import build_demo_app
+    from bot.dev.demo import build_demo_app
 
     monkeypatch.chdir(tmp_path)
     port = _free_port()

@@ -43,7 +43,7 @@ def test_demo_prepares_instance_database(tmp_path):
 
 @pytest.fixture
 def demo_server(tmp_path, monkeypatch):
-    from bot.demo import build_demo_app
+    from bot.dev.demo import build_demo_app
 
     monkeypatch.chdir(tmp_path)
     port = _free_port()

@@ -30,3 +30,10 @@ def test_flex_templates_fill_placeholders_and_drop_what_is_none():
     assert json.dumps(_load("receipt"), sort_keys=True) == before  # the cached template is untouched
     again = render("receipt", header_color="#000000", title="U", fee_name="F", amount="2", rows=[], note="m")
     assert again["header"]["contents"][1]["text"] == "F" and bubble["header"]["backgroundColor"] == "#123456"
+
+
+def test_production_code_never_imports_the_dev_folder():
+    code = ("import sys, bot.factory, bot.cli, bot.worker, bot.proactive, bot.audit, bot.richmenu, bot.slip\n"
+            "loaded = sorted(m for m in sys.modules if m.startswith('bot.dev'))\n"
+            "assert not loaded, loaded\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -86,9 +86,9 @@ def prepare(settings: Settings) -> list[dict]:
 
 def build_demo_app(host: str, port: int):
     """The demo app, with the fake LINE API mounted at /fake-line; and the demo invoices."""
-    from bot.fake_line import FakeLine
+    from bot.dev.fake_line import FakeLine
     from bot.factory import create_app
-    from bot.simulator import init_simulator
+    from bot.dev.simulator import init_simulator
 
     settings = demo_settings(host, port)
     rows = prepare(settings)

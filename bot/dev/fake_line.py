@@ -298,5 +298,5 @@ def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response
 
 
 def create_app() -> FakeLine:
-    """For gunicorn (benchmarks): `gunicorn -w 1 -k gthread --threads 16 'bot.fake_line:create_app()'`."""
+    """For gunicorn (benchmarks): `gunicorn -w 1 -k gthread --threads 16 'bot.dev.fake_line:create_app()'`."""
     return FakeLine()
