@@ -439,7 +439,7 @@ def chain(backend: str, quick: bool) -> list[dict]:
     """What the audit chain costs the bank path: payments/s of distinct invoices with the chain
     (the app as shipped) and without it (bench/nochain_app.py), 2 web processes and 16 clients
     each, taking turns in rounds, each on a database of its own."""
-    duration, rounds = (1.0, 1) if quick else (10.0, 3)
+    duration, rounds = (1.0, 1) if quick else (10.0, 6)
     many = int(3000 * duration)
     n = many * rounds + 1
     invoices = _invoice_rows(n)
@@ -447,7 +447,7 @@ def chain(backend: str, quick: bool) -> list[dict]:
     with fake_line() as fake_url:
         servers = {}
         for variant, app in (("with the chain", "app:app"), ("without the chain", "bench.nochain_app:app")):
-            url = _database(backend, f"bench_chain_{'on' if app == 'app:app' else 'off'}_{backend}")
+            url = _database(backend, f"bench_chain_{variant.split()[0]}_{backend}")
             _prepare(url, n)
             port = free_port()
             servers[variant] = (app, env_for(url, fake_url, port), port)
@@ -460,7 +460,8 @@ def chain(backend: str, quick: bool) -> list[dict]:
                      4, 1.0, warmup=True)
             for round_no in range(rounds):
                 batch = invoices[round_no * many:(round_no + 1) * many]
-                for variant, (_, _, port) in servers.items():
+                order = list(servers.items())
+                for variant, (_, _, port) in (order if round_no % 2 == 0 else order[::-1]):  # who goes first alternates
                     bodies = [_bank_body(inv, f"C{round_no}-{i:08d}") for i, inv in enumerate(batch)]
                     runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
         finally:

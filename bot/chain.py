@@ -46,22 +46,34 @@ def content(kind: str, row) -> str:
 
 
 def append(session: Session, rows: list[tuple[str, object]]) -> int:
-    """Link these rows (already flushed: they have ids) after the last link; how many."""
+    """Link these rows (already flushed: they have ids) after the last link; how many.
+
+    PostgreSQL: one call of tisi_chain_append (migration 0006), which takes the advisory lock,
+    reads the last link and appends, so the lock is held for one round trip and the commit.
+    SQLite has one writer at a time already; the same arithmetic runs here."""
     if not rows:
         return 0
+    contents = [content(kind, row) for kind, row in rows]
+    now = utcnow()
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        session.execute(_APPEND, {"kinds": [str(k) for k, _ in rows], "ids": [r.id for _, r in rows],
+                                  "contents": contents, "at": now, "lock": ADVISORY_LOCK})
+        return len(rows)
     last = session.execute(select(ChainLink.seq, ChainLink.hash).order_by(ChainLink.seq.desc()).limit(1)).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    now = utcnow()
     links = []
-    for kind, row in rows:
+    for (kind, row), text_ in zip(rows, contents):
         seq += 1
-        digest = link_hash(prev, content(kind, row))
-        links.append({"seq": seq, "kind": kind, "row_id": row.id, "prev_hash": prev, "hash": digest, "linked_at": now})
+        digest = link_hash(prev, text_)
+        links.append({"seq": seq, "kind": str(kind), "row_id": row.id, "prev_hash": prev, "hash": digest,
+                      "linked_at": now})
         prev = digest
     session.execute(insert(ChainLink), links)
     return len(links)
+
+
+_APPEND = text("SELECT tisi_chain_append(CAST(:kinds AS text[]), CAST(:ids AS bigint[]), CAST(:contents AS text[]), "
+               ":at, :lock)")
 
 
 @event.listens_for(Session, "after_flush")

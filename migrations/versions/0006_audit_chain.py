@@ -32,11 +32,41 @@ def upgrade() -> None:
     )
     _append_only("chain_links")
     _append_only("statement_files")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(CHAIN_APPEND_FUNCTION)
     if op.get_bind().dialect.name == "postgresql":  # 0001 left TRUNCATE open on these two
         for table in ("audit_entries", "bank_messages"):
             op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                        "FOR EACH STATEMENT EXECUTE FUNCTION tisi_append_only()")
     _link_existing()
+
+
+# One round trip per transaction on the bank's path: lock, read the last link, append the new ones.
+# The hash is the same as bot/core/chain.py's (SHA-256 of prev_hash || content, UTF-8, lowercase hex):
+# `audit verify` recomputes every link in Python, so a difference could not pass unnoticed.
+CHAIN_APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION tisi_chain_append(p_kinds text[], p_ids bigint[], p_contents text[],
+                                             p_at timestamptz, p_lock bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  s bigint;
+  h text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+  SELECT seq, hash INTO s, h FROM chain_links ORDER BY seq DESC LIMIT 1;
+  IF s IS NULL THEN
+    s := 0;
+    h := repeat('0', 64);
+  END IF;
+  FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+    s := s + 1;
+    INSERT INTO chain_links (seq, kind, row_id, prev_hash, hash, linked_at)
+    VALUES (s, p_kinds[i], p_ids[i], h, encode(sha256(convert_to(h || p_contents[i], 'UTF8')), 'hex'), p_at)
+    RETURNING hash INTO h;
+  END LOOP;
+  RETURN s;
+END $$
+"""
 
 
 def _link_existing() -> None:
@@ -72,6 +102,8 @@ def _append_only(table: str) -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS tisi_chain_append(text[], bigint[], text[], timestamptz, bigint)")
     op.drop_table("chain_links")
     with op.batch_alter_table("bank_messages") as batch:
         batch.drop_column("bank_signature")
