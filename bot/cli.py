@@ -22,8 +22,20 @@ def _create_app():
         sys.exit(2)
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
-                 help="TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute.")
+class _Group(FlaskGroup):
+    """Flask's group lists commands by loading the app, which needs the whole configuration: ours
+    are all known without it, so `tisi-pay --help` (and each command's) works with none; `run`
+    and `shell` still load the app, and say in one line what is missing."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str):
+        return click.Group.get_command(self, ctx, name)
+
+
+cli = _Group(create_app=_create_app, add_default_commands=True, add_version_option=False,
+             help="TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute.")
 
 
 @cli.group()
@@ -36,8 +48,14 @@ def db_upgrade() -> None:
     """Create or migrate the schema (Alembic) on DATABASE_URL."""
     from bot.migrate import upgrade
 
-    upgrade(_database_url())
-    click.echo("database schema is up to date")
+    from sqlalchemy.engine import make_url
+
+    from bot.db import normalize_url
+
+    url = _database_url()
+    upgrade(url)
+    shown = make_url(normalize_url(url)).render_as_string(hide_password=True)
+    click.echo(f"database schema is up to date: {shown}")
 
 
 @cli.group()

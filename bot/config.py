@@ -86,6 +86,12 @@ class Settings:
             quiet_hours = QuietHours.parse(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
         except ValueError as exc:
             problems.append(f"QUIET_HOURS: {exc}")
+        if env.get("ENV", "").strip().lower() == "production":
+            # LINE fetches images only over https, and a short key makes the tokens guessable.
+            if len(env["SECRET_KEY"].encode()) < 32:
+                problems.append("SECRET_KEY must be at least 32 bytes with ENV=production")
+            if not base.startswith("https://"):
+                problems.append("PUBLIC_BASE_URL must be https:// with ENV=production")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(

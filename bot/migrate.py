@@ -1,12 +1,12 @@
 """Schema migrations (Alembic) run from code: `tisi-pay db upgrade`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+from bot.core.resources import resource_dir
+
+MIGRATIONS_DIR = resource_dir("migrations")
 
 
 def alembic_config(url: str) -> Config:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+from bot.core.resources import resource_dir
+
+TEMPLATE_DIR = resource_dir("templates")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _DROP = object()
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+from .resources import resource_dir
+
+LOCALE_DIR = resource_dir("locale")
 LANGUAGES = ("th", "en")
 DEFAULT_LANGUAGE = "th"
 

@@ -1,0 +1,13 @@
+"""Where the project's data directories are: templates/, locale/ and migrations/ live at the top of
+the source tree (and are used from there by a checkout or an editable install); a wheel ships
+them inside the package, under bot/_shipped/ (setup.py copies them at build time). Pure."""
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # bot/
+
+
+def resource_dir(name: str) -> Path:
+    shipped = _PACKAGE / "_shipped" / name
+    return shipped if shipped.is_dir() else _PACKAGE.parent / name

@@ -1,0 +1,129 @@
+"""It installs like a package: a wheel built from pyproject.toml, installed (not editable) in a
+fresh virtualenv, run from an empty directory, answers a chat message with a QR; the CLI's help
+needs no configuration; configuration errors are one line."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.test_demo import _free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BARE_ENV = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
+                   check=True, capture_output=True, timeout=600)
+    [built] = out.glob("tisi_pay-*.whl")
+    return built
+
+
+def test_wheel_carries_templates_locale_migrations_and_the_font(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("bot/_shipped/templates/flex/invoice_card.json", "bot/_shipped/templates/html/track.html",
+                   "bot/_shipped/templates/html/assets/tisi.css", "bot/_shipped/locale/th/LC_MESSAGES/messages.mo",
+                   "bot/_shipped/locale/en/LC_MESSAGES/messages.mo", "bot/_shipped/migrations/env.py",
+                   "bot/_shipped/migrations/versions/0006_audit_chain.py", "bot/fonts/Laksaman.ttf",
+                   "bot/fonts/LICENSE-Laksaman.txt", "bot/dev/fake_line.py", "handlers/chat.py", "app.py"):
+        assert needed in names, needed
+
+
+@pytest.mark.slow
+def test_installed_wheel_runs_the_demo_to_a_qr_reply(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True, text=True,
+                         timeout=900)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    exe = str(venv / "bin" / "tisi-pay")
+    work = tmp_path / "empty"
+    work.mkdir()
+    shown = subprocess.run([exe, "--help"], cwd=work, env=BARE_ENV, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "remind" in shown.stdout and "audit" in shown.stdout, shown.stderr
+    for command in (["remind", "--help"], ["audit", "verify", "--help"], ["richmenu", "deploy", "--help"]):
+        assert subprocess.run([exe, *command], cwd=work, env=BARE_ENV, capture_output=True, timeout=60).returncode == 0
+    port = _free_port()
+    demo = subprocess.Popen([exe, "demo", "--port", str(port)], cwd=work, env=BARE_ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline and demo.poll() is None, demo.stdout.read() if demo.poll() else "slow"
+                time.sleep(0.2)
+        user = "U" + "f" * 32
+        request = urllib.request.Request(f"{base}/simulator/send", method="POST",
+                                         data=json.dumps({"userId": user, "text": "ท 5137-2/10"}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        assert json.loads(urllib.request.urlopen(request, timeout=30).read())["status"] == 200
+        deadline = time.time() + 30
+        image = None
+        while image is None and time.time() < deadline:
+            feed = json.loads(urllib.request.urlopen(f"{base}/simulator/feed?since=0", timeout=10).read())
+            image = next((m for item in feed["items"] if item["userId"] == user for m in item["messages"]
+                          if m["type"] in ("image", "flex")), None)
+            time.sleep(0.2)
+        assert image is not None, "no reply"
+        page = urllib.request.urlopen(f"{base}/simulator", timeout=10)
+        assert page.headers["Content-Security-Policy"]
+        assert (work / "instance" / "tisi_pay.db").exists()  # the demo's SQLite, beside where it was started
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+
+
+def test_configuration_errors_are_one_line(tmp_path):
+    from bot.cli import cli
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["run"], env={k: "" for k in ("LINE_CHANNEL_SECRET", "SECRET_KEY")})
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "SECRET_KEY" in result.output
+    env = {**BARE_ENV, "PYTHONPATH": str(ROOT)}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    port = _free_port()
+    ran = subprocess.run([str(gunicorn), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "app:app"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode != 0 and "Traceback" not in ran.stderr
+    assert "tisi-pay: missing required environment variables: LINE_CHANNEL_SECRET" in ran.stderr
+
+
+def test_production_refuses_short_keys_and_plain_http():
+    from bot.config import ConfigError, Settings
+    from tests.conftest import make_env
+
+    base = make_env("sqlite://", "http://127.0.0.1:9", ENV="production")
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(base)
+    assert "SECRET_KEY must be at least 32 bytes" in str(refused.value) and "https://" in str(refused.value)
+    ok = Settings.from_env({**base, "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://pay.tisi.go.th"})
+    assert ok.public_base_url == "https://pay.tisi.go.th"
+    assert Settings.from_env({**base, "ENV": ""}).secret_key == "test-secret-key"  # development keeps its ease
+
+
+def test_db_upgrade_names_the_database_without_its_password(tmp_path):
+    from bot.cli import cli
+    from click.testing import CliRunner
+
+    url = f"sqlite:///{tmp_path}/named.db"
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"DATABASE_URL": url})
+    assert result.exit_code == 0 and f"database schema is up to date: {url}" in result.output
+    from bot.cli import _database_url  # noqa: F401  (the same URL the command used)
+    from sqlalchemy.engine import make_url
+
+    hidden = make_url("postgresql+psycopg://tisi:s3cret@db.example:5432/tisi").render_as_string(hide_password=True)
+    assert "s3cret" not in hidden and "***" in hidden
