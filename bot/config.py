@@ -40,6 +40,7 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"  # redis://… when several machines share the limits
     reminder_days: tuple = (7, 1)  # days before the due date on which subscribers are reminded
     quiet_hours: QuietHours | None = QuietHours.parse(DEFAULT_QUIET_HOURS)  # Bangkok hours with no reminders
+    metrics_token: str | None = None  # bearer token of GET /metrics; the endpoint exists only when set
 
     @property
     def directlink_enabled(self) -> bool:
@@ -116,4 +117,5 @@ class Settings:
             ratelimit_storage_uri=ratelimit_uri,
             reminder_days=reminder_days,
             quiet_hours=quiet_hours,
+            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         )

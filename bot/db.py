@@ -137,11 +137,16 @@ def insert_ignore(session: Session, model, **values):
 
 
 def insert_ignore_many(conn, table, rows: list[dict]) -> list:
-    """The same for several rows of the same columns (one cached statement); the new rows' keys.
-    One execution per row: RETURNING does not combine with executemany for textual SQL."""
+    """The same for several rows of the same columns (one cached statement); the new rows' keys."""
+    return [key for key in insert_ignore_each(conn, table, rows) if key is not None]
+
+
+def insert_ignore_each(conn, table, rows: list[dict]) -> list:
+    """Each row's new key, or None where it existed, in the rows' order. One execution per row:
+    RETURNING does not combine with executemany for textual SQL."""
     stmt = _insert_ignore_stmt(table, tuple(rows[0])) if rows else None
     keys = (conn.execute(stmt, row).first() for row in rows)
-    return [key[0] for key in keys if key is not None]
+    return [None if key is None else key[0] for key in keys]
 
 
 @lru_cache(maxsize=128)

@@ -109,6 +109,10 @@ def _register_optional(app: Flask, services: Services, limiter) -> None:
     if services.settings.directlink_enabled:
         app.register_blueprint(bank_routes.directlink_bp)
 
+    if services.settings.metrics_token:
+        from bot import metrics_web
+
+        app.register_blueprint(metrics_web.bp)
     if services.settings.upstream_api_token:
         limiter.limit(webguard.API_LIMIT, key_func=lambda: webguard.token_key(services.settings))(api.bp)
         app.register_blueprint(api.bp)

@@ -33,9 +33,10 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import invoices as svc
+from bot import metrics
 from bot.core.dates import utcnow
 from bot.core.i18n import N_, Translator
-from bot.db import Database, insert_ignore_many
+from bot.db import Database, insert_ignore_each
 from bot.delivery import Outcome, backoff
 from bot.line import LineGateway
 from bot.messages import Links, text
@@ -70,7 +71,8 @@ def event_id(event: dict) -> str:
     return given
 
 
-def store_events(db: Database, events: list[dict], *, claim: bool = False, notify: bool = True) -> list[int]:
+def store_events(db: Database, events: list[dict], *, claim: bool = False, notify: bool = True,
+                 outcomes: list | None = None) -> list[int]:
     """Keep every event of one webhook body in one transaction; the ids of the new ones.
 
     With `claim`, the new events are stored already leased to this process (attempt 1), which
@@ -96,7 +98,10 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False, notif
             "next_attempt_at": now, "lease_until": lease_until,
         })
     with db.engine.begin() as conn:  # Core, not the ORM: LINE is waiting for our answer
-        new = insert_ignore_many(conn, _T, rows)
+        each = insert_ignore_each(conn, _T, rows)
+        new = [key for key in each if key is not None]
+        if outcomes is not None:
+            outcomes.extend(key is not None for key in each)
         if new and notify and not claim:
             notify_workers(conn, ReplyQueue.name)
     return new
@@ -243,6 +248,8 @@ class ReplyQueue:
             return Outcome(False, False, 0, "reply token expired before sending")
         outcome = self.line.reply(job.reply_token, job.messages)
         self._loading.done(job)
+        if outcome.delivered:
+            metrics.REPLY_LATENCY.observe((utcnow() - job.received_at).total_seconds())
         return outcome
 
     # record (dispatcher thread, in the dispatcher's transaction) --------------------------------

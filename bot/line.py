@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from linebot.v3.messaging import (
-    ApiClient, Configuration, MessagingApi, PushMessageRequest, ReplyMessageRequest, ShowLoadingAnimationRequest,
+    ApiClient,
+    Configuration,
+    MessagingApi,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import PrivateAttr
 
+from bot import metrics
 from bot.delivery import Outcome, parse_retry_after
 
 # (connect, read) seconds. Every call has its own timeout, so a hanging LINE holds one sender
@@ -70,11 +77,11 @@ class LineGateway:
     def reply(self, reply_token: str, messages: list[dict]) -> Outcome:
         """One reply. A reply token works once: an attempt whose answer was lost may have used it."""
         request = WireReply.of(reply_token=reply_token, messages=messages[:5])
-        return self._call(lambda: self.api.reply_message(request, _request_timeout=REPLY_TIMEOUT))
+        return self._call("reply", lambda: self.api.reply_message(request, _request_timeout=REPLY_TIMEOUT))
 
     def push(self, to: str, messages: list[dict], retry_key: str) -> Outcome:
         request = WirePush.of(to=to, messages=messages[:5])
-        outcome = self._call(lambda: self.api.push_message(request, x_line_retry_key=retry_key,
+        outcome = self._call("push", lambda: self.api.push_message(request, x_line_retry_key=retry_key,
                                                            _request_timeout=self._push_timeout))
         if outcome.status == 409:  # the same retry key was accepted before: already delivered
             return Outcome.ok(409)
@@ -83,18 +90,21 @@ class LineGateway:
     def show_loading(self, chat_id: str, seconds: int = LOADING_SECONDS) -> Outcome:
         """LINE's typing dots in a one-to-one chat, until our reply arrives or `seconds` pass."""
         request = ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds)
-        return self._call(lambda: self.api.show_loading_animation(request, _request_timeout=LOADING_TIMEOUT))
+        return self._call("loading", lambda: self.api.show_loading_animation(request, _request_timeout=LOADING_TIMEOUT))
 
     @staticmethod
-    def _call(send) -> Outcome:
+    def _call(call: str, send) -> Outcome:
+        start = time.perf_counter()
         try:
             send()
-            return Outcome.ok()
+            outcome = Outcome.ok()
         except ApiException as exc:
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
-            return Outcome.from_status(exc.status or 0, body, parse_retry_after(_header(exc.headers, "Retry-After")))
+            outcome = Outcome.from_status(exc.status or 0, body, parse_retry_after(_header(exc.headers, "Retry-After")))
         except Exception as exc:  # timeouts and connection errors surface as urllib3 errors
-            return Outcome.no_answer(exc)
+            outcome = Outcome.no_answer(exc)
+        metrics.line_call(call, outcome.status, time.perf_counter() - start)
+        return outcome
 
 
 def _header(headers, name: str):

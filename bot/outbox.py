@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.core.dates import utcnow
 from bot.db import Database
 from bot.delivery import Outcome, backoff
@@ -45,6 +46,8 @@ class Claimed:
     to_user: str
     messages: str
     attempts: int
+    event_key: str = ""
+    created_at: datetime | None = None
 
 
 class NoticeQueue:
@@ -71,7 +74,8 @@ class NoticeQueue:
             update(_N)
             .where(_N.c.id.in_(due.scalar_subquery()))
             .values(lease_until=now + timedelta(seconds=self.lease), attempts=_N.c.attempts + 1)
-            .returning(_N.c.id, _N.c.retry_key, _N.c.channel, _N.c.to_user, _N.c.messages, _N.c.attempts)
+            .returning(_N.c.id, _N.c.retry_key, _N.c.channel, _N.c.to_user, _N.c.messages, _N.c.attempts,
+                       _N.c.event_key, _N.c.created_at)
             
         )
         rows = session.execute(stmt).all()
@@ -92,6 +96,11 @@ class NoticeQueue:
         delivered = [{"b_id": n.id, "b_attempts": n.attempts, "b_at": now} for n, o in results if o.delivered]
         if delivered:  # the common case, one cached statement for all
             session.execute(_SENT, delivered)
+            for notice, outcome in results:
+                if outcome.delivered:
+                    metrics.NOTICES_SENT.labels(metrics.notice_kind(notice.event_key)).inc()
+                    if notice.channel == NoticeChannel.LINE and notice.created_at is not None:
+                        metrics.PUSH_LATENCY.observe(max(0.0, (now - notice.created_at).total_seconds()))
         for notice, outcome in results:
             if outcome.delivered:
                 continue

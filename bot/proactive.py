@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.config import Settings
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.i18n import Translator
@@ -76,6 +77,8 @@ def remind(session: Session, settings: Settings, links: Links, now: datetime) ->
     report.already = len(due) - len(fresh)
     queued = _queue(session, fresh, settings, links, today)
     report.queued.update(queued)
+    for kind, count in queued.items():
+        metrics.REMINDERS_QUEUED.labels(kind).inc(count)
     return report
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot import metrics
 from bot.errors import json_error
 from bot.inbox import ReplyQueue, event_id, store_events
 
@@ -38,12 +39,15 @@ def callback():
     # web processes' workers poll for those; only WORKER=external workers are woken by NOTIFY
     # (one per webhook, thousands a second when LINE is slow, serialised every commit).
     inline = tisi.worker is not None and tisi.worker.has_room(ReplyQueue.name, len(events))
+    stored: list[bool] = []
     try:
-        new = store_events(tisi.db, events, claim=inline, notify=tisi.worker is None)
+        new = store_events(tisi.db, events, claim=inline, notify=tisi.worker is None, outcomes=stored)
     except (DBAPIError, PoolTimeout) as exc:
+        _count(events, [None] * len(events))
         log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
                     type(getattr(exc, "orig", None) or exc).__name__)
         return json_error(503, "unavailable", "events could not be stored; please redeliver")
+    _count(events, stored)
     log.debug("webhook: %d event(s), %d new", len(events), len(new))
     if new and inline:
         tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once
@@ -53,6 +57,12 @@ def callback():
 
 
 _OK = ({"status": "ok"}, 200)
+
+
+def _count(events: list[dict], stored: list) -> None:
+    for event, new in zip(events, stored):
+        outcome = "unavailable" if new is None else "stored" if new else "redelivered"
+        metrics.WEBHOOK_EVENTS.labels(event["type"][:32], outcome).inc()
 
 
 def webhook_events(body: str) -> list[dict]:

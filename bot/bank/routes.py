@@ -9,6 +9,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
+from bot import metrics
 from bot.bank import directlink as dl
 from bot.bank import protocol as p
 from bot.bank import service
@@ -37,20 +38,25 @@ def billpayment():
         log.info("bank request refused: %s %s", refused.code, refused.detail)
         status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
         service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed)
-        return _json(status, body)
+        return _json(status, body, cmd)
     except Exception:
         log.exception("bank request failed: %s %s", getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"))
         status, body = p.answer(p.INTERNAL, service.new_tranx_id())  # rolled back: the bank retries
         service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed)
-        return _json(status, body)
+        return _json(status, body, cmd)
     log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, body[:20])
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
-    return _json(status, body)
+    return _json(status, body, cmd)
 
 
-def _json(status: int, body: bytes) -> Response:
+def _json(status: int, body: bytes, cmd=None) -> Response:
+    _count("json", cmd, json.loads(body)["respCode"])
     return Response(body, status=status, mimetype="application/json")
+
+
+def _count(endpoint: str, cmd, resp_code: str) -> None:
+    metrics.BANK_COMMANDS.labels(endpoint, getattr(cmd, "command", None) or "unknown", resp_code).inc()
 
 
 # -- Krungthai Direct Link (SOAP 1.1), CONTRACT section 5b ----------------------------------------------
@@ -92,17 +98,21 @@ def directlink():
         upstream = bool(settings.upstream_callback_url and settings.upstream_api_token)
 
         def render(status: int, core: bytes) -> tuple[int, bytes]:
-            return 200, dl.render_answer(json.loads(core), req.bankref)
+            answer = json.loads(core)
+            _count("directlink", cmd, answer["respCode"])
+            return 200, dl.render_answer(answer, req.bankref)
 
         status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render)
     except dl.Fault as fault:
         body = dl.render_fault("Client", fault.message, p.BAD_REQUEST)
         service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST)
+        _count("directlink", None, p.BAD_REQUEST)
         return _soap(fault.http_status, body)
     except Exception:
         log.exception("directlink request failed: %s %s", getattr(cmd, "command", "?"), req.bankref[:64])
         body = dl.render_fault("Server", "internal error; please retry", p.INTERNAL)  # rolled back
         service.log_refusal(tisi.bank_db, raw, 500, body, cmd, resp_code=p.INTERNAL)
+        _count("directlink", cmd, p.INTERNAL)
         return _soap(500, body)
     log.info("directlink %s %s/%s", cmd.command, cmd.bank_code, cmd.bank_ref)
     if queued and tisi.worker is not None:
