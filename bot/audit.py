@@ -67,6 +67,7 @@ def verify(session: Session, bank_secret: str | None, digests: list[dict] = ()) 
 def _chain(session: Session, verdict: Verdict, **_) -> None:
     expected_seq, prev = 1, GENESIS
     last_seq = 0
+    seen: set[tuple[str, int]] = set()
     while True:
         links = session.execute(select(ChainLink).where(ChainLink.seq > last_seq)
                                 .order_by(ChainLink.seq).limit(_BATCH)).scalars().all()
@@ -89,6 +90,10 @@ def _chain(session: Session, verdict: Verdict, **_) -> None:
             if link_hash(prev, content(link.kind, row)) != link.hash:
                 verdict.problems.append(f"{where}: the {link.kind} row's content does not match its hash (edited)")
                 return
+            if (link.kind, link.row_id) in seen:
+                verdict.problems.append(f"{where}: the {link.kind} row is linked twice")
+                return
+            seen.add((link.kind, link.row_id))
             prev, expected_seq = link.hash, expected_seq + 1
             verdict.links += 1
         last_seq = links[-1].seq

@@ -256,3 +256,22 @@ def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(backend
     env = {"DATABASE_URL": url, "BANK_WEBHOOK_SECRET": BANK_SECRET}
     code, out = _verify(env)
     assert code == 0 and "intact: 2 links" in out and "1 invoices" in out, out
+
+
+def test_a_row_linked_twice_is_named(history, env, db, database_url):
+    with db.sessions() as s:
+        last = s.scalars(select(ChainLink).order_by(ChainLink.seq.desc())).first()
+        first = s.scalars(select(ChainLink).order_by(ChainLink.seq)).first()
+    from bot.chain import TABLES
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        table = TABLES[first.kind].__table__
+        row = conn.execute(select(table).where(table.c.id == first.row_id)).one()
+    engine.dispose()
+    digest = link_hash(last.hash, content(first.kind, row))
+    tamper(database_url, "INSERT INTO chain_links (seq, kind, row_id, prev_hash, hash, linked_at) VALUES "
+                         f"({last.seq + 1}, '{first.kind}', {first.row_id}, '{last.hash}', '{digest}', "
+                         "'2026-11-26 00:00:00+00:00')")
+    code, out = _verify(env)
+    assert code == 1 and f"link {last.seq + 1} ({first.kind} {first.row_id}): the {first.kind} row is linked twice" in out, out

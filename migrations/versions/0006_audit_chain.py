@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("kind", "row_id", name="uq_chain_row"),
     )
     _append_only("chain_links")
     _append_only("statement_files")
