@@ -102,6 +102,15 @@ def invoices_import(file: Path, encoding: str) -> None:
         sys.exit(1)
 
 
+def _settings_or_exit() -> Settings:
+    """The whole configuration, or one line saying what is wrong and exit 2."""
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+
+
 def _settings_or_reason() -> tuple[Settings | None, str]:
     try:
         return Settings.from_env(), ""
@@ -123,11 +132,7 @@ def remind(at: str | None) -> None:
     from bot.links import make_links
     from bot.proactive import remind as run_remind
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        click.echo(f"tisi-pay: {exc}", err=True)
-        sys.exit(2)
+    settings = _settings_or_exit()
     if at:
         try:
             moment = datetime.fromisoformat(at)
@@ -162,11 +167,7 @@ def richmenu_deploy(image_path: Path | None) -> None:
 
     from bot.richmenu import build_image, deploy
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        click.echo(f"tisi-pay: {exc}", err=True)
-        sys.exit(2)
+    settings = _settings_or_exit()
     if image_path:
         image_path.write_bytes(build_image())
     try:

@@ -149,6 +149,47 @@ def app(settings, db):
 
 
 @pytest.fixture
+def demo_server(tmp_path, monkeypatch):
+    """`tisi-pay demo`'s app (SQLite in a fresh ./instance, fake LINE, simulator) on a real port."""
+    from werkzeug.serving import make_server
+
+    from bot.dev.demo import build_demo_app
+
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    app, rows = build_demo_app("127.0.0.1", port)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", rows, app
+    server.shutdown()
+    app.extensions["tisi"].close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:
+    """Until a server started in another process answers at `url` (fails early if it died)."""
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            died = proc is not None and proc.poll() is not None
+            if died or time.time() > deadline:
+                raise AssertionError(f"{url} did not answer" + (" (the process exited)" if died else ""))
+            time.sleep(0.2)
+
+
+@pytest.fixture
 def live_server(app):
     """The app on a real port, threaded: for concurrent clients."""
     from werkzeug.serving import make_server

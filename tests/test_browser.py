@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.test_demo import _free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -38,27 +35,13 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def demo(tmp_path, monkeypatch):
-    from bot.dev.demo import build_demo_app
-
-    monkeypatch.chdir(tmp_path)
-    port = _free_port()
-    app, rows = build_demo_app("127.0.0.1", port)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}", rows
-    server.shutdown()
-    app.extensions["tisi"].close()
-
-
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo, tmp_path):
-    base, rows = demo
+def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_server, tmp_path):
+    base, rows, _ = demo_server
     invoice_no = rows[0]["invoice_no"]
     context = browser.new_context(accept_downloads=True, viewport={"width": 480, "height": 900}, locale="th-TH")
     violations: list[str] = []

@@ -1,21 +1,11 @@
 """`tisi-pay demo`: SQLite under ./instance, demo invoices, the simulator through the real /callback."""
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
-import pytest
-from werkzeug.serving import make_server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _post(url, data):
@@ -39,20 +29,6 @@ def test_demo_prepares_instance_database(tmp_path):
     assert "/simulator" in result.stdout
     again = subprocess.run([exe, "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr  # idempotent
-
-
-@pytest.fixture
-def demo_server(tmp_path, monkeypatch):
-    from bot.dev.demo import build_demo_app
-
-    monkeypatch.chdir(tmp_path)
-    port = _free_port()
-    app, rows = build_demo_app("127.0.0.1", port)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}", rows, app
-    server.shutdown()
-    app.extensions["tisi"].close()
 
 
 def _feed_until(base, user, predicate, since=0, timeout=10):

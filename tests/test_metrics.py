@@ -89,9 +89,9 @@ def test_what_operators_watch_is_counted(metered, fake_line, db, seed):
 def test_counts_add_up_across_gunicorn_workers(database_url, fake_line, tmp_path):
     if database_url.startswith("sqlite"):
         pytest.skip("the multi-process run uses PostgreSQL")
-    from tests.test_demo import _free_port
+    from tests.conftest import free_port, wait_until_answers
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **make_env(database_url, fake_line.url, METRICS_TOKEN=TOKEN,
                                     PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
@@ -101,14 +101,7 @@ def test_counts_add_up_across_gunicorn_workers(database_url, fake_line, tmp_path
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.2)
+        wait_until_answers(f"{base}/healthz", proc)
         for _ in range(60):  # spread over the three workers by the kernel
             try:
                 urllib.request.urlopen(urllib.request.Request(f"{base}/bank/ktb/billpayment", data=b"{}", method="POST",

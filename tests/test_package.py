@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_demo import _free_port
+from tests.conftest import free_port, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE_ENV = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
@@ -53,19 +53,12 @@ def test_installed_wheel_runs_the_demo_to_a_qr_reply(wheel, tmp_path):
     assert shown.returncode == 0 and "remind" in shown.stdout and "audit" in shown.stdout, shown.stderr
     for command in (["remind", "--help"], ["audit", "verify", "--help"], ["richmenu", "deploy", "--help"]):
         assert subprocess.run([exe, *command], cwd=work, env=BARE_ENV, capture_output=True, timeout=60).returncode == 0
-    port = _free_port()
+    port = free_port()
     demo = subprocess.Popen([exe, "demo", "--port", str(port)], cwd=work, env=BARE_ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline and demo.poll() is None, demo.stdout.read() if demo.poll() else "slow"
-                time.sleep(0.2)
+        wait_until_answers(f"{base}/healthz", demo)
         user = "U" + "f" * 32
         request = urllib.request.Request(f"{base}/simulator/send", method="POST",
                                          data=json.dumps({"userId": user, "text": "ท 5137-2/10"}).encode(),
@@ -95,7 +88,7 @@ def test_configuration_errors_are_one_line(tmp_path):
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "SECRET_KEY" in result.output
     env = {**BARE_ENV, "PYTHONPATH": str(ROOT)}
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    port = _free_port()
+    port = free_port()
     ran = subprocess.run([str(gunicorn), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "app:app"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert ran.returncode != 0 and "Traceback" not in ran.stderr
