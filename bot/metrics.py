@@ -19,7 +19,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import select
 
@@ -40,6 +40,8 @@ BANK_COMMANDS = Counter("tisi_bank_commands", "Bank commands answered, by endpoi
                         ["endpoint", "command", "resp_code"])
 NOTICES_SENT = Counter("tisi_notices_sent", "Notices delivered, by kind (paid, reversed, new, remind7, "
                        "remind1, overdue, upstream, …).", ["kind"])
+RECONCILIATION_OUTCOMES = Counter("tisi_reconciliation_outcomes", "Lines of reconciled bank statements, by "
+                                  "outcome (counted by `tisi-pay reconcile`).", ["outcome"])
 REMINDERS_QUEUED = Counter("tisi_reminders_queued", "Reminders, overdue and new-invoice notices queued by "
                            "`tisi-pay remind`, by kind.", ["kind"])
 
@@ -77,16 +79,20 @@ class DatabaseCollector(Collector):
         seen = GaugeMetricFamily("tisi_worker_seen_seconds", "Seconds since any worker's heartbeat (-1: never).")
         seen.add_metric([], -1.0 if state.worker_seen_s is None else state.worker_seen_s)
         yield seen
-        outcomes = CounterMetricFamily("tisi_reconciliation_outcomes", "Lines of reconciled bank statements, by "
-                                       "outcome.", labels=["outcome"])
-        totals: dict[str, int] = {}
+        # The latest statement only: one row, whatever the years of history (reports can be large).
+        latest = GaugeMetricFamily("tisi_reconciliation_latest_lines", "Lines of the most recently reconciled "
+                                   "statement, by outcome.", labels=["outcome"])
+        balanced = GaugeMetricFamily("tisi_reconciliation_latest_balanced", "1 if the most recent statement "
+                                     "matched every payment, 0 if staff must look, -1 if none yet.")
         with self.db.sessions() as session:
-            for (report,) in session.execute(select(StatementFile.report)):
-                for outcome, count in json.loads(report).get("counts", {}).items():
-                    totals[outcome] = totals.get(outcome, 0) + int(count)
-        for outcome, count in sorted(totals.items()):
-            outcomes.add_metric([outcome], count)
-        yield outcomes
+            row = session.execute(select(StatementFile.balanced, StatementFile.report)
+                                  .order_by(StatementFile.id.desc()).limit(1)).first()
+        if row is not None:
+            for outcome, count in sorted(json.loads(row.report).get("counts", {}).items()):
+                latest.add_metric([outcome], count)
+        balanced.add_metric([], -1 if row is None else int(bool(row.balanced)))
+        yield latest
+        yield balanced
 
 
 def exposition(db) -> tuple[bytes, str]:

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.models import Invoice, Payment, StatementFile
@@ -54,6 +55,9 @@ def reconcile_file(session: Session, data: bytes) -> Report:
         return Report(stored["effective_date"], stored["lines"], already_imported=seen.imported_at.isoformat(),
                       service_code=stored.get("service_code", ""))
     report = match(session, statement)
+    for outcome, count in report.counts.items():
+        if count:
+            metrics.RECONCILIATION_OUTCOMES.labels(outcome).inc(count)
     session.add(StatementFile(sha256=digest, effective_date=statement.effective_date,
                               company_account=statement.company_account, balanced=report.balanced,
                               report=json.dumps(report.as_dict(), ensure_ascii=False)))

@@ -117,3 +117,26 @@ def test_counts_add_up_across_gunicorn_workers(database_url, fake_line, tmp_path
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_reconciliation_is_counted_and_the_latest_statement_shown(metered, seed, tmp_path, database_url):
+    from bot.core.statement import build_statement
+    from tests.conftest import Bank
+    from tests.test_reconcile import DAY, _detail, _run
+
+    client = metered.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert _value(_samples(client.get("/metrics", headers=auth).get_data(as_text=True)),
+                  "tisi_reconciliation_latest_balanced") == -1  # none yet
+    rows = seed(invoice_row(1), invoice_row(2))
+    assert Bank(client).post(Bank(client).body("payment", rows[0], bank_ref="R1")).get_json()["respCode"] == "0000"
+    before = _value(_samples(client.get("/metrics", headers=auth).get_data(as_text=True)),
+                    "tisi_reconciliation_outcomes_total", outcome="unknown_invoice")
+    unknown = {**rows[1], "invoice_no": "2568999900000001"}
+    code, _ = _run(database_url, tmp_path, build_statement("1234567890", "TISI", DAY, [_detail(rows[0]), _detail(unknown)]))
+    assert code == 1
+    after = _samples(client.get("/metrics", headers=auth).get_data(as_text=True))
+    assert _value(after, "tisi_reconciliation_latest_lines", outcome="matched") == 1
+    assert _value(after, "tisi_reconciliation_latest_lines", outcome="unknown_invoice") == 1
+    assert _value(after, "tisi_reconciliation_latest_balanced") == 0
+    assert _value(after, "tisi_reconciliation_outcomes_total", outcome="unknown_invoice") - before == 1
