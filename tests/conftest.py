@@ -3,6 +3,7 @@ and senders that sign webhook and bank requests exactly as LINE and the bank do.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import json
 import os
 import shutil
@@ -55,23 +56,31 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_database():
-    """One migrated PostgreSQL database for the session; tables are emptied between tests."""
+@contextmanager
+def empty_pg_database(prefix: str):
+    """A new, empty PostgreSQL database (dropped after); skipped without PostgreSQL, failed in CI."""
     if not _pg_available():
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is not reachable and CI=true: a missing PostgreSQL is a failure")
         pytest.skip("PostgreSQL not reachable")
-    name = f"tisi_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """One migrated PostgreSQL database for the session; tables are emptied between tests."""
+    with empty_pg_database("tisi_test") as url:
+        upgrade(url)
+        yield url
 
 
 TABLES = ("chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",

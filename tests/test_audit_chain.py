@@ -3,7 +3,6 @@ off, and `tisi-pay audit verify` must name what was done; digests catch a rewrit
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 
@@ -216,26 +215,22 @@ def test_concurrent_bank_payments_never_fork_the_chain(database_url, live_server
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(backend, tmp_path, request):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/old.db"
+        return
+    from tests.conftest import empty_pg_database
+
+    with empty_pg_database("tisi_old") as url:
+        yield url
+
+
+def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(old_database):
     """A database from the previous release: its audit and bank rows become the first links."""
     from bot.migrate import upgrade
 
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/old.db"
-    else:
-        from tests.conftest import PG_ADMIN_URL, _pg_available
-
-        if not _pg_available():
-            if os.environ.get("CI") == "true":
-                pytest.fail("PostgreSQL is not reachable and CI=true")
-            pytest.skip("PostgreSQL not reachable")
-        name = f"tisi_old_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        request.addfinalizer(lambda: admin.connect().execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    url = old_database
     upgrade(url, "0005")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:
