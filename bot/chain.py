@@ -1,18 +1,24 @@
 """The audit chain: every audit entry, bank message and reconciled statement becomes a link.
 
-Links are appended when the transaction that wrote the rows commits (a SQLAlchemy
-`before_commit` hook, so no code path can forget), one writer at a time: on PostgreSQL a
-transaction-scoped advisory lock, taken only then, so it is held for the few statements
-between reading the last link and committing; SQLite already has one writer. Concurrent
-writers therefore never fork the chain, and `seq` has no gaps. The arithmetic is in
-bot/core/chain.py; what each kind of link covers is `content` below (and the README).
+Links are appended as the transaction that wrote the rows commits, one writer at a time, so
+concurrent writers never fork the chain and `seq` has no gaps:
+- PostgreSQL: the database does it. A deferred constraint trigger on each of the three tables
+  (migration 0007, SQL from `trigger_sql` below) fires inside COMMIT, takes a transaction-scoped
+  advisory lock, reads the last link and appends; the lock is held only for the rest of the
+  commit, and the bank's path pays no round trip and no Python for it. Any insert is linked,
+  whoever wrote it; rows inserted with triggers switched off have no link, and `audit verify`
+  names them.
+- SQLite: a SQLAlchemy `before_commit` hook (no code path can forget it); SQLite already has
+  one writer at a time.
+The arithmetic and the fields of each kind are in bot/core/chain.py (and the README).
 """
 from __future__ import annotations
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from bot.core.chain import GENESIS, canonical, canonical_time, link_hash
+from bot.core.chain import FIELDS, GENESIS, content_sql, link_hash
+from bot.core.chain import content as _content
 from bot.core.dates import utcnow
 from bot.models import AuditEntry, BankMessage, ChainLink, StatementFile
 from bot.states import ChainKind
@@ -25,32 +31,16 @@ _PENDING = "chain_pending"
 
 def content(kind: str, row) -> str:
     """The canonical content of a row (an ORM object or a result row: attributes either way)."""
-    if kind == ChainKind.AUDIT:
-        fields = {"kind": "audit", "id": row.id, "at": canonical_time(row.at), "invoice_id": row.invoice_id,
-                  "action": row.action, "from_status": row.from_status, "to_status": row.to_status,
-                  "actor": row.actor, "detail": row.detail}
-    elif kind == ChainKind.BANK:
-        fields = {"kind": "bank", "id": row.id, "received_at": canonical_time(row.received_at),
-                  "command": row.command, "bank_code": row.bank_code, "bank_ref": row.bank_ref,
-                  "request_body": row.request_body, "bank_timestamp": row.bank_timestamp,
-                  "bank_signature": row.bank_signature, "http_status": row.http_status, "resp_code": row.resp_code,
-                  "response_body": row.response_body, "replayed": bool(row.replayed)}
-    elif kind == ChainKind.STATEMENT:
-        fields = {"kind": "statement", "id": row.id, "sha256": row.sha256,
-                  "effective_date": row.effective_date.isoformat(), "company_account": row.company_account,
-                  "imported_at": canonical_time(row.imported_at), "balanced": bool(row.balanced),
-                  "report": row.report}
-    else:
+    if kind not in FIELDS:
         raise ValueError(f"unknown link kind {kind!r}")
-    return canonical(fields)
+    return _content(str(kind), row)
 
 
 def append(session: Session, rows: list[tuple[str, object]]) -> int:
     """Link these rows (already flushed: they have ids) after the last link; how many.
 
-    PostgreSQL: one call of tisi_chain_append (migration 0006), which takes the advisory lock,
-    reads the last link and appends, so the lock is held for one round trip and the commit.
-    SQLite has one writer at a time already; the same arithmetic runs here."""
+    SQLite, and rows written before the chain existed (migration 0006). On PostgreSQL one call
+    of tisi_chain_append, which takes the advisory lock, reads the last link and appends."""
     if not rows:
         return 0
     contents = [content(kind, row) for kind, row in rows]
@@ -79,8 +69,49 @@ def append(session: Session, rows: list[tuple[str, object]]) -> int:
 _APPEND_SQL = "SELECT tisi_chain_append(%b::text[], %b::bigint[], %b::text[], %s, %s)"  # %b: binary parameters
 
 
+def trigger_sql() -> list[str]:
+    """PostgreSQL: a function and a deferred constraint trigger per kind, which link each new row
+    as its transaction commits (migration 0007). Fired at COMMIT in the order the rows were
+    inserted; rows of a rolled-back savepoint fire nothing."""
+    statements = []
+    for kind, model in TABLES.items():
+        table = model.__tablename__
+        statements.append(f"""
+CREATE OR REPLACE FUNCTION tisi_chain_link_{kind}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  s bigint;
+  h text;
+BEGIN
+  PERFORM pg_advisory_xact_lock({ADVISORY_LOCK});
+  SELECT seq, hash INTO s, h FROM chain_links ORDER BY seq DESC LIMIT 1;
+  IF s IS NULL THEN
+    s := 0;
+    h := repeat('0', 64);
+  END IF;
+  INSERT INTO chain_links (seq, kind, row_id, prev_hash, hash, linked_at)
+  VALUES (s + 1, '{kind}', NEW.id, h,
+          encode(sha256(convert_to(h || {content_sql(kind)}, 'UTF8')), 'hex'), clock_timestamp());
+  RETURN NULL;
+END $$""")
+        statements.append(f"CREATE CONSTRAINT TRIGGER {table}_chain AFTER INSERT ON {table} "
+                          f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tisi_chain_link_{kind}()")
+    return statements
+
+
+def drop_trigger_sql() -> list[str]:
+    return [stmt for kind, model in TABLES.items()
+            for stmt in (f"DROP TRIGGER IF EXISTS {model.__tablename__}_chain ON {model.__tablename__}",
+                         f"DROP FUNCTION IF EXISTS tisi_chain_link_{kind}()")]
+
+
+def _in_python(session: Session) -> bool:
+    return session.get_bind().dialect.name != "postgresql"  # there the database links (trigger_sql)
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context) -> None:
+    if not _in_python(session):
+        return
     new = [obj for obj in session.new if type(obj) in KINDS]
     if new:
         session.info.setdefault(_PENDING, []).extend(new)
@@ -88,6 +119,8 @@ def _collect(session: Session, _context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _link(session: Session) -> None:
+    if not _in_python(session):
+        return
     session.flush()  # every row written in this transaction has its id (and was collected)
     pending = session.info.pop(_PENDING, None)
     if pending:

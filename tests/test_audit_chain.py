@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
-from bot.chain import content
+from bot.chain import TABLES, content
 from bot.core.chain import GENESIS, link_hash
 from bot.models import AuditEntry, BankMessage, ChainLink
 from tests.conftest import API_TOKEN, BANK_SECRET, invoice_row
@@ -62,8 +62,6 @@ def relink_all(database_url: str) -> None:
     """What a careful forger does after an edit: recompute every link from the first."""
     engine = create_engine(database_url)
     from sqlalchemy.orm import Session
-
-    from bot.chain import TABLES
 
     with Session(engine) as s:
         links = s.scalars(select(ChainLink).order_by(ChainLink.seq)).all()
@@ -257,8 +255,6 @@ def test_a_row_linked_twice_is_named(history, env, db, database_url):
     with db.sessions() as s:
         last = s.scalars(select(ChainLink).order_by(ChainLink.seq.desc())).first()
         first = s.scalars(select(ChainLink).order_by(ChainLink.seq)).first()
-    from bot.chain import TABLES
-
     engine = create_engine(database_url)
     with engine.connect() as conn:
         table = TABLES[first.kind].__table__
@@ -270,3 +266,58 @@ def test_a_row_linked_twice_is_named(history, env, db, database_url):
                          "'2026-11-26 00:00:00+00:00')")
     code, out = _verify(env)
     assert code == 1 and f"link {last.seq + 1} ({first.kind} {first.row_id}): the {first.kind} row is linked twice" in out, out
+
+
+AWKWARD = 'q"uote \\ back\x01\x1f\x7f\t\n\r\b\f ใบอนุญาต ๑๒๓ 😀 \u2028 </script> {"a": 1}'
+
+
+def test_links_hold_the_canonical_text_of_awkward_rows(seed, db, env):
+    """On PostgreSQL the database writes the links (bot/chain.py trigger_sql) and `audit verify`
+    recomputes them in Python: every escape and time form must come out byte for byte the same."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from bot.core.chain import canonical_time
+    from bot.models import Invoice, StatementFile
+
+    seed(invoice_row(1, invoice_no=INV[0]))
+    odd_moment = datetime(2026, 11, 26, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=7)))
+    with db.transaction() as s:
+        invoice_id = s.scalar(select(Invoice.id))
+        s.add(AuditEntry(at=odd_moment, invoice_id=invoice_id, action="double_payment", from_status=None,
+                         to_status=None, actor="api", detail=json.dumps({"note": AWKWARD}, ensure_ascii=False)))
+        s.add(BankMessage(received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), command=None,
+                          bank_code=None, bank_ref=AWKWARD[:64], request_body=AWKWARD, http_status=400,
+                          resp_code="9001", response_body="{}", replayed=True, bank_timestamp=None,
+                          bank_signature=None))
+        s.add(StatementFile(sha256="ab" * 32, effective_date=date(2026, 2, 28), company_account="1234567890",
+                            imported_at=odd_moment, balanced=False, report=json.dumps([AWKWARD], ensure_ascii=False)))
+    with db.sessions() as s:
+        links = s.scalars(select(ChainLink).order_by(ChainLink.seq)).all()
+        kinds = [link.kind for link in links[-3:]]
+        rows = {kind: s.get(TABLES[kind], link.row_id) for kind, link in zip(kinds, links[-3:])}
+    assert sorted(kinds) == ["audit", "bank", "statement"] and len(links) == 4
+    assert canonical_time(rows["audit"].at) == "2026-11-26T16:59:59.000001Z"
+    for link in links[-3:]:
+        assert link.hash == link_hash(link.prev_hash, content(link.kind, rows[link.kind])), link.kind
+    code, out = _verify(env)
+    assert code == 0, out
+
+
+def test_rows_of_a_rolled_back_savepoint_are_not_linked(seed, db, env):
+    from bot.models import Invoice
+
+    seed(invoice_row(1, invoice_no=INV[0]))
+    with db.transaction() as s:
+        invoice_id = s.scalar(select(Invoice.id))
+        with s.begin_nested() as savepoint:
+            s.add(AuditEntry(invoice_id=invoice_id, action="cancelled", actor="api", detail="{}"))
+            s.flush()
+            savepoint.rollback()
+        s.add(BankMessage(command="inquiry", request_body="{}", http_status=200, resp_code="0000",
+                          response_body="{}", replayed=False))
+    with db.sessions() as s:
+        kinds = s.scalars(select(ChainLink.kind).order_by(ChainLink.seq)).all()
+        audit_rows = s.scalar(select(func.count()).select_from(AuditEntry))
+    assert kinds == ["audit", "bank"] and audit_rows == 1
+    code, out = _verify(env)
+    assert code == 0, out

@@ -15,6 +15,19 @@ from decimal import Decimal
 
 GENESIS = "0" * 64
 
+# What each kind of link covers: its fields (each the row's column of that name) and their form.
+# The one list: bot/chain.py turns it into the canonical text in Python (SQLite, `audit verify`)
+# and into the PostgreSQL functions that link rows as they commit (chain_sql below).
+FIELDS: dict[str, dict[str, str]] = {
+    "audit": {"id": "int", "at": "time", "invoice_id": "int", "action": "text", "from_status": "text",
+              "to_status": "text", "actor": "text", "detail": "text"},
+    "bank": {"id": "int", "received_at": "time", "command": "text", "bank_code": "text", "bank_ref": "text",
+             "request_body": "text", "bank_timestamp": "text", "bank_signature": "text", "http_status": "int",
+             "resp_code": "text", "response_body": "text", "replayed": "bool"},
+    "statement": {"id": "int", "sha256": "text", "effective_date": "date", "company_account": "text",
+                  "imported_at": "time", "balanced": "bool", "report": "text"},
+}
+
 
 def canonical_time(moment: datetime | None) -> str | None:
     if moment is None:
@@ -30,6 +43,36 @@ def canonical_amount(amount: Decimal | None) -> str | None:
 
 def canonical(fields: dict) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_FORMS = {"int": lambda v: v, "text": lambda v: v, "time": canonical_time, "bool": bool,
+          "date": lambda v: None if v is None else v.isoformat()}
+
+
+def content(kind: str, row) -> str:
+    """The canonical content of a row of that kind (anything with the fields as attributes)."""
+    fields = {name: _FORMS[form](getattr(row, name)) for name, form in FIELDS[kind].items()}
+    return canonical({"kind": kind, **fields})
+
+
+# The same canonical text, as a PostgreSQL expression over the trigger's row NEW. Equal to
+# content() byte for byte: PostgreSQL's JSON string escaping is Python's with ensure_ascii off
+# (\" \\ \b \f \n \r \t, other controls as \u00xx), and `audit verify` recomputes every link
+# in Python, so a difference could not pass unnoticed.
+_SQL_FORMS = {
+    "int": "coalesce(NEW.{0}::text, 'null')",
+    "text": "coalesce(to_json(NEW.{0}::text)::text, 'null')",
+    "time": """coalesce('"' || to_char(NEW.{0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"', 'null')""",
+    "bool": "CASE WHEN NEW.{0} THEN 'true' ELSE 'false' END",
+    "date": """coalesce('"' || to_char(NEW.{0}, 'YYYY-MM-DD') || '"', 'null')""",
+}
+
+
+def content_sql(kind: str) -> str:
+    parts = {"kind": "'" + json.dumps(kind) + "'"}
+    parts.update({name: _SQL_FORMS[form].format(name) for name, form in FIELDS[kind].items()})
+    pieces = [f"'{'{' if i == 0 else ','}{json.dumps(name)}:' || {parts[name]}" for i, name in enumerate(sorted(parts))]
+    return " || ".join(pieces) + " || '}'"
 
 
 def link_hash(prev_hash: str, content: str) -> str:
