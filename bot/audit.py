@@ -6,7 +6,7 @@ and carries that row's hash); every audit entry, bank message and statement has 
 inserted behind the application's back has none); each signed bank message's signature, with
 BANK_WEBHOOK_SECRET; digests published earlier (a rewrite of the whole chain changes them); and
 every invoice's status, amount and paid amount recomputed from its audit entries, against the
-`invoices` and `payments` rows.
+`invoices` and `payments` rows (audit entries of an invoice that is gone are named too).
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def _invoices(session: Session, verdict: Verdict, **_) -> None:
         paid[p.invoice_id][1] += p.amount
     for inv in session.execute(select(Invoice.id, Invoice.invoice_no, Invoice.status, Invoice.amount)
                                .order_by(Invoice.id)).yield_per(_BATCH):
-        state = replayed.get(inv.id)
+        state = replayed.pop(inv.id, None)
         where = f"invoice {inv.invoice_no}"
         if state is None or state["status"] is None:
             verdict.problems.append(f"{where} has no audit entry of its creation: written outside the application")
@@ -188,6 +188,9 @@ def _invoices(session: Session, verdict: Verdict, **_) -> None:
                                     f"{total:.2f} baht, its audit entries {state['payments']} of {state['paid']:.2f}")
             return
         verdict.invoices += 1
+    if replayed:  # what is left has audit entries and no invoice
+        verdict.problems.append(f"invoice id {min(replayed)} has audit entries, which the invoices table no longer "
+                                "holds (deleted)")
 
 
 # -- digest -------------------------------------------------------------------------------------

@@ -321,3 +321,87 @@ def test_rows_of_a_rolled_back_savepoint_are_not_linked(seed, db, env):
     assert kinds == ["audit", "bank"] and audit_rows == 1
     code, out = _verify(env)
     assert code == 0, out
+
+
+@pytest.fixture
+def statement(history, db):
+    """A reconciled statement's row, written as reconcile writes it (linked at commit)."""
+    from datetime import date
+
+    from bot.models import StatementFile
+
+    with db.transaction() as s:
+        row = StatementFile(sha256="cd" * 32, effective_date=date(2026, 11, 25), company_account="1234567890",
+                            imported_at=odd_utc(), balanced=True, report='{"matched": 1}')
+        s.add(row)
+    return row.id
+
+
+def odd_utc():
+    from datetime import datetime, timezone
+
+    return datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=timezone.utc)
+
+
+def _columns_but(table: str, **literal: str) -> tuple[str, str]:
+    """Column list and a SELECT list copying a row of `table`, some columns replaced by literals."""
+    from bot.models import Base
+
+    names = [c.name for c in Base.metadata.tables[table].columns if c.name != "id"]
+    return ", ".join(names), ", ".join(f"'{literal[n]}'" if n in literal else n for n in names)
+
+
+def _forged_invoice() -> str:
+    cols, values = _columns_but("invoices", invoice_no="2568110499999999", public_id="forged-public-id")
+    return f"INSERT INTO invoices ({cols}) SELECT {values} FROM invoices WHERE invoice_no = '{INV[3]}'"
+
+
+def _forged_payment() -> str:
+    cols, values = _columns_but("payments", bank_ref="FORGED0001", tranx_id="TISIFORGED")
+    return f"INSERT INTO payments ({cols}) SELECT {values} FROM payments WHERE status = 'confirmed'"
+
+
+def _forged_bank_message() -> str:
+    cols, values = _columns_but("bank_messages", bank_ref="FORGED0002")
+    return f"INSERT INTO bank_messages ({cols}) SELECT {values} FROM bank_messages WHERE bank_ref = 'KTBPAID0001'"
+
+
+def _forged_statement() -> str:
+    cols, values = _columns_but("statement_files", sha256="ef" * 32)
+    return f"INSERT INTO statement_files ({cols}) SELECT {values} FROM statement_files"
+
+
+# Every table verify answers for, each way an owner could touch it with the triggers off.
+TAMPERING = {
+    "bank message deleted": ("DELETE FROM bank_messages WHERE bank_ref = 'KTBREV0001' AND command = 'reversal'",
+                             "the bank row is gone (deleted)"),
+    "bank message answer edited": ("UPDATE bank_messages SET response_body = '{}' WHERE bank_ref = 'KTBPAID0001'",
+                                   "the bank row's content does not match its hash (edited)"),
+    "bank message inserted": (_forged_bank_message(), "is not in the chain: written outside the application"),
+    "statement deleted": ("DELETE FROM statement_files", "the statement row is gone (deleted)"),
+    "statement edited": ("UPDATE statement_files SET balanced = false",
+                         "the statement row's content does not match its hash (edited)"),
+    "statement inserted": (_forged_statement(), "is not in the chain: written outside the application"),
+    "payment inserted": (_forged_payment(), "the payments table holds 2 confirmed payment(s) of 2000.00 baht, "
+                                            "its audit entries 1 of 1000.00"),
+    "payment deleted": ("DELETE FROM payments WHERE status = 'confirmed'",
+                        "the payments table holds 0 confirmed payment(s) of 0.00 baht, its audit entries 1 of 1000.00"),
+    "invoice inserted": (_forged_invoice(), "invoice 2568110499999999 has no audit entry of its creation"),
+    "invoice deleted": (f"DELETE FROM invoices WHERE invoice_no = '{INV[2]}'",
+                        "which the invoices table no longer holds (deleted)"),
+    "invoice amount edited": (f"UPDATE invoices SET amount = 1 WHERE invoice_no = '{INV[3]}'",
+                              f"invoice {INV[3]} is for 0.01 baht in the invoices table, 1000.00 by its audit entries"),
+    "link hash edited": (f"UPDATE chain_links SET hash = '{'a' * 64}' WHERE seq = 2",
+                         "link 2 (audit 2): the audit row's content does not match its hash (edited)"),
+    "last link deleted": ("DELETE FROM chain_links WHERE seq = (SELECT max(seq) FROM chain_links)",
+                          "is not in the chain: written outside the application"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_tampering_anywhere_is_named(case, statement, env, database_url):
+    sql, expected = TAMPERING[case]
+    assert _verify(env)[0] == 0
+    tamper(database_url, sql)
+    code, out = _verify(env)
+    assert code == 1 and expected in out, out
