@@ -485,14 +485,16 @@ def chain(backend: str, quick: bool) -> list[dict]:
         middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
         rows.append({"benchmark": f"chain cost {backend}", "variant": f"bank payments, {variant}", **_pick(middle),
                      "rps_of_rounds": [r["rps"] for r in results]})
-    without = rows[1]
-    for row in (rows[0], rows[2]):
-        if not without["rps"]:
-            continue
-        row["ratio_to_without"] = round(row["rps"] / without["rps"], 3)
-        # Each round's runs went back to back: their ratio is less moved by the machine's drift.
-        paired = [round(a / b, 3) for a, b in zip(row["rps_of_rounds"], without["rps_of_rounds"]) if b]
-        row["ratio_of_rounds"] = paired
+    chained, without, control = rows
+    for row, others in ((chained, (without, control)), (control, (without,))):
+        # Each round's runs went back to back: their ratio is less moved by the machine's drift
+        # than the ratio of medians. The chain is compared with both chain-less copies.
+        for other in others:
+            if other["rps"]:
+                row[f"ratio_to_{'control' if other is control else 'without'}"] = round(row["rps"] / other["rps"], 3)
+        paired = [a / statistics.mean(b) for a, *b in zip(row["rps_of_rounds"], *(o["rps_of_rounds"] for o in others))
+                  if all(b)]
+        row["ratio_of_rounds"] = [round(r, 3) for r in paired]
         row["median_ratio_of_rounds"] = round(statistics.median(paired), 3) if paired else None
     return rows
 

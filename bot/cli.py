@@ -190,10 +190,19 @@ def worker(lease: float | None) -> None:
     """Handle stored webhook events and deliver queued pushes until stopped (for WORKER=external)."""
     from bot.worker import run_worker
 
+    from bot.db import Database
+    from bot.migrate import schema_behind
+
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+    database = Database(settings.database_url)
+    problem = schema_behind(database.engine)
+    database.dispose()
+    if problem:
+        click.echo(f"tisi-pay: {problem}", err=True)
         sys.exit(2)
     run_worker(settings, lease=lease)
 

@@ -8,7 +8,7 @@ from flask import Flask
 from linebot.v3 import SignatureValidator
 
 from bot import webguard
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.line import LineGateway
 from bot.links import make_links
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         bank_db=Database(settings.database_url, **BANK_POOL),
     )
     app.extensions["tisi"] = services
+    _refuse_old_schema(services.db)
 
     from bot import web, webhook
 
@@ -68,6 +69,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     _json_errors(app)
     _warm_up()
     return app
+
+
+def _refuse_old_schema(db: Database) -> None:
+    from bot.migrate import schema_behind
+
+    problem = schema_behind(db.engine)
+    if problem:
+        raise ConfigError(problem)
 
 
 BANK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 5.0}

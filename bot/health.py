@@ -40,10 +40,11 @@ class Health:
     inbox_oldest_s: float | None
     outbox_pending: int
     outbox_oldest_s: float | None
+    schema_behind: str | None = None
 
     def problems(self) -> list[str]:
         """Why an operator should look, worst first; empty when all is well."""
-        out = []
+        out = [self.schema_behind] if self.schema_behind else []
         if self.worker_seen_s is None:
             out.append("no worker has ever reported (start `tisi-pay worker`, or WORKER=inline web processes)")
         elif self.worker_seen_s > WORKER_SILENT_AFTER:
@@ -76,4 +77,7 @@ def check(db: Database) -> Health:
                                 .where(InboxEvent.status.in_(InboxStatus.open()))).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
-    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]))  # min/max keep the column type
+    from bot.migrate import schema_behind
+
+    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]),  # min/max keep the column type
+                  schema_behind(db.engine))
