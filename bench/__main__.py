@@ -21,7 +21,7 @@ ALL = {
     "slip": [("slip", "sqlite")],
     "remind": [("remind", "postgresql")],
     "bank": [("bank", "postgresql")],
-    "chain": [("chain", "postgresql")],
+    "chain": [("chain", "postgresql"), ("chain_in_process", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],
     "lookups": [("lookups", "postgresql")],

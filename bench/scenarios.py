@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import random
 import statistics
@@ -496,6 +497,51 @@ def chain(backend: str, quick: bool) -> list[dict]:
                   if all(b)]
         row["ratio_of_rounds"] = [round(r, 3) for r in paired]
         row["median_ratio_of_rounds"] = round(statistics.median(paired), 3) if paired else None
+    return rows
+
+
+def chain_in_process(backend: str, quick: bool) -> list[dict]:
+    """The chain's cost per payment without the scheduler's noise: one process pays invoices
+    one after another through the Flask app (real routing, signature and database), batches of
+    100 alternating between an app on a database with the chain and one without."""
+    from bot.config import Settings
+    from bot.factory import create_app
+
+    n, batch = (400, 100) if quick else (4000, 100)
+    invoices = _invoice_rows(n + 1)
+    clients = {}
+    for name, chained in (("with the chain", True), ("without the chain", False)):
+        url = _database(backend, f"bench_chainproc_{'with' if chained else 'without'}_{backend}")
+        _prepare(url, n + 1)
+        if not chained:
+            _drop_chain_triggers(url)
+        settings = Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external"))
+        clients[name] = create_app(settings).test_client()
+    logging.getLogger().setLevel(logging.WARNING)  # create_app set INFO: a line per payment otherwise
+
+    def pay(client, inv: dict, ref: str) -> None:
+        body, headers = _bank_body(inv, ref)
+        answer = client.post("/bank/ktb/billpayment", data=body, headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 200 and b'"0000"' in answer.data, answer.data
+
+    for name, client in clients.items():
+        pay(client, invoices[-1], f"WARM{name[:4]}")
+    spent = {name: 0.0 for name in clients}
+    ratios = []
+    for start in range(0, n, batch):
+        order = list(clients.items())
+        took = {}
+        for name, client in order if (start // batch) % 2 == 0 else order[::-1]:
+            began = time.perf_counter()
+            for i in range(start, min(n, start + batch)):
+                pay(client, invoices[i], f"P{i:08d}")
+            took[name] = time.perf_counter() - began
+            spent[name] += took[name]
+        ratios.append(took["without the chain"] / took["with the chain"])
+    rows = [{"benchmark": f"chain cost in process {backend}", "variant": f"{n} payments one by one, {name}",
+             "ms_per_payment": round(spent[name] / n * 1000, 3)} for name in clients]
+    rows[0]["ratio_to_without"] = round(spent["without the chain"] / spent["with the chain"], 3)
+    rows[0]["median_ratio_of_batches"] = round(statistics.median(ratios), 3)
     return rows
 
 

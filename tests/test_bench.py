@@ -24,8 +24,10 @@ def test_every_benchmark_runs_on_tiny_sizes():
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
     assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "chain", "notices", "import", "lookup", "memory"}
-    chain = [r for r in rows if r["benchmark"].startswith("chain cost")]
+    chain = [r for r in rows if r["benchmark"] == "chain cost postgresql"]
     assert len(chain) == 3 and all(r["errors"] == 0 and r["requests"] > 0 for r in chain)
+    in_process = [r for r in rows if r["benchmark"] == "chain cost in process postgresql"]
+    assert len(in_process) == 2 and in_process[0]["ratio_to_without"] > 0
     reminds = [r for r in rows if r["benchmark"].startswith("remind")]
     assert len(reminds) == 2 and reminds[0]["notices_in_outbox"] > 0 and "queued 0" in reminds[1]["output"]
     slips = {r["variant"]: r for r in rows if r["benchmark"].startswith("slip http")}
