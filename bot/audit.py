@@ -88,7 +88,8 @@ def _chain(session: Session, verdict: Verdict, **_) -> None:
                 verdict.problems.append(f"{where}: the {link.kind} row is gone (deleted)")
                 return
             if link_hash(prev, content(link.kind, row)) != link.hash:
-                verdict.problems.append(f"{where}: the {link.kind} row's content does not match its hash (edited)")
+                verdict.problems.append(f"{where}: the {link.kind} row's content does not match its hash "
+                                        "(the row or this link was edited)")
                 return
             if (link.kind, link.row_id) in seen:
                 verdict.problems.append(f"{where}: the {link.kind} row is linked twice")
@@ -115,7 +116,8 @@ def _unlinked(session: Session, verdict: Verdict, **_) -> None:
         linked = select(ChainLink.row_id).where(ChainLink.kind == kind)
         first = session.scalar(select(func.min(model.id)).where(model.id.not_in(linked)))
         if first is not None:
-            verdict.problems.append(f"{kind} {first} is not in the chain: written outside the application")
+            verdict.problems.append(f"{kind} {first} is not in the chain: written outside the application, "
+                                    "or its link was deleted")
             return
 
 

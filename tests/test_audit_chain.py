@@ -376,11 +376,11 @@ TAMPERING = {
     "bank message deleted": ("DELETE FROM bank_messages WHERE bank_ref = 'KTBREV0001' AND command = 'reversal'",
                              "the bank row is gone (deleted)"),
     "bank message answer edited": ("UPDATE bank_messages SET response_body = '{}' WHERE bank_ref = 'KTBPAID0001'",
-                                   "the bank row's content does not match its hash (edited)"),
+                                   "the bank row's content does not match its hash (the row or this link was edited)"),
     "bank message inserted": (_forged_bank_message(), "is not in the chain: written outside the application"),
     "statement deleted": ("DELETE FROM statement_files", "the statement row is gone (deleted)"),
     "statement edited": ("UPDATE statement_files SET balanced = false",
-                         "the statement row's content does not match its hash (edited)"),
+                         "the statement row's content does not match its hash (the row or this link was edited)"),
     "statement inserted": (_forged_statement(), "is not in the chain: written outside the application"),
     "payment inserted": (_forged_payment(), "the payments table holds 2 confirmed payment(s) of 2000.00 baht, "
                                             "its audit entries 1 of 1000.00"),
@@ -392,9 +392,9 @@ TAMPERING = {
     "invoice amount edited": (f"UPDATE invoices SET amount = 1 WHERE invoice_no = '{INV[3]}'",
                               f"invoice {INV[3]} is for 0.01 baht in the invoices table, 1000.00 by its audit entries"),
     "link hash edited": (f"UPDATE chain_links SET hash = '{'a' * 64}' WHERE seq = 2",
-                         "link 2 (audit 2): the audit row's content does not match its hash (edited)"),
+                         "link 2 (audit 2): the audit row's content does not match its hash (the row or this link was edited)"),
     "last link deleted": ("DELETE FROM chain_links WHERE seq = (SELECT max(seq) FROM chain_links)",
-                          "is not in the chain: written outside the application"),
+                          "statement 1 is not in the chain: written outside the application, or its link was deleted"),
 }
 
 
