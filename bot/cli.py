@@ -342,14 +342,26 @@ def audit_digest(day: str | None) -> None:
 
 
 def _database_url() -> str:
-    """Schema and import commands need only the database, not the LINE settings."""
-    from bot.config import DEFAULT_DATABASE_URL
+    """Schema and import commands need only the database, not the LINE settings; a bad
+    DATABASE_URL is one line and exit 2."""
+    from bot.config import database_url
 
-    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    try:
+        return database_url(os.environ)
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
 
 
 def main() -> None:
-    cli.main(prog_name="tisi-pay")
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    try:
+        cli.main(prog_name="tisi-pay")
+    except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable: no traceback
+        reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+        click.echo(f"tisi-pay: the database did not answer ({type(exc.orig or exc).__name__}: {reason})", err=True)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,29 @@ class ConfigError(RuntimeError):
     pass
 
 
+def database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL (or the default), or ConfigError saying in one line what is wrong with it.
+
+    Only SQLite files and PostgreSQL: an in-memory SQLite database would be a new, empty one on
+    every connection, so payments would vanish between two requests."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # the URL itself is not repeated: it may hold a password
+        raise ConfigError("DATABASE_URL is not a database URL (e.g. sqlite:///instance/tisi_pay.db or "
+                          "postgresql://user@host:5432/tisi)") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(f"DATABASE_URL must be a SQLite file or PostgreSQL, not {backend}")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigError("DATABASE_URL names an in-memory SQLite database, empty again on every connection: "
+                          "give a file, e.g. sqlite:///instance/tisi_pay.db")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -93,10 +116,14 @@ class Settings:
                 problems.append("SECRET_KEY must be at least 32 bytes with ENV=production")
             if not base.startswith("https://"):
                 problems.append("PUBLIC_BASE_URL must be https:// with ENV=production")
+        try:
+            db_url = database_url(env)
+        except ConfigError as exc:
+            problems.append(str(exc))
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
         return cls(
-            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            database_url=db_url,
             line_channel_secret=env["LINE_CHANNEL_SECRET"],
             line_channel_access_token=env["LINE_CHANNEL_ACCESS_TOKEN"],
             # The SDK concatenates host + path: a trailing slash would give "//v2/...".

@@ -99,7 +99,7 @@ def test_production_refuses_short_keys_and_plain_http():
     from bot.config import ConfigError, Settings
     from tests.conftest import make_env
 
-    base = make_env("sqlite://", "http://127.0.0.1:9", ENV="production")
+    base = make_env("sqlite:///instance/tisi_pay.db", "http://127.0.0.1:9", ENV="production")
     with pytest.raises(ConfigError) as refused:
         Settings.from_env(base)
     assert "SECRET_KEY must be at least 32 bytes" in str(refused.value) and "https://" in str(refused.value)
@@ -120,3 +120,28 @@ def test_db_upgrade_names_the_database_without_its_password(tmp_path):
 
     hidden = make_url("postgresql+psycopg://tisi:s3cret@db.example:5432/tisi").render_as_string(hide_password=True)
     assert "s3cret" not in hidden and "***" in hidden
+
+
+@pytest.mark.parametrize("url, said, code", [
+    ("not a url", "tisi-pay: DATABASE_URL is not a database URL", 2),
+    ("mysql://tisi:s3cret@db/tisi", "tisi-pay: DATABASE_URL must be a SQLite file or PostgreSQL, not mysql", 2),
+    ("sqlite://", "tisi-pay: DATABASE_URL names an in-memory SQLite database", 2),
+    ("postgresql://tisi:s3cret@127.0.0.1:1/tisi", "tisi-pay: the database did not answer (OperationalError: ", 3),
+])
+def test_a_bad_or_silent_database_is_one_line(url, said, code):
+    """What an operator sees from cron: one line naming the problem, never a traceback or the password."""
+    exe = str(Path(sys.executable).parent / "tisi-pay")
+    for command in (["audit", "verify"], ["audit", "digest"], ["db", "upgrade"]):
+        ran = subprocess.run([exe, *command], env={**BARE_ENV, "DATABASE_URL": url}, capture_output=True, text=True,
+                             timeout=60)
+        assert ran.returncode == code and ran.stderr.startswith(said), (command, ran.stderr)
+        assert ran.stderr.count("\n") == 1 and "s3cret" not in ran.stderr and not ran.stdout
+
+
+def test_settings_refuse_an_in_memory_database():
+    from bot.config import ConfigError, Settings
+    from tests.conftest import make_env
+
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(make_env("sqlite://", "http://127.0.0.1:9"))
+    assert "in-memory SQLite database" in str(refused.value)

@@ -203,4 +203,5 @@ def test_bad_ratelimit_storage_is_refused():
     from bot.config import ConfigError
 
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
-        Settings.from_env(make_env("sqlite://", "http://127.0.0.1:9", RATELIMIT_STORAGE_URI="mongodb://x"))
+        Settings.from_env(make_env("sqlite:///instance/tisi_pay.db", "http://127.0.0.1:9",
+                                   RATELIMIT_STORAGE_URI="mongodb://x"))
