@@ -334,7 +334,6 @@ def remind(backend: str, quick: bool) -> list[dict]:
     one subscriber (10,000 subscriptions), due dates spread over 100 days around the moment: the
     first run queues every reminder and overdue notice due (about a sixth), the second finds them
     queued. Timed as the command runs from cron, a process start included."""
-    import psycopg  # noqa: F401  (PostgreSQL only)
     from bot.db import Database
     from bot.migrate import upgrade
     from bot.models import Invoice, LineUser, Notice, Subscription

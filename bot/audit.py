@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.chain import TABLES, content
-from bot.core.chain import GENESIS, link_hash
+from bot.core.chain import GENESIS, canonical_amount, link_hash
 from bot.core.dates import BANGKOK, utcnow
 from bot.models import AuditEntry, BankMessage, ChainLink, Invoice, Payment, Status
 from bot.signing import bank_signature
@@ -32,7 +32,9 @@ _BATCH = 2000
 
 def entry(invoice_id: int, action: AuditAction, from_status: str | None, to_status: str | None, actor: str,
           **detail: object) -> AuditEntry:
-    """An audit entry, built the one way every writer builds it (linked into the chain at commit)."""
+    """An audit entry, built the one way every writer builds it (linked into the chain at commit).
+    Amounts (Decimal) in the detail are written as strings with two decimals ("1000.00")."""
+    detail = {k: canonical_amount(v) if isinstance(v, Decimal) else v for k, v in detail.items()}
     return AuditEntry(at=utcnow(), invoice_id=invoice_id, action=action, from_status=from_status,
                       to_status=to_status, actor=actor, detail=json.dumps(detail, ensure_ascii=False))
 

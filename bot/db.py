@@ -136,11 +136,6 @@ def insert_ignore(session: Session, model, **values):
     return None if row is None else row[0]
 
 
-def insert_ignore_many(conn, table, rows: list[dict]) -> list:
-    """The same for several rows of the same columns (one cached statement); the new rows' keys."""
-    return [key for key in insert_ignore_each(conn, table, rows) if key is not None]
-
-
 def insert_ignore_each(conn, table, rows: list[dict]) -> list:
     """Each row's new key, or None where it existed, in the rows' order. One execution per row:
     RETURNING does not combine with executemany for textual SQL."""

@@ -138,7 +138,7 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
             continue
         if "amount" in changes:
             session.add(audit.entry(inv.id, AuditAction.AMOUNT_CHANGED, inv.status, inv.status, actor,
-                                    **{"from": str(inv.amount), "to": str(data.amount)}))
+                                    **{"from": inv.amount, "to": data.amount}))
         for name, value in changes.items():
             setattr(inv, name, value)
         result.updated += 1
@@ -148,7 +148,7 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
         ids = session.execute(
             select(Invoice.id, Invoice.amount).where(Invoice.invoice_no.in_([r["invoice_no"] for r in new_rows]))
         ).all()
-        session.add_all(audit.entry(i, AuditAction.CREATED, None, Status.UNPAID, actor, amount=str(amount))
+        session.add_all(audit.entry(i, AuditAction.CREATED, None, Status.UNPAID, actor, amount=amount)
                         for i, amount in ids)
         result.created += len(new_rows)
         result.created_ids += [i for i, _ in ids]

@@ -405,3 +405,15 @@ def test_tampering_anywhere_is_named(case, statement, env, database_url):
     tamper(database_url, sql)
     code, out = _verify(env)
     assert code == 1 and expected in out, out
+
+
+def test_amounts_in_audit_details_are_written_with_two_decimals():
+    """README "Audit chain": amounts inside `detail` are strings with two decimals, whoever writes them."""
+    from decimal import Decimal
+
+    from bot.audit import entry
+    from bot.states import AuditAction
+
+    written = entry(1, AuditAction.AMOUNT_CHANGED, "unpaid", "unpaid", "api", **{"from": Decimal("1000"),
+                                                                                   "to": Decimal("0.5")}, note="x")
+    assert json.loads(written.detail) == {"from": "1000.00", "to": "0.50", "note": "x"}

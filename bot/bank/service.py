@@ -209,5 +209,5 @@ def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankComman
 
 def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand) -> None:
     session.add(audit.entry(inv.id, action, before, after, "bank", command=cmd.command, bankCode=cmd.bank_code,
-                            bankRef=cmd.bank_ref, amount=str(cmd.amount), channel=cmd.channel,
+                            bankRef=cmd.bank_ref, amount=cmd.amount, channel=cmd.channel,
                             transDateTime=cmd.transacted_at.isoformat()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 
 from .dates import gregorian_year
@@ -167,13 +167,6 @@ def _check_totals(s: Statement) -> None:
     if (len(debits), sum(debits, Decimal(0))) != (s.debit_count, s.debit_total):
         raise StatementError(f"trailer says {s.debit_count} debits of {s.debit_total}, the records add up to "
                              f"{len(debits)} of {sum(debits, Decimal(0))}")
-
-
-def paid_moment(d: Detail) -> datetime:
-    """The payment's date and time as printed: Bangkok local time."""
-    from .dates import BANGKOK
-
-    return datetime.combine(d.paid_on, d.paid_at, tzinfo=BANGKOK)
 
 
 # -- writing (for tests and the demo: the same layout, the other way) -------------------------

@@ -21,9 +21,9 @@ _SPACE_RE = re.compile(r"\s+")
 _O_IN_DIGITS = re.compile(r"(?<=[0-9])[Oo]+(?=[0-9])")
 _L_IN_DIGITS = re.compile(r"(?<=[0-9])[lI]+(?=[0-9])")
 
-LICENSE_KINDS = ("นค", "ท", "ส", "น")
+LICENSE_KINDS = ("นค", "ท", "ส", "น")  # longest first: "นค" must not be read as "น"
 _LICENSE_RE = re.compile(
-    r"(นค|ท|ส|น) ?\.? ?([0-9]{1,5}) ?- ?([0-9]{1,4}) ?/ ?([0-9]{1,4})(?![0-9])"
+    "(" + "|".join(LICENSE_KINDS) + r") ?\.? ?([0-9]{1,5}) ?- ?([0-9]{1,4}) ?/ ?([0-9]{1,4})(?![0-9])"
 )
 # TIS standard numbers: "มอก. 2434-2555", "มอก.9999 เล่ม 1-2556", "TIS 85-2548".
 _TIS_RE = re.compile(r"(มอก|tis)\.? ?[0-9]{1,5}( ?เล่ม ?[0-9]{1,3})? ?- ?[0-9]{4}", re.IGNORECASE)

@@ -10,8 +10,7 @@ from .refs import is_biller_id, is_ref
 BILL_PAYMENT_AID = "A000000677010112"
 CURRENCY_THB = "764"
 COUNTRY_TH = "TH"
-POI_STATIC = "11"
-POI_DYNAMIC = "12"
+POI_DYNAMIC = "12"  # point of initiation: one QR per bill, amount included (static "11" is not used)
 
 
 
