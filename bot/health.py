@@ -44,7 +44,9 @@ class Health:
 
     def problems(self) -> list[str]:
         """Why an operator should look, worst first; empty when all is well."""
-        out = [self.schema_behind] if self.schema_behind else []
+        if self.schema_behind:  # nothing else can be read right until the schema is upgraded
+            return [self.schema_behind]
+        out = []
         if self.worker_seen_s is None:
             out.append("no worker has ever reported (start `tisi-pay worker`, or WORKER=inline web processes)")
         elif self.worker_seen_s > WORKER_SILENT_AFTER:
@@ -70,6 +72,11 @@ def check(db: Database) -> Health:
     def age(at: datetime | None) -> float | None:
         return None if at is None else max(0.0, (now - at).total_seconds())
 
+    from bot.migrate import schema_behind
+
+    behind = schema_behind(db.engine)
+    if behind:
+        return Health(None, 0, None, 0, None, behind)
     with db.sessions() as session:
         session.execute(text("SELECT 1"))
         seen = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
@@ -77,7 +84,4 @@ def check(db: Database) -> Health:
                                 .where(InboxEvent.status.in_(InboxStatus.open()))).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
-    from bot.migrate import schema_behind
-
-    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]),  # min/max keep the column type
-                  schema_behind(db.engine))
+    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]))  # min/max keep the column type

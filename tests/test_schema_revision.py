@@ -78,3 +78,7 @@ def test_gunicorn_on_an_empty_database_is_one_line(tmp_path, fake_line):
                          capture_output=True, text=True, timeout=60)
     assert ran.returncode != 0 and "Traceback" not in ran.stderr, ran.stderr
     assert "tisi-pay: the database is at schema revision none (empty), this release needs" in ran.stderr
+    from bot.cli import cli
+
+    health = CliRunner().invoke(cli, ["health"], env={"DATABASE_URL": url})
+    assert health.exit_code == 1 and health.output.startswith("unhealthy: the database is at schema revision none")
