@@ -178,12 +178,14 @@ def test_new_invoice_for_a_subscribed_license_is_pushed_once(line, seed, client,
     assert [p.to for p in pushes] == [USER, USER] and newer["invoice_no"] in _texts(pushes[1].messages)
 
 
-def test_new_invoice_inside_quiet_hours_waits_until_they_end(db, settings):
+def test_new_invoice_inside_quiet_hours_waits_until_they_end(db, database_url, fake_line):
+    from bot.config import Settings
     from bot.links import make_links
     from bot.invoices import get_or_create_user, upsert_invoices
     from bot.proactive import queue_new_invoice_notices
     from bot.subscriptions import Target, subscribe
 
+    settings = Settings.from_env(make_env(database_url, fake_line.url, QUIET_HOURS="20:00-08:00"))
     with db.transaction() as s:
         upsert_invoices(s, [(2, invoice_row(1, license_no=LIC))], actor="test")
         subscribe(s, get_or_create_user(s, USER), Target(license_no=LIC), consent_text="ok", lang="th")
@@ -228,6 +230,7 @@ def test_remind_7_and_1_days_before_and_after_each_once(line, seed, fake_line, e
 
 
 def test_quiet_hours_hold_reminders_until_the_next_run_after_them(line, seed, fake_line, env):
+    env = {**env, "QUIET_HOURS": "20:00-08:00"}
     due = today_bangkok() + timedelta(days=10)
     seed(invoice_row(1, license_no=LIC, due_date=due.isoformat()))
     line.say(f"แจ้งเตือน {LIC}")
