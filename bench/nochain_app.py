@@ -3,6 +3,6 @@ measures what the chain costs the bank path (the same code, the same run, chain 
 On PostgreSQL the database links rows by trigger: the benchmark drops those in this app's own
 database (bench/scenarios.py `_drop_chain_triggers`); the hooks removed here are SQLite's."""
 from app import app  # noqa: F401
-from bot import chain
+from bot.data import chain
 
 chain.uninstall()

@@ -16,10 +16,31 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.common import (
-    BANK_SECRET, BILLER_ID, BIN, CHANNEL_SECRET, KTB_COMCODE, KTB_PASSWORD, KTB_USER, OUT, children, env_for, fake_latency, fake_line, fake_reset,
-    fake_stats, free_port, gunicorn, load, pct, pg_database, process, rss_mb, send_each_once, summary,
+    BANK_SECRET,
+    BILLER_ID,
+    BIN,
+    CHANNEL_SECRET,
+    KTB_COMCODE,
+    KTB_PASSWORD,
+    KTB_USER,
+    OUT,
+    children,
+    env_for,
+    fake_latency,
+    fake_line,
+    fake_reset,
+    fake_stats,
+    free_port,
+    gunicorn,
+    load,
+    pct,
+    pg_database,
+    process,
+    rss_mb,
+    send_each_once,
+    summary,
 )
-from bot.signing import bank_signature, line_signature
+from bot.core.signing import bank_signature, line_signature
 
 TAX_ID = "0105550123451"
 
@@ -42,9 +63,9 @@ def _invoice_rows(n: int, start: int = 0) -> list[dict]:
 
 
 def _prepare(url: str, n_invoices: int) -> None:
-    from bot.db import Database
-    from bot.invoices import upsert_invoices
-    from bot.migrate import upgrade
+    from bot.data.db import Database
+    from bot.data.migrate import upgrade
+    from bot.ledger.invoices import upsert_invoices
 
     upgrade(url)
     db = Database(url)
@@ -189,11 +210,12 @@ def slow_line(backend: str, quick: bool) -> list[dict]:
 
 def _watched(url: str, invoices: list[dict]) -> None:
     """The invoices, each with a LINE user who asked about it (so each payment queues a push)."""
-    from bot.core.dates import utcnow
-    from bot.db import Database
-    from bot.invoices import upsert_invoices
-    from bot.models import Invoice, LineUser, Watch
     from sqlalchemy import select
+
+    from bot.core.dates import utcnow
+    from bot.data.db import Database
+    from bot.data.models import Invoice, LineUser, Watch
+    from bot.ledger.invoices import upsert_invoices
 
     db = Database(url)
     with db.transaction() as s:
@@ -232,10 +254,11 @@ def memory(backend: str, quick: bool) -> list[dict]:
 
 def qr(backend: str, quick: bool) -> list[dict]:
     """GET /qr/<token>.png over HTTP against gunicorn: cold (first time a PNG is made) and warm."""
-    from bot.core.tokens import make_token
-    from bot.db import Database
-    from bot.models import Invoice
     from sqlalchemy import select
+
+    from bot.core.tokens import make_token
+    from bot.data.db import Database
+    from bot.data.models import Invoice
 
     n_cold, n_warm = (20, 100) if quick else (300, 2000)
     url = _database(backend, f"bench_qr_{backend}")
@@ -271,11 +294,12 @@ def slip(backend: str, quick: bool) -> list[dict]:
 
     Requests come through a trusted proxy (X-Forwarded-For), each from its own client address,
     so the 60-a-minute limit per client is not what is measured."""
-    from bot.core.tokens import make_token
-    from bot.db import Database
-    from bot.models import Invoice
-    from bot.slip import SlipData, render_slip, slip_pdf
     from sqlalchemy import select
+
+    from bot.core.tokens import make_token
+    from bot.data.db import Database
+    from bot.data.models import Invoice
+    from bot.render.slip import SlipData, render_slip, slip_pdf
 
     n_cold, n_warm = (5, 50) if quick else (100, 2000)
     data = [SlipData(biller_id="099999999999990", invoice_no=f"25691126{i:08d}", ref2=f"6911{i:04d}",
@@ -334,10 +358,11 @@ def remind(backend: str, quick: bool) -> list[dict]:
     one subscriber (10,000 subscriptions), due dates spread over 100 days around the moment: the
     first run queues every reminder and overdue notice due (about a sixth), the second finds them
     queued. Timed as the command runs from cron, a process start included."""
-    from bot.db import Database
-    from bot.migrate import upgrade
-    from bot.models import Invoice, LineUser, Notice, Subscription
     from sqlalchemy import func, insert, select, text
+
+    from bot.data.db import Database
+    from bot.data.migrate import upgrade
+    from bot.data.models import Invoice, LineUser, Notice, Subscription
 
     n_inv, n_lic = (2_000, 200) if quick else (100_000, 10_000)
     url = _database(backend, f"bench_remind_{backend}")
@@ -549,7 +574,7 @@ def _drop_chain_triggers(url: str) -> None:
     invoices' own "created" links, written before this, stay: they cost the payments nothing)."""
     import sqlalchemy as sa
 
-    from bot import chain as audit_chain
+    from bot.data import chain as audit_chain
 
     engine = sa.create_engine(url)
     if engine.dialect.name == "postgresql":
@@ -565,8 +590,8 @@ def _pick(r: dict) -> dict:
 
 def _queue_notices(url: str, n: int) -> None:
     from bot.core.dates import utcnow
-    from bot.db import Database
-    from bot.models import Notice
+    from bot.data.db import Database
+    from bot.data.models import Notice
 
     db = Database(url)
     with db.transaction() as s:
@@ -578,9 +603,10 @@ def _queue_notices(url: str, n: int) -> None:
 
 
 def _pending(url: str) -> int:
-    from bot.db import Database
-    from bot.models import Notice
     from sqlalchemy import func, select
+
+    from bot.data.db import Database
+    from bot.data.models import Notice
 
     db = Database(url)
     with db.sessions() as s:
@@ -621,18 +647,19 @@ def notices(backend: str, quick: bool) -> list[dict]:
 def _commit_to_push(url: str, fake_url: str, payments: int) -> dict:
     """Payments through the bank endpoint (WORKER=external, one worker running); latency from the
     notice's commit to its push reaching the fake LINE API."""
-    from bot.core.dates import utcnow
-    from bot.db import Database
-    from bot.models import LineUser, Notice, Watch
     from sqlalchemy import select
+
+    from bot.core.dates import utcnow
+    from bot.data.db import Database
+    from bot.data.models import LineUser, Notice, Watch
 
     db = Database(url)
     invoices = _invoice_rows(payments, start=1000)
-    from bot.invoices import upsert_invoices
+    from bot.ledger.invoices import upsert_invoices
 
     with db.transaction() as s:
         upsert_invoices(s, enumerate(invoices), actor="bench")
-        from bot.models import Invoice
+        from bot.data.models import Invoice
 
         ids = dict(s.execute(select(Invoice.invoice_no, Invoice.id).where(Invoice.invoice_no.in_([i["invoice_no"] for i in invoices]))).all())
         for i, inv in enumerate(invoices):
@@ -670,7 +697,7 @@ def import_(backend: str, quick: bool) -> list[dict]:
 
     n = 2000 if quick else 100000
     url = _database(backend, f"bench_import_{backend}")
-    from bot.migrate import upgrade
+    from bot.data.migrate import upgrade
 
     upgrade(url)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -695,10 +722,11 @@ def import_(backend: str, quick: bool) -> list[dict]:
 
 def lookups(backend: str, quick: bool) -> list[dict]:
     """Lookup latency by invoice and by license with 1,000 and 1,000,000 invoices (PostgreSQL)."""
-    from bot.db import Database
-    from bot.invoices import find_invoice, invoices_for_license
-    from bot.migrate import upgrade
     from sqlalchemy import text
+
+    from bot.data.db import Database
+    from bot.data.migrate import upgrade
+    from bot.ledger.invoices import find_invoice, invoices_for_license
 
     sizes = (1000, 20000) if quick else (1000, 1000000)
     rows = []

@@ -46,11 +46,10 @@ def db() -> None:
 @db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
     """Create or migrate the schema (Alembic) on DATABASE_URL."""
-    from bot.migrate import upgrade
-
     from sqlalchemy.engine import make_url
 
-    from bot.db import normalize_url
+    from bot.data.db import normalize_url
+    from bot.data.migrate import upgrade
 
     url = _database_url()
     upgrade(url)
@@ -69,8 +68,8 @@ def invoices() -> None:
               help="tis-620: a file saved as Thai (Windows-874), as Excel does.")
 def invoices_import(file: Path, encoding: str) -> None:
     """Load invoices from a CSV file (CONTRACT section 4)."""
-    from bot.db import Database
-    from bot.invoices import CsvFormatError, read_csv_records, upsert_invoices
+    from bot.data.db import Database
+    from bot.ledger.invoices import CsvFormatError, read_csv_records, upsert_invoices
 
     database = Database(_database_url())
     settings, why_not = _settings_or_reason()
@@ -81,8 +80,8 @@ def invoices_import(file: Path, encoding: str) -> None:
             result = upsert_invoices(session, rows, actor="import")
             if settings is not None and result.created_ids:
                 from bot.core.dates import utcnow
-                from bot.links import make_links
-                from bot.proactive import queue_new_invoice_notices
+                from bot.ledger.reminders import queue_new_invoice_notices
+                from bot.render.links import make_links
 
                 notified = queue_new_invoice_notices(session, result.created_ids, settings, make_links(settings), utcnow())
     except CsvFormatError as exc:
@@ -128,9 +127,9 @@ def remind(at: str | None) -> None:
     Each (user, invoice, kind) goes out once ever, however often and on however many machines
     this runs (cron every 10 minutes is the intent); nothing inside QUIET_HOURS."""
     from bot.core.dates import BANGKOK, utcnow
-    from bot.db import Database
-    from bot.links import make_links
-    from bot.proactive import remind as run_remind
+    from bot.data.db import Database
+    from bot.ledger.reminders import remind as run_remind
+    from bot.render.links import make_links
 
     settings = _settings_or_exit()
     if at:
@@ -165,7 +164,7 @@ def richmenu_deploy(image_path: Path | None) -> None:
     from linebot.v3.messaging.exceptions import ApiException
     from urllib3.exceptions import HTTPError as TransportError
 
-    from bot.richmenu import build_image, deploy
+    from bot.line.richmenu import build_image, deploy
 
     settings = _settings_or_exit()
     if image_path:
@@ -188,10 +187,9 @@ def richmenu_deploy(image_path: Path | None) -> None:
                    "after a crash it is taken up again when this runs out.")
 def worker(lease: float | None) -> None:
     """Handle stored webhook events and deliver queued pushes until stopped (for WORKER=external)."""
-    from bot.worker import run_worker
-
-    from bot.db import Database
-    from bot.migrate import schema_behind
+    from bot.data.db import Database
+    from bot.data.migrate import schema_behind
+    from bot.runtime.worker import run_worker
 
     try:
         settings = Settings.from_env()
@@ -214,8 +212,8 @@ def health_command() -> None:
     Checks that the database answers, that a worker was seen within 60 s and that nothing
     queued (webhook events, notices) has waited over 120 s.
     """
-    from bot import health
-    from bot.db import Database
+    from bot.data.db import Database
+    from bot.runtime import health
 
     database = Database(_database_url())
     try:
@@ -252,8 +250,8 @@ def reconcile(file: Path) -> None:
     Exit 0 when every line matches, 1 when staff must look at something, 2 when the file was refused.
     """
     from bot.core.statement import StatementError
-    from bot.db import Database
-    from bot.reconcile import reconcile_file, render
+    from bot.data.db import Database
+    from bot.ledger.reconcile import reconcile_file, render
 
     database = Database(_database_url())
     try:
@@ -282,8 +280,8 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
     Exit 0 when intact; 1 naming the first broken link, row or invoice."""
     import json
 
-    from bot.audit import verify
-    from bot.db import Database
+    from bot.data.db import Database
+    from bot.ledger.audit import verify
 
     digests = []
     for path in digest_files:
@@ -313,9 +311,9 @@ def audit_digest(day: str | None) -> None:
     import json
     from datetime import date, timedelta
 
-    from bot.audit import digest
     from bot.core.dates import today_bangkok
-    from bot.db import Database
+    from bot.data.db import Database
+    from bot.ledger.audit import digest
 
     try:
         when = date.fromisoformat(day) if day else today_bangkok() - timedelta(days=1)
@@ -328,8 +326,8 @@ def audit_digest(day: str | None) -> None:
             published = digest(session, when)
             sent = None
             if os.environ.get("UPSTREAM_CALLBACK_URL") and os.environ.get("UPSTREAM_API_TOKEN"):
-                from bot.notices import UPSTREAM_RECIPIENT, enqueue
-                from bot.states import NoticeChannel
+                from bot.data.states import NoticeChannel
+                from bot.ledger.notices import UPSTREAM_RECIPIENT, enqueue
 
                 body = json.dumps({"event": "audit.digest", **published}, separators=(",", ":"))
                 sent = enqueue(session, channel=NoticeChannel.UPSTREAM, event_key=f"digest:{when.isoformat()}",

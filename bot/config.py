@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.clientip import parse_networks
+from bot.core.clientip import parse_networks
 from bot.core.refs import is_biller_id
 from bot.core.schedule import DEFAULT_QUIET_HOURS, DEFAULT_REMINDER_DAYS, QuietHours, parse_reminder_days
 

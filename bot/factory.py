@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from flask import Flask
 from linebot.v3 import SignatureValidator
 
-from bot import webguard
 from bot.config import ConfigError, Settings
-from bot.db import Database
-from bot.line import LineGateway
-from bot.links import make_links
-from bot.messages import Links
-from bot.states import WorkerKind
-from bot.templates import TEMPLATE_DIR
+from bot.data.db import Database
+from bot.data.states import WorkerKind
+from bot.line.gateway import LineGateway
+from bot.render.links import make_links
+from bot.render.messages import Links
+from bot.render.templates import TEMPLATE_DIR
+from bot.web import guard as webguard
 
 
 @dataclass
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.extensions["tisi"] = services
     _refuse_old_schema(services.db)
 
-    from bot import web, webhook
+    from bot.web import pages as web
+    from bot.web import webhook
 
     webguard.install_headers(app)
     limiter = webguard.make_limiter(app, settings)
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 
 def _refuse_old_schema(db: Database) -> None:
-    from bot.migrate import schema_behind
+    from bot.data.migrate import schema_behind
 
     problem = schema_behind(db.engine)
     if problem:
@@ -96,7 +97,7 @@ def _warm_up() -> None:
     from bot.core.i18n import Translator
     from bot.core.money import format_number
     from bot.core.textparse import parse_message
-    from bot.qrimage import qr_png
+    from bot.render.qrimage import qr_png
 
     for lang in ("th", "en"):
         Translator(lang)("Unpaid")
@@ -110,8 +111,8 @@ def _warm_up() -> None:
 
 def _register_optional(app: Flask, services: Services, limiter) -> None:
     """Blueprints that exist only when configured (bank, upstream API) and the inline worker."""
-    from bot import api
     from bot.bank import routes as bank_routes
+    from bot.web import api
 
     if services.settings.bank_webhook_secret:
         app.register_blueprint(bank_routes.bp)
@@ -119,7 +120,7 @@ def _register_optional(app: Flask, services: Services, limiter) -> None:
         app.register_blueprint(bank_routes.directlink_bp)
 
     if services.settings.metrics_token:
-        from bot import metrics_web
+        from bot.web import metrics as metrics_web
 
         app.register_blueprint(metrics_web.bp)
     if services.settings.upstream_api_token:
@@ -130,7 +131,7 @@ def _register_optional(app: Flask, services: Services, limiter) -> None:
 
 
 def _inline_worker(app: Flask, services: Services) -> None:
-    from bot.worker import Dispatcher, InlineWorker, build_queues
+    from bot.runtime.worker import Dispatcher, InlineWorker, build_queues
 
     def make_dispatcher() -> Dispatcher:
         db = Database(services.settings.database_url)  # its own pool, beside the requests'
@@ -148,8 +149,8 @@ def _inline_worker(app: Flask, services: Services) -> None:
 def _json_errors(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
-    from bot import web
-    from bot.errors import json_error
+    from bot.web import pages as web
+    from bot.web.errors import json_error
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

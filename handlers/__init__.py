@@ -8,8 +8,8 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import Translator
-from bot.messages import Links
-from bot.models import LineUser
+from bot.data.models import LineUser
+from bot.render.messages import Links
 
 Messages = list[dict]
 

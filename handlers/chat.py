@@ -6,17 +6,23 @@ from urllib.parse import parse_qs
 from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent
 
-from bot import invoices as svc
-from bot import subscriptions as subs
 from bot.core.i18n import N_, Translator
 from bot.core.textparse import INVOICE_DIGITS, Intent, normalize_license, parse_message
-from bot.history import payments_for
-from bot.messages import (
-    consent_sentence, help_text, invoice_messages, license_choices, payment_history, subscriptions_list, text,
+from bot.data.models import Status
+from bot.data.states import SubscribeOutcome
+from bot.ledger import invoices as svc
+from bot.ledger import subscriptions as subs
+from bot.ledger.history import payments_for
+from bot.render.messages import (
+    consent_sentence,
+    help_text,
+    invoice_messages,
+    license_choices,
+    payment_history,
+    subscriptions_list,
+    text,
     with_quick_replies,
 )
-from bot.models import Status
-from bot.states import SubscribeOutcome
 from handlers import ChatContext, Messages, registry
 
 MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five per reply

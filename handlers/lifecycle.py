@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.webhooks import FollowEvent, UnfollowEvent
 
-from bot.messages import help_text, text, with_quick_replies
+from bot.render.messages import help_text, text, with_quick_replies
 from handlers import ChatContext, Messages, registry
 
 

@@ -1,8 +1,8 @@
 """Alembic environment: the URL comes from the caller (tisi-pay db upgrade), never from a file."""
 from alembic import context
 
-from bot.db import make_engine
-from bot.models import Base
+from bot.data.db import make_engine
+from bot.data.models import Base
 
 config = context.config
 target_metadata = Base.metadata

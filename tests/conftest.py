@@ -3,13 +3,13 @@ and senders that sign webhook and bank requests exactly as LINE and the bank do.
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 import json
 import os
 import shutil
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,11 +18,11 @@ from sqlalchemy import create_engine, func, select, text
 
 from bot.config import Settings
 from bot.core.dates import today_bangkok
+from bot.core.signing import bank_signature, line_signature
 from bot.core.taxid import with_check_digit
-from bot.db import Database
+from bot.data.db import Database
+from bot.data.migrate import upgrade
 from bot.dev.fake_line import FakeLine
-from bot.migrate import upgrade
-from bot.signing import bank_signature, line_signature
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -278,8 +278,8 @@ class Line:
 
     def settle(self, timeout: float = 15.0, allow_errors: bool = False) -> None:
         """Wait until no stored event is waiting to be handled or replied to."""
-        from bot.models import InboxEvent
-        from bot.states import InboxStatus
+        from bot.data.models import InboxEvent
+        from bot.data.states import InboxStatus
 
         deadline = time.time() + timeout
         while True:
@@ -406,7 +406,7 @@ def invoice_row(seq: int = 1, **overrides) -> dict:
 @pytest.fixture
 def seed(db):
     """Load invoices through the same code path as the import command."""
-    from bot.invoices import upsert_invoices
+    from bot.ledger.invoices import upsert_invoices
 
     def _seed(*rows: dict) -> list[dict]:
         with db.transaction() as session:

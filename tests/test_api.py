@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEntry, Invoice
+from bot.data.models import AuditEntry, Invoice
 from tests.conftest import API_TOKEN, invoice_row
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
-from bot.chain import TABLES, content
 from bot.core.chain import GENESIS, link_hash
-from bot.models import AuditEntry, BankMessage, ChainLink
+from bot.data.chain import TABLES, content
+from bot.data.models import AuditEntry, BankMessage, ChainLink
 from tests.conftest import API_TOKEN, BANK_SECRET, invoice_row
 
 INV = ["2568110400000001", "2568110400000002", "2568110400000003", "2568110400000004"]
@@ -169,7 +169,7 @@ def test_a_whole_chain_rewrite_is_caught_against_a_digest_published_earlier(hist
 
 
 def test_digest_goes_upstream_once_a_day(history, env, db):
-    from bot.models import Notice
+    from bot.data.models import Notice
 
     upstream = {**env, "UPSTREAM_CALLBACK_URL": "http://127.0.0.1:9/cb", "UPSTREAM_API_TOKEN": API_TOKEN}
     for _ in range(2):
@@ -182,7 +182,7 @@ def test_digest_goes_upstream_once_a_day(history, env, db):
 def test_concurrent_bank_payments_never_fork_the_chain(database_url, live_server, seed, env, db):
     import urllib.request
 
-    from bot.signing import bank_signature
+    from bot.core.signing import bank_signature
     from tests.conftest import BILLER_ID
 
     rows = seed(*[invoice_row(i) for i in range(1, 31)])
@@ -226,7 +226,7 @@ def old_database(request, tmp_path):
 
 def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(old_database):
     """A database from the previous release: its audit and bank rows become the first links."""
-    from bot.migrate import upgrade
+    from bot.data.migrate import upgrade
 
     url = old_database
     upgrade(url, "0005")
@@ -272,12 +272,12 @@ AWKWARD = 'q"uote \\ back\x01\x1f\x7f\t\n\r\b\f ใบอนุญาต ๑๒�
 
 
 def test_links_hold_the_canonical_text_of_awkward_rows(seed, db, env):
-    """On PostgreSQL the database writes the links (bot/chain.py trigger_sql) and `audit verify`
+    """On PostgreSQL the database writes the links (bot/data/chain.py trigger_sql) and `audit verify`
     recomputes them in Python: every escape and time form must come out byte for byte the same."""
     from datetime import date, datetime, timedelta, timezone
 
     from bot.core.chain import canonical_time
-    from bot.models import Invoice, StatementFile
+    from bot.data.models import Invoice, StatementFile
 
     seed(invoice_row(1, invoice_no=INV[0]))
     odd_moment = datetime(2026, 11, 26, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=7)))
@@ -304,7 +304,7 @@ def test_links_hold_the_canonical_text_of_awkward_rows(seed, db, env):
 
 
 def test_rows_of_a_rolled_back_savepoint_are_not_linked(seed, db, env):
-    from bot.models import Invoice
+    from bot.data.models import Invoice
 
     seed(invoice_row(1, invoice_no=INV[0]))
     with db.transaction() as s:
@@ -328,7 +328,7 @@ def statement(history, db):
     """A reconciled statement's row, written as reconcile writes it (linked at commit)."""
     from datetime import date
 
-    from bot.models import StatementFile
+    from bot.data.models import StatementFile
 
     with db.transaction() as s:
         row = StatementFile(sha256="cd" * 32, effective_date=date(2026, 11, 25), company_account="1234567890",
@@ -345,7 +345,7 @@ def odd_utc():
 
 def _columns_but(table: str, **literal: str) -> tuple[str, str]:
     """Column list and a SELECT list copying a row of `table`, some columns replaced by literals."""
-    from bot.models import Base
+    from bot.data.models import Base
 
     names = [c.name for c in Base.metadata.tables[table].columns if c.name != "id"]
     return ", ".join(names), ", ".join(f"'{literal[n]}'" if n in literal else n for n in names)
@@ -411,8 +411,8 @@ def test_amounts_in_audit_details_are_written_with_two_decimals():
     """README "Audit chain": amounts inside `detail` are strings with two decimals, whoever writes them."""
     from decimal import Decimal
 
-    from bot.audit import entry
-    from bot.states import AuditAction
+    from bot.data.states import AuditAction
+    from bot.ledger.audit import entry
 
     written = entry(1, AuditAction.AMOUNT_CHANGED, "unpaid", "unpaid", "api", **{"from": Decimal("1000"),
                                                                                    "to": Decimal("0.5")}, note="x")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.models import AuditEntry, BankMessage, Invoice, Notice, Payment, PendingReversal
+from bot.data.models import AuditEntry, BankMessage, Invoice, Notice, Payment, PendingReversal
 from tests.conftest import invoice_row, past
 
 
@@ -93,7 +93,7 @@ def test_authentication_refused_with_2001(bank, inv, db, how):
     elif how == "wrong_secret":
         response = bank.post(body, secret="guess")
     elif how == "tampered":
-        from bot.signing import bank_signature
+        from bot.core.signing import bank_signature
         raw = json.dumps(body).encode()
         sig = bank_signature("test-bank-secret", str(now), raw)
         response = bank.post(None, raw=raw.replace(b"1000.00", b"0001.00"), signature=sig, timestamp=str(now))

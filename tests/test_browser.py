@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

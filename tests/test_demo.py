@@ -7,7 +7,6 @@ import time
 import urllib.request
 
 
-
 def _post(url, data):
     req = urllib.request.Request(url, data=json.dumps(data).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})

@@ -14,10 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.models import AuditEntry, BankMessage, BankRequest, Invoice, Notice, Payment
-from bot.signing import bank_signature
+from bot.core.signing import bank_signature
+from bot.data.models import AuditEntry, BankMessage, BankRequest, Invoice, Notice, Payment
 from tests.conftest import (
-    BANK_SECRET, OTHER_USER, USER, DirectLink, invoice_row, make_env, soap_request,
+    BANK_SECRET,
+    OTHER_USER,
+    USER,
+    DirectLink,
+    invoice_row,
+    make_env,
+    soap_request,
 )
 
 INV = "2568110400012345"

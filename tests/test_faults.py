@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.models import InboxEvent, Notice, Payment
-from bot.states import InboxStatus, NoticeStatus
+from bot.data.models import InboxEvent, Notice, Payment
+from bot.data.states import InboxStatus, NoticeStatus
 from tests.conftest import PG_ADMIN_URL, USER, Bank, Line, invoice_row, make_env, text_event
 
 INV = "2568110400012345"

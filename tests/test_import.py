@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import cli
-from bot.models import AuditEntry, Invoice
+from bot.data.models import AuditEntry, Invoice
 from tests.conftest import invoice_row
 
 HEADER = ["invoice_no", "ref2", "license_no", "tax_id", "payer_name", "fee_code", "description", "amount", "due_date"]

@@ -1,5 +1,5 @@
 """Every message shape the bot sends is valid for line-bot-sdk's models, which is what lets
-bot/line.py hand the SDK our wire JSON without re-serialising it through the models."""
+bot/line/gateway.py hand the SDK our wire JSON without re-serialising it through the models."""
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -7,11 +7,20 @@ import pytest
 from linebot.v3.messaging.models import Message, PushMessageRequest, ReplyMessageRequest
 
 from bot.core.i18n import Translator
-from bot.messages import (
-    Links, consent_sentence, help_text, invoice_messages, license_choices, payment_history, proactive_messages, receipt,
-    subscriptions_list, text, with_quick_replies,
+from bot.data.models import Invoice, Payment, Subscription
+from bot.render.messages import (
+    Links,
+    consent_sentence,
+    help_text,
+    invoice_messages,
+    license_choices,
+    payment_history,
+    proactive_messages,
+    receipt,
+    subscriptions_list,
+    text,
+    with_quick_replies,
 )
-from bot.models import Invoice, Payment, Subscription
 
 
 def _invoice(n=1, status="unpaid", due=date(2099, 1, 1)):
@@ -76,7 +85,7 @@ def test_requests_fit_lines_limits(lang):
 
 
 def test_wire_requests_send_exactly_our_json():
-    from bot.line import WirePush, WireReply
+    from bot.line.gateway import WirePush, WireReply
 
     messages = [text("สวัสดี")]
     assert WireReply.of(reply_token="abc", messages=messages).to_dict() == {"replyToken": "abc", "messages": messages}

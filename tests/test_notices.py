@@ -12,12 +12,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bot import delivery, outbox
-from bot.states import WorkerKind
-from bot.worker import Dispatcher
-from bot.line import LineGateway
-from bot.models import Invoice, Notice, Payment
-from bot.signing import bank_signature
+from bot.core import delivery
+from bot.core.signing import bank_signature
+from bot.data.models import Invoice, Notice, Payment
+from bot.data.states import WorkerKind
+from bot.line.gateway import LineGateway
+from bot.runtime import outbox
+from bot.runtime.worker import Dispatcher
 from tests.conftest import ACCESS_TOKEN, BANK_SECRET, OTHER_USER, USER, invoice_row, make_env
 
 INV = "2568110400000001"
@@ -88,8 +89,9 @@ def _deliverer(db, fake_line, **kw):
 
 
 def _queue_notices(db, n, kind="paid"):
-    from bot.core.dates import utcnow
     import uuid
+
+    from bot.core.dates import utcnow
 
     with db.transaction() as s:
         for i in range(n):

@@ -81,8 +81,9 @@ def test_installed_wheel_runs_the_demo_to_a_qr_reply(wheel, tmp_path):
 
 
 def test_configuration_errors_are_one_line(tmp_path):
-    from bot.cli import cli
     from click.testing import CliRunner
+
+    from bot.cli import cli
 
     result = CliRunner().invoke(cli, ["run"], env={k: "" for k in ("LINE_CHANNEL_SECRET", "SECRET_KEY")})
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "SECRET_KEY" in result.output
@@ -109,14 +110,16 @@ def test_production_refuses_short_keys_and_plain_http():
 
 
 def test_db_upgrade_names_the_database_without_its_password(tmp_path):
-    from bot.cli import cli
     from click.testing import CliRunner
+
+    from bot.cli import cli
 
     url = f"sqlite:///{tmp_path}/named.db"
     result = CliRunner().invoke(cli, ["db", "upgrade"], env={"DATABASE_URL": url})
     assert result.exit_code == 0 and f"database schema is up to date: {url}" in result.output
-    from bot.cli import _database_url  # noqa: F401  (the same URL the command used)
     from sqlalchemy.engine import make_url
+
+    from bot.cli import _database_url  # noqa: F401  (the same URL the command used)
 
     hidden = make_url("postgresql+psycopg://tisi:s3cret@db.example:5432/tisi").render_as_string(hide_password=True)
     assert "s3cret" not in hidden and "***" in hidden

@@ -154,7 +154,7 @@ def test_qr_callback_and_bank_are_never_limited(client, line, seed, bank):
 
 
 def test_api_is_limited_per_token_and_a_wrong_token_does_not_spend_it(client, seed):
-    from bot import webguard
+    from bot.web import guard as webguard
 
     seed(invoice_row(1, invoice_no=INV))
     limit = int(webguard.API_LIMIT.split()[0])

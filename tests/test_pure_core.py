@@ -17,7 +17,7 @@ def test_core_imports_no_flask_sdk_or_database():
 
 
 def test_flex_templates_fill_placeholders_and_drop_what_is_none():
-    from bot.templates import _load, render
+    from bot.render.templates import _load, render
 
     before = json.dumps(_load("receipt"), sort_keys=True)
     rows = [render("row", label="ก", value='{"x"} {{y}}')]
@@ -33,7 +33,7 @@ def test_flex_templates_fill_placeholders_and_drop_what_is_none():
 
 
 def test_production_code_never_imports_the_dev_folder():
-    code = ("import sys, bot.factory, bot.cli, bot.worker, bot.proactive, bot.audit, bot.richmenu, bot.slip\n"
+    code = ("import sys, bot.factory, bot.cli, bot.runtime.worker, bot.ledger.reminders, bot.ledger.audit, bot.line.richmenu, bot.render.slip\n"
             "loaded = sorted(m for m in sys.modules if m.startswith('bot.dev'))\n"
             "assert not loaded, loaded\n")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
 from bot.core.thaiqr import parse_tlv, verify_crc
-from bot.models import Invoice
+from bot.data.models import Invoice
 from tests.conftest import BILLER_ID, invoice_row
 
 INV = "2568110400012345"
@@ -99,7 +99,7 @@ def test_healthz(client):
 
 
 def test_healthz_503_when_the_database_is_down(settings, fake_line, tmp_path):
-    from bot.db import Database
+    from bot.data.db import Database
     from bot.factory import create_app
 
     broken = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")

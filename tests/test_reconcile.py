@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.cli import cli
 from bot.core.statement import StatementError, build_statement, parse_statement
-from bot.models import StatementFile
+from bot.data.models import StatementFile
 from tests.conftest import invoice_row
 
 DAY = date(2026, 11, 25)

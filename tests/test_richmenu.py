@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from bot.richmenu import AREAS, HEIGHT, MENU_NAME, WIDTH, bounds, build_image, menu_request
+from bot.line.richmenu import AREAS, HEIGHT, MENU_NAME, WIDTH, bounds, build_image, menu_request
 from tests.conftest import fresh, make_env, sample_event
 
 
@@ -64,7 +64,7 @@ def test_a_failed_deploy_leaves_the_old_menu_in_place(env, fake_line, monkeypatc
     [old] = fake_line.rich_menus
     small = io.BytesIO()
     Image.new("RGB", (100, 100)).save(small, format="PNG")
-    monkeypatch.setattr("bot.richmenu.build_image", lambda: small.getvalue())  # LINE refuses a wrong-size image
+    monkeypatch.setattr("bot.line.richmenu.build_image", lambda: small.getvalue())  # LINE refuses a wrong-size image
     result = _deploy(env)
     assert result.exit_code == 1 and "LINE answered 400" in result.output
     assert list(fake_line.rich_menus) == [old] and fake_line.default_rich_menu == old

@@ -14,13 +14,21 @@ from sqlalchemy import func, select, update
 
 from bot.config import Settings
 from bot.core.dates import utcnow
-from bot.inbox import store_events
-from bot.models import InboxEvent, Invoice, LineUser, Notice
-from bot.signing import line_signature
-from bot.states import InboxStatus, NoticeStatus
+from bot.core.signing import line_signature
+from bot.data.models import InboxEvent, Invoice, LineUser, Notice
+from bot.data.states import InboxStatus, NoticeStatus
+from bot.runtime.inbox import store_events
 from tests.conftest import (
-    CHANNEL_SECRET, OTHER_USER, USER, HandlerRaised, Line, fresh, invoice_row,
-    make_env, sample_event, text_event,
+    CHANNEL_SECRET,
+    OTHER_USER,
+    USER,
+    HandlerRaised,
+    Line,
+    fresh,
+    invoice_row,
+    make_env,
+    sample_event,
+    text_event,
 )
 
 INV = "2568110400012345"
@@ -168,7 +176,7 @@ def test_a_message_type_newer_than_the_sdk_gets_the_polite_ask(line):
 
 # -- the database cannot keep the events: 503, never 200 -------------------------------------------
 def test_webhook_is_503_when_the_database_is_down(settings, fake_line):
-    from bot.db import Database
+    from bot.data.db import Database
     from bot.factory import create_app
 
     app = create_app(settings, db=Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))

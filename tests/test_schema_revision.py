@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def behind(request, tmp_path):
     """A database one release behind: migrated to the revision before this release's head."""
-    from bot.migrate import upgrade
+    from bot.data.migrate import upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/behind.db"
@@ -36,8 +36,8 @@ def behind(request, tmp_path):
 def test_web_worker_and_health_refuse_a_schema_behind_until_upgraded(behind, fake_line):
     from bot.cli import cli
     from bot.config import ConfigError, Settings
+    from bot.data.migrate import head_revision, upgrade
     from bot.factory import create_app
-    from bot.migrate import head_revision, upgrade
 
     expected = f"the database is at schema revision 0006, this release needs {head_revision()}: run `tisi-pay db upgrade`"
     env = make_env(behind, fake_line.url)
@@ -58,8 +58,8 @@ def test_web_worker_and_health_refuse_a_schema_behind_until_upgraded(behind, fak
 def test_a_newer_releases_schema_runs(tmp_path, fake_line):
     """Migrations only add: rolling the code back one release must not stop the service."""
     from bot.config import Settings
+    from bot.data.migrate import upgrade
     from bot.factory import create_app
-    from bot.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/newer.db"
     upgrade(url)

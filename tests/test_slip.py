@@ -158,7 +158,7 @@ def test_slip_unknown_tampered_or_other_purpose_token_is_an_html_404(client, lin
 def test_slip_bytes_are_cached_and_follow_the_invoice(client, line, seed, db):
     from sqlalchemy import select
 
-    from bot.models import Invoice
+    from bot.data.models import Invoice
 
     seed(invoice_row(1, invoice_no=INV, amount="1000.00"))
     url = _slip_url(line)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot.core.dates import BANGKOK, today_bangkok
 from bot.core.thaiqr import parse_tlv
-from bot.models import Notice, Subscription
+from bot.data.models import Notice, Subscription
 from tests.conftest import API_TOKEN, BILLER_ID, USER, fresh, invoice_row, make_env, sample_event
 
 LIC = "ท5137-2/10"
@@ -45,7 +45,7 @@ def _subscribe_quick_reply(messages) -> dict:
 
 
 def _active(db, user_id=USER) -> list[Subscription]:
-    from bot.models import LineUser
+    from bot.data.models import LineUser
 
     with db.sessions() as s:
         return list(s.scalars(select(Subscription).join(LineUser, LineUser.id == Subscription.line_user_id)
@@ -180,10 +180,10 @@ def test_new_invoice_for_a_subscribed_license_is_pushed_once(line, seed, client,
 
 def test_new_invoice_inside_quiet_hours_waits_until_they_end(db, database_url, fake_line):
     from bot.config import Settings
-    from bot.links import make_links
-    from bot.invoices import get_or_create_user, upsert_invoices
-    from bot.proactive import queue_new_invoice_notices
-    from bot.subscriptions import Target, subscribe
+    from bot.ledger.invoices import get_or_create_user, upsert_invoices
+    from bot.ledger.reminders import queue_new_invoice_notices
+    from bot.ledger.subscriptions import Target, subscribe
+    from bot.render.links import make_links
 
     settings = Settings.from_env(make_env(database_url, fake_line.url, QUIET_HOURS="20:00-08:00"))
     with db.transaction() as s:

@@ -8,8 +8,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from bot.config import Settings
+from bot.core.signing import bank_signature
 from bot.factory import create_app
-from bot.signing import bank_signature
 from tests.conftest import API_TOKEN, Bank, invoice_row, make_env
 
 
@@ -40,7 +40,7 @@ def upstream():
 
 @pytest.fixture
 def app_with_upstream(database_url, fake_line, db, upstream, monkeypatch):
-    from bot import delivery
+    from bot.core import delivery
 
     monkeypatch.setattr(delivery, "BACKOFF_BASE", 0.05)
     app = create_app(Settings.from_env(make_env(database_url, fake_line.url, UPSTREAM_CALLBACK_URL=upstream.url)), db=db)

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import InboxEvent, LineUser, Watch
+from bot.data.models import InboxEvent, LineUser, Watch
 from tests.conftest import OTHER_USER, USER, fresh, invoice_row, past, sample_event, sample_events, text_event
 
 INV = "2568110400012345"
@@ -102,8 +102,8 @@ def test_english_user_gets_english_card(line, seed):
     ("paid", "ชำระแล้ว"),
 ])
 def test_not_payable_invoices_show_state_without_qr(line, seed, db, status_setup, expected):
-    from bot.models import Invoice
     from bot.core.dates import utcnow
+    from bot.data.models import Invoice
 
     seed(invoice_row(1, invoice_no=INV, due_date=past(3) if status_setup == "expired" else "2099-01-01"))
     if status_setup != "expired":
@@ -194,7 +194,7 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(line, seed, db, text)
     messages = line.say(text)
     assert messages, "every message gets an answer"
     assert all(m["type"] in ("text", "flex", "image") for m in messages)
-    from bot.models import Invoice
+    from bot.data.models import Invoice
 
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Invoice)) == 1

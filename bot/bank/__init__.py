@@ -1,1 +1,2 @@
-"""The bank edge: Krungthai bill-payment commands (CONTRACT section 5)."""
+"""The bank edge: Krungthai's bill-payment commands, as JSON and as Direct Link SOAP
+(docs/integrators.md), and the service that applies them to the ledger."""

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from bot.core.money import MoneyError, parse_amount
 from bot.core.refs import BANK_REF_RE, BILLER_ID_RE
-from bot.signing import bank_signature
+from bot.core.signing import bank_signature
 
 MAX_CLOCK_SKEW = 300  # seconds, either way
 COMMANDS = ("inquiry", "payment", "reversal")

@@ -13,8 +13,8 @@ from bot import metrics
 from bot.bank import directlink as dl
 from bot.bank import protocol as p
 from bot.bank import service
-from bot.clientip import allowed, client_address
-from bot.notices import OUTBOX
+from bot.core.clientip import allowed, client_address
+from bot.ledger.notices import OUTBOX
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bank", __name__)

@@ -10,11 +10,10 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import audit, notices
 from bot.bank import protocol as p
 from bot.core.dates import utcnow
-from bot.db import Database, insert_ignore
-from bot.models import (
+from bot.data.db import Database, insert_ignore
+from bot.data.models import (
     BankMessage,
     BankRequest,
     Invoice,
@@ -22,7 +21,8 @@ from bot.models import (
     PendingReversal,
     Status,
 )
-from bot.states import AuditAction, PaymentStatus
+from bot.data.states import AuditAction, PaymentStatus
+from bot.ledger import audit, notices
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 GENESIS = "0" * 64
 
 # What each kind of link covers: its fields (each the row's column of that name) and their form.
-# The one list: bot/chain.py turns it into the canonical text in Python (SQLite, `audit verify`)
+# The one list: bot/data/chain.py turns it into the canonical text in Python (SQLite, `audit verify`)
 # and into the PostgreSQL functions that link rows as they commit (content_sql below).
 FIELDS: dict[str, dict[str, str]] = {
     "audit": {"id": "int", "at": "time", "invoice_id": "int", "action": "text", "from_status": "text",

@@ -11,3 +11,6 @@ _PACKAGE = Path(__file__).resolve().parents[1]  # bot/
 def resource_dir(name: str) -> Path:
     shipped = _PACKAGE / "_shipped" / name
     return shipped if shipped.is_dir() else _PACKAGE.parent / name
+
+
+FONT_DIR = _PACKAGE / "fonts"  # the shipped Thai font (package data, in every install)

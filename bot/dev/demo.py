@@ -71,9 +71,9 @@ def demo_invoice_rows() -> list[dict]:
 
 
 def prepare(settings: Settings) -> list[dict]:
-    from bot.db import Database
-    from bot.invoices import upsert_invoices
-    from bot.migrate import upgrade
+    from bot.data.db import Database
+    from bot.data.migrate import upgrade
+    from bot.ledger.invoices import upsert_invoices
 
     upgrade(settings.database_url)
     rows = demo_invoice_rows()
@@ -87,8 +87,8 @@ def prepare(settings: Settings) -> list[dict]:
 def build_demo_app(host: str, port: int):
     """The demo app, with the fake LINE API mounted at /fake-line; and the demo invoices."""
     from bot.dev.fake_line import FakeLine
-    from bot.factory import create_app
     from bot.dev.simulator import init_simulator
+    from bot.factory import create_app
 
     settings = demo_settings(host, port)
     rows = prepare(settings)

@@ -15,8 +15,8 @@ import uuid
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from bot.models import Invoice
-from bot.signing import bank_signature, line_signature
+from bot.core.signing import bank_signature, line_signature
+from bot.data.models import Invoice
 
 bp = Blueprint("simulator", __name__)
 
@@ -148,7 +148,7 @@ def directlink_request(url: str, settings, inv, bank_ref: str) -> tuple[int, dic
 def rich_menu():
     """The channel's default rich menu as LINE's app would show it: deployed on first use with
     `tisi-pay richmenu deploy`'s own code, through line-bot-sdk, to the fake LINE API."""
-    from bot.richmenu import deploy
+    from bot.line.richmenu import deploy
 
     sim = current_app.extensions["simulator"]
     fake, settings = sim["fake"], current_app.extensions["tisi"].settings

@@ -6,8 +6,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -71,7 +71,7 @@ END $$
 def _link_existing() -> None:
     from sqlalchemy.orm import Session
 
-    from bot.chain import TABLES, append
+    from bot.data.chain import TABLES, append
 
     session = Session(bind=op.get_bind())
     rows = []

@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    from bot.chain import trigger_sql
+    from bot.data.chain import trigger_sql
 
     for statement in trigger_sql():
         op.execute(statement)
@@ -27,7 +27,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    from bot.chain import drop_trigger_sql
+    from bot.data.chain import drop_trigger_sql
 
     for statement in drop_trigger_sql():
         op.execute(statement)

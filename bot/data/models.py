@@ -1,0 +1,350 @@
+"""The data model (SQLAlchemy 2, typed). Money is integer satang in the database, Decimal in Python."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.dates import today_bangkok, utcnow
+from bot.core.money import from_satang, to_satang
+from bot.data.states import InboxStatus, NoticeChannel, NoticeStatus
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes, stored as UTC; SQLite hands back naive values, fixed here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """Baht as Decimal in Python, integer satang in the database (exact on SQLite too)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError("money must be a Decimal")
+        return to_satang(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else from_satang(int(value))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Status:  # noqa: D101 - the invoice statuses of CONTRACT section 4
+    UNPAID = "unpaid"
+    PAID = "paid"
+    EXPIRED = "expired"  # derived: unpaid after the due date
+    CANCELLED = "cancelled"
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_no: Mapped[str] = mapped_column(String(20), unique=True)  # Ref1
+    ref2: Mapped[str] = mapped_column(String(20))
+    license_no: Mapped[str | None] = mapped_column(String(32))  # canonical, e.g. ท5137-2/10
+    tax_id: Mapped[str] = mapped_column(String(13))
+    payer_name: Mapped[str] = mapped_column(String(255))
+    fee_code: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal] = mapped_column(Money)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=Status.UNPAID)
+    # Random, never derived from the invoice: the base of QR and tracking tokens.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),
+                      Index("ix_invoices_status_due", "status", "due_date"))
+
+    def effective_status(self, today: date | None = None) -> str:
+        if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
+            return Status.EXPIRED
+        return self.status
+
+    def is_payable(self, today: date | None = None) -> bool:
+        return self.effective_status(today) == Status.UNPAID
+
+
+class LineUser(Base):
+    __tablename__ = "line_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="th")
+    followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Watch(Base):
+    """A LINE user asked about an invoice or a license: the paid notice goes to them."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[int] = mapped_column(ForeignKey("line_users.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True)
+    license_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("line_user_id", "invoice_id", name="uq_watch_user_invoice"),
+        UniqueConstraint("line_user_id", "license_no", name="uq_watch_user_license"),
+        Index("ix_watches_invoice", "invoice_id"),
+        Index("ix_watches_license", "license_no"),
+    )
+
+
+class Subscription(Base):
+    """A LINE user's consent (PDPA) to proactive notices about a license, or one invoice that has
+    no license: who, what, when, the exact wording shown, and when it was withdrawn. A withdrawn
+    row is kept as the record; subscribing again makes a new one."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[int] = mapped_column(ForeignKey("line_users.id", ondelete="CASCADE"))
+    license_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True)
+    consent_text: Mapped[str] = mapped_column(Text)  # the sentence the user was shown
+    consent_lang: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        # One active subscription per user and target; withdrawn ones stay as history.
+        Index("uq_subscription_active_license", "line_user_id", "license_no", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL AND license_no IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NULL AND license_no IS NOT NULL")),
+        Index("uq_subscription_active_invoice", "line_user_id", "invoice_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL AND invoice_id IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NULL AND invoice_id IS NOT NULL")),
+        Index("ix_subscriptions_license", "license_no"),
+        Index("ix_subscriptions_invoice", "invoice_id"),
+    )
+
+
+class InboxEvent(Base):
+    """A webhook event, stored before LINE gets its 200 and handled later by a worker.
+
+    The unique webhookEventId recognises a redelivery. Workers claim rows with a lease; the
+    handler's effects and its rendered reply commit together (status `handled`), so a worker
+    killed after that point sends the stored reply instead of handling the event again.
+    """
+
+    __tablename__ = "inbox_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # one-to-one chats only
+    reply_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)  # the event's JSON as LINE sent it
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default=InboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON messages, rendered once
+    handler_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # the exception, when the handler raised
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # LINE's answer to a failed reply
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_inbox_due", "status", "next_attempt_at"),)
+
+
+class WorkerHeartbeat(Base):
+    """Each worker (inline thread or `tisi-pay worker`) says it is alive, for /healthz and `tisi-pay health`."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid
+    kind: Mapped[str] = mapped_column(String(12))  # WorkerKind
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only trail of every change of an invoice's money state (same transaction)."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    action: Mapped[str] = mapped_column(String(32))  # created, amount_changed, paid, reversed, cancelled, ...
+    from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    actor: Mapped[str] = mapped_column(String(32))  # import, api, bank
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON
+
+    __table_args__ = (Index("ix_audit_invoice", "invoice_id"),)
+
+
+class BankRequest(Base):
+    """Idempotency of bank commands: one row per command + bankCode + bankRef, with its answer."""
+
+    __tablename__ = "bank_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[str] = mapped_column(String(16))
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)  # exact bytes sent back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("command", "bank_code", "bank_ref", name="uq_bank_request_key"),)
+
+
+class BankMessage(Base):
+    """Append-only log of every request the bank endpoint received and what it answered."""
+
+    __tablename__ = "bank_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    command: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    bank_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    bank_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_body: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    resp_code: Mapped[str] = mapped_column(String(4))
+    response_body: Mapped[str] = mapped_column(Text)
+    replayed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # X-Bank-Timestamp and X-Bank-Signature as sent: `audit verify` re-checks the signature later.
+    bank_timestamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bank_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class Payment(Base):
+    """A payment the bank confirmed (or a double payment we refused, kept for staff)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    channel: Mapped[str] = mapped_column(String(16))
+    transacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # a PaymentStatus
+    tranx_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("bank_code", "bank_ref", name="uq_payment_bank_ref"),
+        Index("ix_payments_invoice", "invoice_id"),
+    )
+
+
+class PendingReversal(Base):
+    """A reversal that arrived before its payment: applied when the payment comes."""
+
+    __tablename__ = "pending_reversals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_code: Mapped[str] = mapped_column(String(8))
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("bank_code", "bank_ref", name="uq_pending_reversal"),)
+
+
+class Notice(Base):
+    """Transactional outbox of LINE pushes: committed with the payment, delivered later."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key, every attempt
+    channel: Mapped[str] = mapped_column(String(16), default=NoticeChannel.LINE, server_default="line")
+    event_key: Mapped[str] = mapped_column(String(64))  # e.g. paid:<payment id>
+    to_user: Mapped[str] = mapped_column(String(64))
+    messages: Mapped[str] = mapped_column(Text)  # JSON, rendered once so every attempt is identical
+    status: Mapped[str] = mapped_column(String(12), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("event_key", "to_user", name="uq_notice_event_user"),
+        Index("ix_notices_due", "status", "next_attempt_at"),
+    )
+
+
+class ChainLink(Base):
+    """One link of the audit chain: hash = SHA-256(prev_hash ‖ canonical content of the row it
+    points at). Appended at commit, one writer at a time; see bot/data/chain.py and the README."""
+
+    __tablename__ = "chain_links"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # 1, 2, 3, … no gaps
+    kind: Mapped[str] = mapped_column(String(16))  # a ChainKind
+    row_id: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # No index besides seq: each one costs every bank payment an index insert; `audit verify`
+    # reads the table whole anyway, and names a row linked twice.
+
+
+class StatementFile(Base):
+    """A bank statement already reconciled: the same file again is recognised by its hash."""
+
+    __tablename__ = "statement_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    effective_date: Mapped[date] = mapped_column(Date)
+    company_account: Mapped[str] = mapped_column(String(10))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    balanced: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text)  # JSON, as printed

@@ -1,0 +1,309 @@
+"""Chat messages in LINE's JSON shape, in the user's language. Every sentence from the catalogs."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+from urllib.parse import urlencode
+
+from babel.lists import format_list
+
+from bot.core.dates import format_datetime_local, format_long_date, format_short_date, to_bangkok, today_bangkok
+from bot.core.i18n import N_, Translator
+from bot.core.masking import mask_name
+from bot.core.money import format_number
+from bot.data.models import Invoice, Payment, Status
+from bot.data.states import PaymentStatus
+from bot.render.templates import render
+
+FEE_NAMES = {
+    "APPLICATION": N_("Application fee"),
+    "LICENSE": N_("License fee"),
+    "ANNUAL": N_("Annual fee"),
+    "INSPECTION": N_("Inspection fee"),
+    "CERTIFICATION": N_("Certification fee"),
+    "TRANSLATION": N_("Translation fee"),
+    "STANDARD_BOOK": N_("TIS standard book"),
+    "OTHER": N_("Other fee"),
+}
+STATUS_NAMES = {
+    Status.UNPAID: N_("Unpaid"),
+    Status.PAID: N_("Paid"),
+    Status.EXPIRED: N_("Expired"),
+    Status.CANCELLED: N_("Cancelled"),
+}
+STATUS_COLORS = {Status.UNPAID: "#C05600", Status.PAID: "#1E8E3E", Status.EXPIRED: "#888888", Status.CANCELLED: "#888888"}
+HEADER_COLOR = "#1B4F9C"
+CHANNEL_NAMES = {
+    "QR": N_("Thai QR"),
+    "MOBILE": N_("Mobile banking"),
+    "ATM": N_("ATM"),
+    "BRANCH": N_("Bank branch"),
+    "COUNTER": N_("Counter service"),
+}
+MAX_CHOICES = 12  # a carousel holds at most 12 bubbles
+
+
+@dataclass(frozen=True)
+class Links:
+    """Public URLs for an invoice (QR image, tracking page, pay-in slip)."""
+
+    qr_url: Callable[[Invoice], str]
+    track_url: Callable[[Invoice], str]
+    slip_url: Callable[[Invoice], str]
+
+
+def baht(amount: Decimal, t: Translator) -> str:
+    return t("%(amount)s baht", amount=format_number(amount, t.lang))
+
+
+def text(message: str) -> dict:
+    return {"type": "text", "text": message[:5000]}
+
+
+def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
+                       subscribe: str | None = None) -> list[dict]:
+    """Quick replies for the next likely step, on the last message (LINE shows them only there).
+
+    `subscribe`: a license number (or an invoice number without license) the user may ask to be
+    told about: the "🔔" quick reply, a postback that the consent answer follows."""
+    items = []
+    if subscribe:
+        key = "no" if subscribe.isdigit() else "license"
+        items.append({"type": "action", "action": {
+            "type": "postback", "label": t("🔔 Notify me")[:20], "data": urlencode({"action": "subscribe", key: subscribe}),
+            "displayText": t("Notify me about %(number)s", number=subscribe)[:300]}})
+    if invoice_no:
+        items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
+    items.append(_quick(t("Help"), t("help")))
+    items.append(_quick("English", "English") if t.lang == "th" else _quick("ภาษาไทย", "ภาษาไทย"))
+    if messages:
+        messages[-1] = {**messages[-1], "quickReply": {"items": items}}
+    return messages
+
+
+def _quick(label: str, message: str) -> dict:
+    return {"type": "action", "action": {"type": "message", "label": label[:20], "text": message}}
+
+
+def invoice_messages(inv: Invoice, t: Translator, links: Links, today: date | None = None) -> list[dict]:
+    """The invoice card and, while it is payable, the QR image."""
+    today = today or today_bangkok()
+    status = inv.effective_status(today)
+    messages = [invoice_card(inv, status, t, links)]
+    if status == Status.UNPAID:
+        url = links.qr_url(inv)
+        messages.append({"type": "image", "originalContentUrl": url, "previewImageUrl": url})
+    return messages
+
+
+_CARDS: OrderedDict[tuple, dict] = OrderedDict()
+_CARDS_MAX = 4096
+_CARDS_LOCK = threading.Lock()
+
+
+def invoice_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict:
+    """The card, rendered once per version of the invoice and language: a business that asks again
+    gets the same bubble (rendering, with Babel's number and date formatting, was a tenth of the
+    work of an answer). The key holds every value the card shows, so any change renders anew."""
+    key = (inv.id, inv.invoice_no, inv.ref2, inv.license_no, inv.payer_name, inv.fee_code, inv.description,
+           inv.amount, inv.due_date, inv.paid_at, inv.public_id, status, t.lang, id(links))
+    with _CARDS_LOCK:
+        card = _CARDS.get(key)
+        if card is not None:
+            _CARDS.move_to_end(key)
+            return dict(card)
+    card = _render_card(inv, status, t, links)
+    with _CARDS_LOCK:
+        _CARDS[key] = card
+        if len(_CARDS) > _CARDS_MAX:
+            _CARDS.popitem(last=False)
+    return dict(card)
+
+
+def _render_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict:
+    rows = [
+        _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+        _row(t("Ref.2"), inv.ref2),
+        _row(t("Due date"), format_long_date(inv.due_date, t.lang)),
+        _row(t("Payer"), mask_name(inv.payer_name)),
+    ]
+    if inv.license_no:
+        rows.append(_row(t("License no."), inv.license_no))
+    if inv.description:
+        rows.append(_row(t("Details"), inv.description[:300]))
+    if status == Status.UNPAID:
+        note = t("Scan the QR code below with Krungthai NEXT or any Thai bank app to pay.")
+    elif status == Status.PAID:
+        when = format_datetime_local(inv.paid_at, t.lang) if inv.paid_at else ""
+        note = t("Paid on %(when)s. Thank you.", when=when)
+    elif status == Status.EXPIRED:
+        note = t("This invoice expired on %(date)s. Please contact TISI for a new invoice.",
+                 date=format_long_date(inv.due_date, t.lang))
+    else:
+        note = t("This invoice was cancelled. There is nothing to pay.")
+    buttons = [(t("Track payment"), links.track_url(inv))]
+    if status == Status.UNPAID:  # branches and ATMs take the printed slip; only while it can be paid
+        buttons.append((t("Print pay-in slip"), links.slip_url(inv)))
+    footer = {
+        "type": "box", "layout": "vertical",
+        "contents": [{"type": "button", "style": "link", "height": "sm",
+                      "action": {"type": "uri", "label": label[:40], "uri": uri}} for label, uri in buttons],
+    }
+    bubble = render(
+        "invoice_card",
+        header_color=HEADER_COLOR,
+        institute=t("Thai Industrial Standards Institute (TISI)"),
+        fee_name=t(FEE_NAMES[inv.fee_code]),
+        amount_label=t("Amount due"),
+        amount=baht(inv.amount, t),
+        status=t(STATUS_NAMES[status]),
+        status_color=STATUS_COLORS[status],
+        rows=rows,
+        note=note,
+        footer=footer,
+    )
+    alt = t("Invoice %(number)s: %(amount)s (%(status)s)", number=inv.invoice_no,
+            amount=baht(inv.amount, t), status=t(STATUS_NAMES[status]))
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+def _row(label: str, value: str) -> dict:
+    return render("row", label=label, value=value)
+
+
+def license_choices(license_no: str, invoices: list[Invoice], t: Translator) -> list[dict]:
+    """Several unpaid invoices of one license: a carousel with a button per invoice."""
+    shown = invoices[:MAX_CHOICES]
+    bubbles = [
+        render(
+            "choice_bubble",
+            fee_name=t(FEE_NAMES[inv.fee_code]),
+            amount=baht(inv.amount, t),
+            due=t("Due %(date)s", date=format_short_date(inv.due_date, t.lang)),
+            invoice_no=inv.invoice_no,
+            button=t("Pay this invoice")[:40],
+            postback=f"action=invoice&no={inv.invoice_no}",
+            display_text=t("Pay invoice %(number)s", number=inv.invoice_no),
+        )
+        for inv in shown
+    ]
+    intro = t("License %(license)s has %(count)s unpaid invoices. Choose one to pay.",
+              license=license_no, count=len(invoices))
+    messages = [text(intro), {"type": "flex", "altText": intro, "contents": {"type": "carousel", "contents": bubbles}}]
+    if len(invoices) > len(shown):
+        messages.append(text(t("Showing the first %(shown)s. Send an invoice number to see another.", shown=len(shown))))
+    return messages
+
+
+def help_text(t: Translator) -> str:
+    return t(
+        "Send me an invoice number (16 digits) or a license number, and I will show what is owed "
+        "with a Thai QR code you can pay with any Thai bank app.\n\nExamples:\n"
+        "• 2568110400012345\n• ชำระใบแจ้งหนี้ 2568-1104-0001-2345\n• ใบอนุญาต ท 5137-2/10\n\n"
+        "Type \"English\" or \"ภาษาไทย\" to change the language."
+    )
+
+
+def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool) -> dict:
+    """The paid (or reversed) notice pushed after the bank's confirmation."""
+    rows = [
+        _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+        _row(t("Paid on") if not reversed_ else t("Reversed on"),
+             format_datetime_local(payment.transacted_at if not reversed_ else payment.reversed_at, t.lang)),
+        _row(t("Bank reference"), payment.bank_ref),
+        _row(t("Channel"), t(CHANNEL_NAMES.get(payment.channel, payment.channel))),
+    ]
+    if reversed_:
+        title = t("Payment reversed")
+        note = t("The bank reversed this payment. Invoice %(number)s is unpaid again.", number=inv.invoice_no)
+        color = "#888888"
+    else:
+        title = t("Payment received")
+        note = t("Thank you. TISI has received your payment.")
+        color = "#1E8E3E"
+    bubble = render("receipt", header_color=color, title=title, fee_name=t(FEE_NAMES[inv.fee_code]),
+                    amount=baht(payment.amount, t), rows=rows, note=note)
+    alt = t("%(title)s: invoice %(number)s, %(amount)s", title=title, number=inv.invoice_no, amount=baht(payment.amount, t))
+    return {"type": "flex", "altText": alt[:1500], "contents": bubble}
+
+
+# -- subscriptions, history, proactive notices ---------------------------------------------------
+def consent_sentence(target: str, reminder_days: tuple[int, ...], t: Translator) -> str:
+    """What a subscription sends and how to stop it, in one sentence: shown, and kept as the consent."""
+    numbers = [str(d) for d in reminder_days]
+    if t.lang == "th":  # CLDR's Thai list has no spaces ("7และ1"); beside digits Thai writes them
+        days = " และ ".join([", ".join(numbers[:-1]), numbers[-1]] if len(numbers) > 1 else numbers)
+    else:
+        days = format_list(numbers, locale="en_US")
+    return t("🔔 Notifications on for %(target)s: in this chat you will get each new invoice, a reminder "
+             "%(days)s days before the due date, an overdue notice and the paid notice; to stop, type "
+             "\"unsubscribe %(target)s\" at any time.", target=target, days=days or "0")
+
+
+def subscriptions_list(subscriptions: list, t: Translator) -> dict:
+    """The user's active subscriptions, each with a button to stop it."""
+    items = [
+        render("subscription_item",
+               target=(t("License %(license)s", license=sub.license_no) if sub.license_no
+                       else t("Invoice %(number)s", number=sub.invoice.invoice_no)),
+               since=t("Since %(date)s", date=format_short_date(to_local_date(sub.created_at), t.lang)),
+               button=t("Stop notifications")[:40],
+               data=urlencode({"action": "unsubscribe", "id": sub.id}),
+               display_text=t("Stop notifications for %(target)s", target=sub.license_no or sub.invoice.invoice_no)[:300])
+        for sub in subscriptions
+    ]
+    title = t("My licenses")
+    bubble = render("list_bubble", header_color=HEADER_COLOR, title=title,
+                    subtitle=t("%(count)s with notifications on", count=len(subscriptions)), items=items,
+                    note=t("To add one, type \"subscribe\" and the license number, e.g. subscribe ท 5137-2/10."))
+    return {"type": "flex", "altText": f"{title} ({len(subscriptions)})", "contents": bubble}
+
+
+def payment_history(rows: list[tuple[Payment, Invoice]], t: Translator) -> dict:
+    """The user's last payments: BE date, amount, invoice, bank reference, channel."""
+    items = []
+    for payment, inv in rows:
+        headline = f"{format_datetime_local(payment.transacted_at, t.lang)} · {baht(payment.amount, t)}"
+        if payment.status == PaymentStatus.REVERSED:
+            headline += " (" + t("Payment reversed") + ")"
+        items.append(render("history_item", headline=headline, rows=[
+            _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
+            _row(t("Fee"), t(FEE_NAMES[inv.fee_code])),
+            _row(t("Bank reference"), payment.bank_ref),
+            _row(t("Channel"), t(CHANNEL_NAMES.get(payment.channel, payment.channel))),
+        ]))
+    title = t("Payment history")
+    bubble = render("list_bubble", header_color=HEADER_COLOR, title=title,
+                    subtitle=t("The last %(count)s payments", count=len(rows)), items=items,
+                    note=t("Payments of your subscribed licenses and of the invoices you asked about."))
+    return {"type": "flex", "altText": title, "contents": bubble}
+
+
+def proactive_messages(kind: str, days_left: int, inv: Invoice, t: Translator, links: Links,
+                       support: str = "", today: date | None = None) -> list[dict]:
+    """A new invoice, a reminder before its due date, or the overdue notice: a sentence, the card
+    and, while payable, the QR."""
+    due = format_long_date(inv.due_date, t.lang)
+    if kind == "new":
+        intro = t("🧾 A new invoice for %(target)s: %(amount)s, due %(date)s.",
+                  target=inv.license_no or inv.invoice_no, amount=baht(inv.amount, t), date=due)
+    elif kind == "overdue":
+        intro = t("⚠️ Invoice %(number)s (%(amount)s) was due on %(date)s and is not paid. Please contact TISI "
+                  "for a new invoice.", number=inv.invoice_no, amount=baht(inv.amount, t), date=due)
+        if support:
+            intro += " " + t("Contact") + ": " + support
+    elif days_left == 0:
+        intro = t("⏰ Invoice %(number)s (%(amount)s) is due today, %(date)s.",
+                  number=inv.invoice_no, amount=baht(inv.amount, t), date=due)
+    else:
+        intro = t("⏰ Invoice %(number)s (%(amount)s) is due in %(days)s days, on %(date)s.",
+                  number=inv.invoice_no, amount=baht(inv.amount, t), days=days_left, date=due)
+    return [text(intro), *invoice_messages(inv, t, links, today)]
+
+
+def to_local_date(moment) -> date:
+    return to_bangkok(moment).date()

@@ -1,0 +1,30 @@
+"""What the worker loop asks of a queue (the inbox's replies, the outbox's pushes), and the
+signal a queue gives to have a step run again. Kept apart from the loop so that the queues and
+the loop do not import each other."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.core.delivery import Outcome
+
+
+class RetryStep(Exception):
+    """Raised by a queue inside a step: roll the step back and run it again at once (not an outage)."""
+
+
+class WorkQueue(Protocol):
+    name: str  # also the NOTIFY payload that wakes it
+    senders: int
+    max_inflight: int
+    batch: int
+
+    def claim(self, session: Session, limit: int) -> list: ...
+    def handle_claimed(self, session: Session, ids: list[int]) -> list: ...
+    def release(self, session: Session, ids: list[int]) -> None: ...
+    def send(self, job) -> Outcome: ...
+    def record(self, session: Session, results: list[tuple[object, Outcome]]) -> float | None: ...
+    def next_due_in(self) -> float | None: ...
+    def maintain(self, session: Session) -> None: ...
+    def close(self) -> None: ...

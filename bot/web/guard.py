@@ -1,0 +1,76 @@
+"""What every web answer carries for people's safety: security headers and rate limits.
+
+Pages hold a signed token in their URL, so no page may leak it (Referrer-Policy), be framed
+(clickjacking the slip link), or run script that is not ours (CSP: styles and scripts are files
+under /assets, never inline). Rate limits keep token guessing and scraping slow; they are never
+applied to LINE's or the bank's calls, nor to /qr (LINE fetches every image from a few addresses).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+
+from bot.config import Settings
+from bot.core.clientip import client_address
+
+PAGE_LIMIT = "60 per minute"  # per client, on /track and /slip
+API_LIMIT = "600 per minute"  # per bearer token, on /api/v1: a bulk upsert is one request
+
+CSP = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))
+ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def install_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in ALWAYS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = CSP
+            response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for older browsers
+        return response
+
+
+def make_limiter(app: Flask, settings: Settings) -> Limiter:
+    """Limits apply only to routes decorated with `limiter.limit` (no default limits).
+
+    A rate-limit store that is down must not take the pages down with it: errors are swallowed
+    and counted in memory meanwhile."""
+    limiter = Limiter(
+        key_func=lambda: client_key(settings),
+        app=app,
+        storage_uri=settings.ratelimit_storage_uri,
+        strategy="moving-window",  # 61 requests within any 60 s get the 429, not only within a clock minute
+        headers_enabled=True,  # Retry-After and X-RateLimit-* on every limited answer
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix="tisi-pay",
+    )
+    return limiter
+
+
+def client_key(settings: Settings) -> str:
+    address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxies)
+    return f"ip:{address or 'unknown'}"
+
+
+def token_key(settings: Settings) -> str:
+    """The API is limited per bearer token (hashed: the store must not hold it). A wrong or
+    missing token is counted by address, so guessing with a new token each time gains nothing."""
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    if token and settings.upstream_api_token and hmac.compare_digest(token.encode(), settings.upstream_api_token.encode()):
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return client_key(settings)
