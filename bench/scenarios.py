@@ -416,7 +416,7 @@ def _bank_body(inv: dict, bank_ref: str) -> tuple[bytes, dict]:
 
 
 def _soap_body(inv: dict, bank_ref: str) -> tuple[bytes, dict]:
-    """Krungthai's Direct Link `Payment` (CONTRACT 5b), on one line for wrk."""
+    """Krungthai's Direct Link `Payment` (docs/integrators.md), on one line for wrk."""
     fields = {"user": KTB_USER, "password": KTB_PASSWORD, "comcode": KTB_COMCODE, "prodcode": "TISI",
               "command": "Payment", "bankcode": "6", "bankref": bank_ref, "datetime": "20261125143000",
               "effdate": "20261125", "amount": inv["amount"], "channel": "ATM", "ref1": inv["invoice_no"],

@@ -1,4 +1,5 @@
-"""`tisi-pay`: a Flask CLI group over create_app (CONTRACT section 1)."""
+"""`tisi-pay`: the project's commands (a click group of ours; the web app is built by
+`bot.factory.create_app` only where a command serves it)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup
 
 from bot.config import ConfigError, Settings
 
@@ -22,28 +22,46 @@ def _create_app():
         sys.exit(2)
 
 
-class _Group(FlaskGroup):
-    """Flask's group lists commands by loading the app, which needs the whole configuration: ours
-    are all known without it, so `tisi-pay --help` (and each command's) works with none; `run`
-    and `shell` still load the app, and say in one line what is missing."""
+class _Group(click.Group):
+    """Lists the commands in the order a reader meets them, not alphabetically."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return click.Group.list_commands(self, ctx)
-
-    def get_command(self, ctx: click.Context, name: str):
-        return click.Group.get_command(self, ctx, name)
+        return list(self.commands)
 
 
-cli = _Group(create_app=_create_app, add_default_commands=True, add_version_option=False,
-             help="TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute.")
+cli = _Group(help="TISI Pay: the LINE payment assistant of the Thai Industrial Standards Institute.",
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 
 
-@cli.group()
+@cli.command("demo", short_help='Try it locally: SQLite, demo invoices, a LINE simulator.')
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and demo data, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Run on embedded defaults: SQLite, demo invoices, fake LINE API and /simulator."""
+    from bot.dev.demo import run_demo
+
+    run_demo(host, port, serve=not no_serve)
+
+
+@cli.command("run", short_help="Serve the web app (production: gunicorn 'app:app').")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Serve the web app (LINE webhook, bank endpoints, pages, API) on one threaded process.
+
+    For production run several processes under gunicorn: `gunicorn -w 2 'app:app'`."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, _create_app(), threaded=True)
+
+
+@cli.group(short_help='Create or migrate the database schema.')
 def db() -> None:
     """Database schema."""
 
 
-@db.command("upgrade", with_appcontext=False)
+@db.command("upgrade", short_help="Create or migrate the schema on DATABASE_URL.")
 def db_upgrade() -> None:
     """Create or migrate the schema (Alembic) on DATABASE_URL."""
     from sqlalchemy.engine import make_url
@@ -57,17 +75,24 @@ def db_upgrade() -> None:
     click.echo(f"database schema is up to date: {shown}")
 
 
-@cli.group()
+@cli.group(short_help="Load invoices from the Institute's CSV files.")
 def invoices() -> None:
     """Invoices from the Institute's systems."""
 
 
-@invoices.command("import", with_appcontext=False)
+@invoices.command("import", short_help="Load invoices from a CSV file.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--encoding", type=click.Choice(["utf-8", "tis-620"]), default="utf-8", show_default=True,
               help="tis-620: a file saved as Thai (Windows-874), as Excel does.")
 def invoices_import(file: Path, encoding: str) -> None:
-    """Load invoices from a CSV file (CONTRACT section 4)."""
+    """Load invoices from a CSV file with a header row (UTF-8, a BOM allowed).
+
+    \b
+    Columns, in any order: invoice_no, ref2, license_no (optional),
+    tax_id, payer_name, fee_code, description, amount (baht, e.g.
+    1000.00), due_date (Gregorian YYYY-MM-DD). Every column is described
+    in docs/integrators.md. Prints created / updated / unchanged /
+    rejected; exit 1 if any row was rejected (nothing of it is written)."""
     from bot.data.db import Database
     from bot.ledger.invoices import CsvFormatError, read_csv_records, upsert_invoices
 
@@ -117,7 +142,7 @@ def _settings_or_reason() -> tuple[Settings | None, str]:
         return None, str(exc)
 
 
-@cli.command("remind", with_appcontext=False)
+@cli.command("remind", short_help='Queue due-date reminders, overdue and new-invoice notices (cron).')
 @click.option("--at", "at", default=None, metavar="ISO-DATETIME",
               help="The moment to run as (default: now). Without a UTC offset it is Bangkok time, "
                    "e.g. 2026-12-24T09:00.")
@@ -150,12 +175,12 @@ def remind(at: str | None) -> None:
     click.echo(report.line())
 
 
-@cli.group()
+@cli.group(short_help="Build and deploy the chat's rich menu on the LINE channel.")
 def richmenu() -> None:
     """The chat's rich menu."""
 
 
-@richmenu.command("deploy", with_appcontext=False)
+@richmenu.command("deploy", short_help="Create the menu on LINE, make it the default.")
 @click.option("--image", "image_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the menu image here, to look at it.")
 def richmenu_deploy(image_path: Path | None) -> None:
@@ -181,7 +206,7 @@ def richmenu_deploy(image_path: Path | None) -> None:
                f"deleted {len(result.deleted)} older: {', '.join(result.deleted) or '-'}")
 
 
-@cli.command("worker", with_appcontext=False)
+@cli.command("worker", short_help='Reply to stored webhook events and deliver pushes until stopped.')
 @click.option("--lease", default=None, type=float,
               help="Seconds a claimed item stays reserved (default: 30 for replies, 60 for notices); "
                    "after a crash it is taken up again when this runs out.")
@@ -205,7 +230,7 @@ def worker(lease: float | None) -> None:
     run_worker(settings, lease=lease)
 
 
-@cli.command("health", with_appcontext=False)
+@cli.command("health", short_help='Exit 0 when all is well, else 1 with the reason (monitoring).')
 def health_command() -> None:
     """Exit 0 when all is well; else exit 1 with the reason on one line (for cron and monitoring).
 
@@ -231,18 +256,7 @@ def health_command() -> None:
     click.echo(f"ok ({figures})")
 
 
-@cli.command("demo", with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Prepare the database and demo data, then exit.")
-def demo(host: str, port: int, no_serve: bool) -> None:
-    """Run on embedded defaults: SQLite, demo invoices, fake LINE API and /simulator."""
-    from bot.dev.demo import run_demo
-
-    run_demo(host, port, serve=not no_serve)
-
-
-@cli.command("reconcile", with_appcontext=False)
+@cli.command("reconcile", short_help="Check the bank's daily statement file against the payments.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def reconcile(file: Path) -> None:
     """Import a bank statement file and print the reconciliation report.
@@ -266,12 +280,12 @@ def reconcile(file: Path) -> None:
     sys.exit(0 if report.balanced else 1)
 
 
-@cli.group()
+@cli.group(short_help='Verify the audit chain; print its daily digest.')
 def audit() -> None:
     """The audit chain: verify it, publish its daily digest."""
 
 
-@audit.command("verify", with_appcontext=False)
+@audit.command("verify", short_help="Re-check the chain, bank signatures, invoices.")
 @click.option("--digest", "digest_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A digest published earlier (the JSON `audit digest` printed); may be given several times.")
 def audit_verify(digest_files: tuple[Path, ...]) -> None:
@@ -303,7 +317,7 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
     sys.exit(0 if verdict.intact else 1)
 
 
-@audit.command("digest", with_appcontext=False)
+@audit.command("digest", short_help="Print a day's last chain hash and counts.")
 @click.option("--date", "day", default=None, metavar="YYYY-MM-DD", help="The day (Bangkok); default: yesterday.")
 def audit_digest(day: str | None) -> None:
     """Print the day's last chain hash and counts as JSON; with UPSTREAM_CALLBACK_URL set, also

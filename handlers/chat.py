@@ -23,7 +23,7 @@ from bot.render.messages import (
     text,
     with_quick_replies,
 )
-from handlers import ChatContext, Messages, registry
+from handlers.registry import ChatContext, Messages, registry
 
 MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five per reply
 # Consent must be unambiguous: a subscription is taken from a short message naming one thing,

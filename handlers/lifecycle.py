@@ -4,7 +4,7 @@ from __future__ import annotations
 from linebot.v3.webhooks import FollowEvent, UnfollowEvent
 
 from bot.render.messages import help_text, text, with_quick_replies
-from handlers import ChatContext, Messages, registry
+from handlers.registry import ChatContext, Messages, registry
 
 
 @registry.on(FollowEvent)

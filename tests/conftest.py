@@ -352,7 +352,7 @@ def soap_request(command: str, invoice: dict | None = None, *, bank_ref: str = "
                  user: str = KTB_USER, password: str = KTB_PASSWORD, comcode: str = KTB_COMCODE,
                  order: list[str] | None = None, prefix: str = "soapenv", ns: str = "urn:ktb:directlink",
                  **extra: str) -> bytes:
-    """A Direct Link RequestCode as Krungthai would send it (CONTRACT 5b): our own builder."""
+    """A Direct Link RequestCode as Krungthai would send it (docs/integrators.md): our own builder."""
     invoice = invoice or {"invoice_no": "1", "ref2": "1", "amount": "1.00"}
     fields = {"user": user, "password": password, "comcode": comcode, "prodcode": "TISI", "command": command,
               "bankcode": "6", "bankref": bank_ref, "datetime": "20261125143000", "effdate": "20261125",

@@ -1,4 +1,4 @@
-"""POST /bank/ktb/billpayment (CONTRACT section 5): every respCode, every bad input, idempotency,
+"""POST /bank/ktb/billpayment (docs/integrators.md): every respCode, every bad input, idempotency,
 reversals, the append-only log and the audit trail."""
 import json
 import time

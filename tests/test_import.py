@@ -1,4 +1,4 @@
-"""`tisi-pay invoices import FILE.csv` (CONTRACT section 4)."""
+"""`tisi-pay invoices import FILE.csv` (columns in docs/integrators.md)."""
 import csv
 import io
 import os
@@ -135,9 +135,30 @@ def test_console_script_and_db_upgrade(tmp_path):
 def test_run_without_required_settings_names_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "BILLER", "SECRET", "PUBLIC"))}
     exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
-    result = subprocess.run([exe, "routes"], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0
+    result = subprocess.run([exe, "run", "--port", "9"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
     assert "LINE_CHANNEL_SECRET" in result.stderr and "BILLER_ID" in result.stderr and "SECRET_KEY" in result.stderr
+
+
+def test_help_lists_our_commands_only():
+    exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "BILLER", "SECRET", "PUBLIC", "DATABASE"))}
+    shown = subprocess.run([exe, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    listed = [line.split()[0] for line in shown.stdout.split("Commands:", 1)[1].splitlines()
+              if line.startswith("  ") and not line.startswith("    ")]
+    assert listed == ["demo", "run", "db", "invoices", "remind", "richmenu", "worker", "health", "reconcile", "audit"]
+    for flask_only in ("routes", "shell", "--env-file", "--app", "development server"):
+        assert flask_only not in shown.stdout
+    # Each with one line that says what it does (no "..." cut by the terminal width).
+    assert "..." not in shown.stdout.split("Commands:", 1)[1]
+    assert "Serve the web app" in shown.stdout
+    for command in (["invoices", "import"], ["run"], ["audit", "verify"]):
+        sub = subprocess.run([exe, *command, "--help"], env=env, capture_output=True, text=True, timeout=60)
+        assert sub.returncode == 0 and "CONTRACT" not in sub.stdout
+    columns = subprocess.run([exe, "invoices", "import", "--help"], env=env, capture_output=True, text=True,
+                             timeout=60).stdout
+    assert "invoice_no" in columns and "due_date" in columns and "docs/integrators.md" in columns
 
 
 # -- mistakes a spreadsheet makes ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Thai QR payloads against the published vectors (../shared/research/thai-qr.md)."""
+"""Thai QR payloads against the published vectors (EMVCo merchant-presented QR, Thai QR Payment bill payment)."""
 from decimal import Decimal
 
 import pytest

@@ -1,4 +1,4 @@
-"""Krungthai's Direct Link web service (SOAP 1.1), CONTRACT section 5b. Pure: bytes in, a
+"""Krungthai's Direct Link web service (SOAP 1.1); docs/integrators.md has the fields. Pure: bytes in, a
 `BankCommand` out; an answer of the bank core in, SOAP bytes out.
 
 Where each value comes from — every value Krungthai's own specification would fix is in the
@@ -8,10 +8,10 @@ aligning with it is one edit here:
 - Element names (`RequestCode`, `RequestCodeResponse`, `user`, `password`, `comcode`,
   `prodcode`, `command`, `bankcode`, `bankref`, `datetime`, `effdate`, `amount`, `channel`,
   `cusname`, `ref1`..`ref4`, `tranxid`, `respcode`, `respmsg`): one public implementation that
-  cites spec 5.1 (zercle/thai-cross-bank-format, pkg/ktb/bill.go; see
-  ../shared/research/bank-interface.md section 1.1a). Confirmed by that one source only.
-- Command values, date formats, the channel names and the respcode table: **ours** (CONTRACT
-  section 5b), not Krungthai's: that source does not give them.
+  cites spec 5.1 (zercle/thai-cross-bank-format, pkg/ktb/bill.go). Confirmed by that one
+  source only.
+- Command values, date formats, the channel names and the respcode table: **ours** (the table in
+  docs/integrators.md), not Krungthai's: that source does not give them.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ RESPONSE_NAMESPACE = "http://tisi.go.th/ktb/directlink"  # ours: the WSDL Krungt
 COMMANDS = {"inquiry": "inquiry", "payment": "payment", "reversal": "reversal"}  # theirs (any case) -> ours
 DATETIME_FORMATS = ("%Y%m%d%H%M%S",)  # or ISO-8601; a time without an offset is Bangkok time
 EFFDATE_FORMAT = "%Y%m%d"
-# Their channel names -> ours (CONTRACT section 5). Until their list is known, ours are accepted too.
+# Their channel names -> ours (the JSON endpoint's). Until their list is known, ours are accepted too.
 CHANNELS = {
     "QR": "QR", "MOBILE": "MOBILE", "NEXT": "MOBILE", "INTERNET": "MOBILE", "ATM": "ATM",
     "BRANCH": "BRANCH", "TELLER": "BRANCH", "COUNTER": "COUNTER", "CDM": "ATM",

@@ -1,4 +1,4 @@
-"""The bank's bill-payment messages (CONTRACT section 5): authentication and validation. Pure."""
+"""The bank's bill-payment messages (docs/integrators.md, "Signed JSON"): authentication and validation. Pure."""
 from __future__ import annotations
 
 import hmac

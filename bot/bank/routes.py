@@ -59,7 +59,7 @@ def _count(endpoint: str, cmd, resp_code: str) -> None:
     metrics.BANK_COMMANDS.labels(endpoint, getattr(cmd, "command", None) or "unknown", resp_code).inc()
 
 
-# -- Krungthai Direct Link (SOAP 1.1), CONTRACT section 5b ----------------------------------------------
+# -- Krungthai Direct Link (SOAP 1.1), docs/integrators.md --------------------------------------------
 directlink_bp = Blueprint("directlink", __name__)
 
 

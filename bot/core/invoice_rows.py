@@ -1,4 +1,4 @@
-"""Validation of one invoice record (CSV row or API item), CONTRACT section 4. Pure."""
+"""Validation of one invoice record (CSV row or API item), columns in docs/integrators.md. Pure."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,6 @@
 """The bank's daily bill-payment statement: 256-byte fixed-width records (H, D..., T), TIS-620.
 
-The layout is the Thai bill-payment one (../shared/research/bank-interface.md section 3),
-matched byte for byte by a file as received from Krungthai and by several independent parsers,
+The layout is the Thai bill-payment one (field by field in docs/integrators.md), matched byte for byte by a file as received from Krungthai and by several independent parsers,
 though not yet by Krungthai's own specification: everything about it lives in this module so
 that a correction stays in one place. The framing is Krungthai's: records separated by LF or
 CRLF, an empty line between records, no final newline (a compact file parses the same). Pure:

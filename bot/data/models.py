@@ -66,7 +66,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Status:  # noqa: D101 - the invoice statuses of CONTRACT section 4
+class Status:  # noqa: D101 - the invoice statuses (docs/integrators.md)
     UNPAID = "unpaid"
     PAID = "paid"
     EXPIRED = "expired"  # derived: unpaid after the due date

@@ -115,7 +115,7 @@ def pay():
 
 
 def directlink_request(url: str, settings, inv, bank_ref: str) -> tuple[int, dict]:
-    """Krungthai's Direct Link `Payment` call (CONTRACT 5b), as its servers would send it."""
+    """Krungthai's Direct Link `Payment` call (docs/integrators.md, Direct Link), as its servers would send it."""
     from xml.etree import ElementTree as ET
     from xml.sax.saxutils import escape
 
