@@ -8,7 +8,12 @@ from typing import Mapping
 
 from bot.core.clientip import parse_networks
 from bot.core.refs import is_biller_id
-from bot.core.schedule import DEFAULT_QUIET_HOURS, DEFAULT_REMINDER_DAYS, QuietHours, parse_reminder_days
+from bot.core.schedule import (
+    DEFAULT_QUIET_HOURS,
+    DEFAULT_REMINDER_DAYS,
+    QuietHours,
+    parse_reminder_days,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
 DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one

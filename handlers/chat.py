@@ -44,13 +44,13 @@ _HINTS = {
 @registry.on(MessageEvent, TextMessageContent)
 def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     parsed = parse_message(event.message.text)
-    t = ctx.t
     if parsed.intent is Intent.LANGUAGE:
-        if ctx.user is not None:
-            ctx.user.language = parsed.language  # kept per user
-        t = Translator(parsed.language)
+        ctx.choose_language(parsed.language)
+        t = ctx.t
         reply = t("Language set to Thai.") if parsed.language == "th" else t("Language set to English.")
         return with_quick_replies([text(reply), text(help_text(t))], t)
+    ctx.follow_language(event.message.text)
+    t = ctx.t
     if parsed.intent in (Intent.HELP, Intent.UNKNOWN):
         return with_quick_replies([text(help_text(t))], t)
     if parsed.intent is Intent.GREETING:
@@ -76,7 +76,12 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
                                count=MAX_NUMBERS_PER_MESSAGE)))
     last_invoice = parsed.invoice_numbers[0] if len(parsed.invoice_numbers) == 1 and not parsed.license_numbers else None
     subscribe = targets[0] if len(targets) == 1 else None
-    return with_quick_replies(messages[:5], t, invoice_no=last_invoice, subscribe=subscribe)
+    return with_quick_replies(messages[:5], t, invoice_no=last_invoice, subscribe=subscribe,
+                              subscribed=_subscribed(ctx, subscribe))
+
+
+def _subscribed(ctx: ChatContext, label: str | None) -> bool:
+    return label is not None and ctx.user is not None and subs.is_subscribed(ctx.session, ctx.user, label)
 
 
 def show_invoice(invoice_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
@@ -154,8 +159,10 @@ def my_licenses(ctx: ChatContext) -> Messages:
     t = ctx.t
     found = subs.active(ctx.session, ctx.user) if ctx.user is not None else []
     if not found:
-        return [text(t("You have no notifications on. To get new invoices and reminders of a license, type "
-                       "\"subscribe\" and its number, for example: subscribe ท 5137-2/10"))]
+        return [text(t("This list shows the licenses you get notices about: each new invoice, a reminder before "
+                       "its due date, and a notice when it is paid. You have none yet. To add one, tap "
+                       "\"🔔 Notify me\" under an invoice, or type \"subscribe\" and the license number, for "
+                       "example: subscribe ท 5137-2/10"))]
     return [subscriptions_list(found, t)]
 
 
@@ -185,9 +192,11 @@ def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
     t = ctx.t
     if action == "invoice" and valid_number:
         shown, target = show_invoice(number, ctx)
-        return with_quick_replies(shown, t, invoice_no=number, subscribe=target)
+        return with_quick_replies(shown, t, invoice_no=number, subscribe=target, subscribed=_subscribed(ctx, target))
     if action == "subscribe" and (license_no or valid_number):
         return with_quick_replies(subscribe(ctx, license_no=license_no, invoice_no=None if license_no else number), t)
+    if action == "unsubscribe" and (license_no or valid_number):  # the quick reply under a card
+        return with_quick_replies(unsubscribe(ctx, license_no=license_no, invoice_no=None if license_no else number), t)
     if action == "unsubscribe":
         raw_id = (data.get("id") or [""])[0]
         found = subs.unsubscribe_by_id(ctx.session, ctx.user, int(raw_id)) if (
@@ -198,8 +207,8 @@ def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([text(t("Notifications for %(target)s are off. You will get nothing more about it "
                                           "unless you ask.", target=label))], t)
     if action == "language" and ctx.user is not None:
-        ctx.user.language = "en" if t.lang == "th" else "th"
-        t = Translator(ctx.user.language)
+        ctx.choose_language("en" if t.lang == "th" else "th")
+        t = ctx.t
         reply = t("Language set to Thai.") if t.lang == "th" else t("Language set to English.")
         return with_quick_replies([text(reply), text(help_text(t))], t)
     return with_quick_replies([text(help_text(t))], t)

@@ -8,6 +8,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import Translator
+from bot.core.textparse import written_in
 from bot.data.models import LineUser
 from bot.render.messages import Links
 
@@ -22,10 +23,29 @@ class ChatContext:
     user: LineUser | None
     links: Links
     reminder_days: tuple[int, ...] = (7, 1)  # said in the consent sentence of a subscription
+    language: str | None = None  # this message's language, when it decides (see `follow_language`)
 
     @property
     def t(self) -> Translator:
-        return Translator(self.user.language if self.user else None)
+        return Translator(self.language or (self.user.language if self.user else None))
+
+    def follow_language(self, message: str) -> None:
+        """A user who never chose a language is answered in the language of the message, and
+        later pushes follow the last one seen; a user who chose keeps their choice."""
+        if self.user is not None and self.user.language_chosen:
+            return
+        found = written_in(message)
+        if found is None:
+            return
+        self.language = found
+        if self.user is not None and self.user.language != found:
+            self.user.language = found
+
+    def choose_language(self, lang: str) -> None:
+        self.language = lang
+        if self.user is not None:
+            self.user.language = lang  # kept per user
+            self.user.language_chosen = True
 
 
 Handler = Callable[[object, ChatContext], Messages]

@@ -66,7 +66,7 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
         page.get_by_role("button", name="ติดตามสถานะการชำระ").first.click()
     track = opened.value
     track.wait_for_load_state()
-    assert "ค้างชำระ" in track.inner_text("#status")
+    assert "รอชำระ" in track.inner_text("#status")
     track.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")  # allowed by the CSP
     _shot(track, "02-track-unpaid")
     with track.expect_download() as qr_download:

@@ -45,6 +45,6 @@ def test_placeholders_survive_translation():
 
 
 def test_thai_is_default():
-    assert Translator(None)("Unpaid") == "ค้างชำระ"
-    assert Translator("xx")("Unpaid") == "ค้างชำระ"
+    assert Translator(None)("Unpaid") == "รอชำระ"
+    assert Translator("xx")("Unpaid") == "รอชำระ"
     assert Translator("en")("Unpaid") == "Unpaid"

@@ -83,7 +83,7 @@ def test_track_page_in_thai_and_english(client, line, seed, db):
     th = client.get(track)
     assert th.status_code == 200 and "text/html" in th.content_type
     page = th.get_data(as_text=True)
-    assert "1,200.50 บาท" in page and "ค้างชำระ" in page and "/qr/" in page
+    assert "1,200.50 บาท" in page and "รอชำระ" in page and "/qr/" in page
     en = client.get(track + "?lang=en").get_data(as_text=True)
     assert "1,200.50 baht" in en and "Unpaid" in en
     with db.transaction() as s:

@@ -120,7 +120,7 @@ def test_unsubscribe_by_text_and_my_licenses_button(line, seed, db):
     assert _active(db) == []
     with db.sessions() as s:  # consent records are kept, withdrawn
         assert s.scalar(select(func.count()).select_from(Subscription).where(Subscription.withdrawn_at.is_not(None))) == 2
-    assert "no notifications on" in line.say("my licenses")[0]["text"]
+    assert "You have none yet" in line.say("my licenses")[0]["text"]
 
 
 def test_bad_input_gets_an_answer_and_stores_nothing(line, seed, db):

@@ -76,7 +76,7 @@ def test_thai_invoice_message_gets_card_and_payable_qr(line, seed, db):
     assert "ค่าตรวจประเมิน" in card  # fee in Thai
     assert "36,000.50 บาท" in card
     assert "4 ธันวาคม 2642" in card  # 2099 + 543
-    assert "ค้างชำระ" in card
+    assert "รอชำระ" in card
     assert "บริษัท ไทยอุตส" in card and "ไทยอุตสาหกรรมเหล็ก" not in card  # payer partly masked
     assert INV in card and "681112345" in card  # Ref1 and Ref2
     image = messages[1]
@@ -145,7 +145,7 @@ def test_license_with_several_unpaid_invoices_gives_a_carousel_whose_buttons_wor
 
 
 def test_license_without_unpaid_invoices_says_so(line):
-    assert "ไม่มีใบแจ้งหนี้ค้างชำระ" in _texts(line.say("ท 9999-1/10"))[0]
+    assert "ไม่มีใบแจ้งหนี้ที่รอชำระ" in _texts(line.say("ท 9999-1/10"))[0]
 
 
 def test_forged_postback_data_is_harmless(line):
@@ -163,10 +163,25 @@ def test_help_in_thai_by_default(line):
 def test_language_switch_is_kept_per_user(line, db):
     assert _texts(line.say("English"))[0] == "Language set to English."
     assert "Examples" in _texts(line.say("help"))[0]
-    assert "ตัวอย่าง" in _texts(line.say("help", user_id=OTHER_USER))[0]  # the other user stays Thai
+    assert "ตัวอย่าง" in _texts(line.say("วิธีใช้", user_id=OTHER_USER))[0]  # the other user stays Thai
+    assert "Examples" in _texts(line.say("วิธีใช้"))[0]  # a chosen language holds whatever is written
     assert _texts(line.say("ภาษาไทย"))[0] == "เปลี่ยนเป็นภาษาไทยแล้วครับ"
+    assert "ตัวอย่าง" in _texts(line.say("How do I pay my TISI invoice?"))[0]
     with db.sessions() as s:
         assert s.scalar(select(LineUser.language).where(LineUser.user_id == USER)) == "th"
+
+
+def test_a_user_who_never_chose_is_answered_in_the_language_of_the_message(line, seed, db):
+    seed(invoice_row(12345, invoice_no=INV))
+    assert "Examples" in _texts(line.say("How do I pay my TISI invoice?"))[0]
+    assert "ตัวอย่าง" in _texts(line.say("วิธีใช้ครับ"))[0]
+    assert "Invoice no. (Ref.1)" in json.dumps(line.say(f"please show invoice {INV}"))
+    # Digits alone say nothing: the last language seen holds, and later pushes follow it.
+    assert "Invoice no. (Ref.1)" in json.dumps(line.say(INV))
+    with db.sessions() as s:
+        user = s.scalar(select(LineUser).where(LineUser.user_id == USER))
+        assert (user.language, user.language_chosen) == ("en", False)
+    assert "เลขที่ใบแจ้งหนี้" in json.dumps(line.say(f"ขอดู {INV}"), ensure_ascii=False)
 
 
 def test_follow_greets_and_unfollow_is_remembered(line, db):

@@ -69,6 +69,21 @@ def normalize(text: str) -> str:
     return text
 
 
+_THAI_LETTER_RE = re.compile(r"[\u0e01-\u0e4e]")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+
+
+def written_in(raw: str) -> str | None:
+    """The language a message is written in, for a user who never chose one: "th" if it holds a
+    Thai letter (a license number's ท counts), "en" if it holds a Latin word and no Thai, None
+    when it tells nothing (digits and signs only)."""
+    if _THAI_LETTER_RE.search(raw):
+        return "th"
+    # The prefixes of an invoice number ("INV2568…", "no. …") are not English.
+    words = [w for w in _LATIN_WORD_RE.findall(raw) if w.lower() not in ("inv", "ref", "no")]
+    return "en" if words else None
+
+
 def canonical_license(kind: str, a: str, b: str, c: str) -> str:
     return f"{kind}{int(a)}-{int(b)}/{int(c)}"
 

@@ -15,7 +15,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from bot.config import DEMO_BILLER_ID, Settings
-from bot.core.dates import buddhist_year, today_bangkok
+from bot.core.dates import today_bangkok
 from bot.core.taxid import with_check_digit
 
 INSTANCE = Path("instance")
@@ -48,14 +48,18 @@ def demo_settings(host: str, port: int) -> Settings:
     return Settings.from_env(env={}, demo_defaults=defaults)
 
 
+# The examples the chat, the README and the help show (2568110400012345, ท 5137-2/10) are demo
+# invoices: fixed numbers, due dates counted from today so that they stay payable.
+DEMO_INVOICE_PREFIX = "25681104"
+
+
 def demo_invoice_rows() -> list[dict]:
     today = today_bangkok()
-    be = buddhist_year(today)
     tax_a, tax_b = with_check_digit("010555012345"), with_check_digit("010554698765")
 
     def row(seq, fee, amount, days, license_no="", payer="บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", tax=tax_a, desc=""):
         return {
-            "invoice_no": f"{be}{today.month:02d}{seq:010d}", "ref2": f"{today:%y%m}{seq % 10000:04d}",
+            "invoice_no": f"{DEMO_INVOICE_PREFIX}{seq:08d}", "ref2": f"6811{seq % 10000:04d}",
             "license_no": license_no, "tax_id": tax, "payer_name": payer, "fee_code": fee,
             "description": desc, "amount": amount, "due_date": (today + timedelta(days=days)).isoformat(),
         }

@@ -12,7 +12,15 @@ import urllib.error
 import urllib.request
 import uuid
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
 from sqlalchemy import select
 
 from bot.core.signing import bank_signature, line_signature

@@ -60,6 +60,17 @@ def _active_for(session: Session, user: LineUser, target: Target) -> Subscriptio
     return session.scalar(query)
 
 
+def is_subscribed(session: Session, user: LineUser, label: str) -> bool:
+    """Whether the user's notices about this license (or invoice number, for one without a
+    license) are on."""
+    query = select(Subscription.id).where(Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None))
+    if label.isdigit():
+        query = query.join(Invoice, Invoice.id == Subscription.invoice_id).where(Invoice.invoice_no == label)
+    else:
+        query = query.where(Subscription.license_no == label)
+    return session.scalar(query.limit(1)) is not None
+
+
 def subscribe(session: Session, user: LineUser, target: Target, *, consent_text: str, lang: str) -> SubscribeOutcome:
     if _active_for(session, user, target) is not None:
         return SubscribeOutcome.ALREADY

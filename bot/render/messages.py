@@ -11,7 +11,13 @@ from urllib.parse import urlencode
 
 from babel.lists import format_list
 
-from bot.core.dates import format_datetime_local, format_long_date, format_short_date, to_bangkok, today_bangkok
+from bot.core.dates import (
+    format_datetime_local,
+    format_long_date,
+    format_short_date,
+    to_bangkok,
+    today_bangkok,
+)
 from bot.core.i18n import N_, Translator
 from bot.core.masking import mask_name
 from bot.core.money import format_number
@@ -44,6 +50,13 @@ CHANNEL_NAMES = {
     "BRANCH": N_("Bank branch"),
     "COUNTER": N_("Counter service"),
 }
+# What the card's amount is, by status: only an unpaid invoice has an amount "to pay".
+AMOUNT_LABELS = {
+    Status.UNPAID: N_("Amount due"),
+    Status.PAID: N_("Paid"),  # "ชำระแล้ว 1,000.00 บาท", the date in the note below
+    Status.EXPIRED: N_("Invoice amount"),
+    Status.CANCELLED: N_("Invoice amount"),
+}
 MAX_CHOICES = 12  # a carousel holds at most 12 bubbles
 
 
@@ -65,17 +78,24 @@ def text(message: str) -> dict:
 
 
 def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
-                       subscribe: str | None = None) -> list[dict]:
+                       subscribe: str | None = None, subscribed: bool = False) -> list[dict]:
     """Quick replies for the next likely step, on the last message (LINE shows them only there).
 
     `subscribe`: a license number (or an invoice number without license) the user may ask to be
-    told about: the "🔔" quick reply, a postback that the consent answer follows."""
+    told about: the "🔔" quick reply, a postback that the consent answer follows; or, when the
+    user is `subscribed` to it already, the one that stops the notices."""
     items = []
     if subscribe:
         key = "no" if subscribe.isdigit() else "license"
+        if subscribed:
+            label, action = t("Stop notices"), "unsubscribe"
+            shown = t("Stop notices about %(number)s", number=subscribe)
+        else:
+            label, action = t("🔔 Notify me"), "subscribe"
+            shown = t("Notify me about %(number)s", number=subscribe)
         items.append({"type": "action", "action": {
-            "type": "postback", "label": t("🔔 Notify me")[:20], "data": urlencode({"action": "subscribe", key: subscribe}),
-            "displayText": t("Notify me about %(number)s", number=subscribe)[:300]}})
+            "type": "postback", "label": label[:20], "data": urlencode({"action": action, key: subscribe}),
+            "displayText": shown[:300]}})
     if invoice_no:
         items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
     items.append(_quick(t("Help"), t("help")))
@@ -158,7 +178,7 @@ def _render_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict
         header_color=HEADER_COLOR,
         institute=t("Thai Industrial Standards Institute (TISI)"),
         fee_name=t(FEE_NAMES[inv.fee_code]),
-        amount_label=t("Amount due"),
+        amount_label=t(AMOUNT_LABELS[status]),
         amount=baht(inv.amount, t),
         status=t(STATUS_NAMES[status]),
         status_color=STATUS_COLORS[status],

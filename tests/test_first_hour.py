@@ -1,0 +1,146 @@
+"""What a new user reads in the chat in the first hour: the card of each invoice state, statuses
+that say what they mean, examples that work in the demo, and subscriptions that show their state."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.core.textparse import normalize_license, parse_message
+from tests.conftest import API_TOKEN, invoice_row, past
+
+ROOT = Path(__file__).resolve().parents[1]
+INV = "2568110400012345"
+
+
+def card_text(messages: list[dict]) -> str:
+    """Every string a person sees in the flex bubbles of a reply, in order."""
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "text" and "text" in node:
+                out.append(node["text"])
+            for key, value in node.items():
+                if key not in ("action", "quickReply"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk([m["contents"] for m in messages if m["type"] == "flex"])
+    return "\n".join(out)
+
+
+def amount_line(text: str) -> str:
+    lines = text.splitlines()
+    index = next(i for i, line in enumerate(lines) if "บาท" in line)
+    return lines[index - 1] + " " + lines[index]
+
+
+def test_unpaid_card_says_amount_to_pay_and_awaiting(line, seed):
+    seed(invoice_row(12345, invoice_no=INV))
+    text = card_text(line.say(f"ขอชำระ {INV}"))
+    assert "ยอดที่ต้องชำระ 1,000.00 บาท" == amount_line(text)
+    assert "รอชำระ" in text and "ค้างชำระ" not in text
+
+
+def test_paid_card_says_paid_with_the_date_not_amount_to_pay(line, seed, bank):
+    rows = seed(invoice_row(12345, invoice_no=INV))
+    assert bank.post(bank.body("payment", rows[0])).get_json()["respCode"] == "0000"
+    text = card_text(line.say(f"ขอชำระ {INV}"))
+    assert amount_line(text) == "ชำระแล้ว 1,000.00 บาท"
+    assert "ยอดที่ต้องชำระ" not in text
+    assert re.search(r"ชำระแล้วเมื่อ .*25[0-9]{2}", text), text  # the date of payment, Buddhist era
+
+
+def test_expired_card_shows_invoice_amount_and_what_to_do(line, seed):
+    seed(invoice_row(12345, invoice_no=INV, due_date=past(3)))
+    text = card_text(line.say(f"ขอชำระ {INV}"))
+    assert amount_line(text) == "ยอดตามใบแจ้งหนี้ 1,000.00 บาท"
+    assert "เกินกำหนดชำระ" in text and "ยอดที่ต้องชำระ" not in text
+    assert "ติดต่อ" in text  # what to do: ask TISI for a new invoice
+
+
+def test_cancelled_card_shows_invoice_amount(line, seed, client):
+    seed(invoice_row(12345, invoice_no=INV))
+    cancelled = client.post(f"/api/v1/invoices/{INV}/cancel", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert cancelled.status_code == 200, cancelled.data
+    text = card_text(line.say(f"ขอชำระ {INV}"))
+    assert amount_line(text) == "ยอดตามใบแจ้งหนี้ 1,000.00 บาท"
+    assert "ยกเลิก" in text and "ยอดที่ต้องชำระ" not in text
+
+
+def test_english_cards_say_the_same(line, seed, bank):
+    rows = seed(invoice_row(12345, invoice_no=INV), invoice_row(12346, due_date=past(2)))
+    assert "Amount due" in card_text(line.say(f"pay {INV}"))
+    bank.post(bank.body("payment", rows[0]))
+    paid = card_text(line.say(f"pay {INV}"))
+    assert "Paid\n1,000.00 baht" in paid and "Amount due" not in paid
+    assert "Invoice amount" in card_text(line.say(f"pay {rows[1]['invoice_no']}"))
+
+
+def test_my_licenses_when_empty_explains_the_list(line):
+    answer = " ".join(m.get("text", "") for m in line.say("ใบอนุญาตของฉัน"))
+    assert "รายการนี้คือใบอนุญาตที่คุณรับการแจ้งเตือน" in answer and "แจ้งเตือน ท 5137-2/10" in answer
+
+
+def _quick_labels(messages: list[dict]) -> list[str]:
+    return [item["action"]["label"] for item in messages[-1].get("quickReply", {}).get("items", [])]
+
+
+def test_a_subscribed_user_is_offered_to_stop_not_to_subscribe_again(line, seed):
+    seed(invoice_row(12345, invoice_no=INV))
+    assert "🔔 แจ้งเตือน" in _quick_labels(line.say(INV))
+    line.say("แจ้งเตือน ท 5137-2/10")
+    labels = _quick_labels(line.say(INV))
+    assert "ยกเลิกแจ้งเตือน" in labels and "🔔 แจ้งเตือน" not in labels
+    # The quick reply itself stops them.
+    stop = next(item["action"] for item in line.say(INV)[-1]["quickReply"]["items"]
+                if item["action"]["label"] == "ยกเลิกแจ้งเตือน")
+    from tests.conftest import fresh, sample_event
+    postback = fresh(sample_event("postback"))
+    postback["postback"] = {"data": stop["data"]}
+    assert line.post([postback]).status_code == 200
+    assert "ปิดการแจ้งเตือน" in line.reply_to(postback["replyToken"])[0]["text"] or \
+        "หยุด" in line.reply_to(postback["replyToken"])[0]["text"]
+    assert "🔔 แจ้งเตือน" in _quick_labels(line.say(INV))
+
+
+# -- every example shown anywhere is a demo invoice ------------------------------------------------
+def _examples() -> list[tuple[str, str]]:
+    """(where, text) of each example a person is shown: the chat's sentences in both catalogs,
+    the README and the simulator page."""
+    from babel.messages.pofile import read_po
+
+    found = []
+    for lang in ("th", "en"):
+        with open(ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            for message in read_po(f):
+                if message.id and message.string:
+                    found.append((f"locale/{lang}: {message.id[:40]}", message.string))
+    found.append(("README.md", (ROOT / "README.md").read_text()))
+    found.append(("simulator.html", (ROOT / "templates/html/simulator.html").read_text()))
+    return found
+
+
+def test_every_example_number_is_a_payable_demo_invoice_or_license():
+    from bot.dev.demo import demo_invoice_rows
+
+    rows = demo_invoice_rows()
+    payable_invoices = {r["invoice_no"] for r in rows if r["due_date"] >= past(0)}
+    licenses = {normalize_license(r["license_no"]) for r in rows if r["license_no"] and r["due_date"] >= past(0)}
+    seen_invoices, seen_licenses = set(), set()
+    for where, text in _examples():
+        for piece in re.split(r"[\n•`|]", text):
+            parsed = parse_message(piece)
+            for number in parsed.invoice_numbers:
+                assert number in payable_invoices, f"{where}: example {number} is not a payable demo invoice"
+                seen_invoices.add(number)
+            for license_no in parsed.license_numbers:
+                if license_no.startswith("ท9999"):
+                    continue  # README's example of a license that has nothing to pay
+                assert license_no in licenses, f"{where}: example {license_no} is not a demo license"
+                seen_licenses.add(license_no)
+    assert INV in seen_invoices and "ท5137-2/10" in seen_licenses  # the check did read the examples
