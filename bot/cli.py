@@ -93,10 +93,9 @@ def invoices_import(file: Path, encoding: str) -> None:
     1000.00), due_date (Gregorian YYYY-MM-DD). Every column is described
     in docs/integrators.md. Prints created / updated / unchanged /
     rejected; exit 1 if any row was rejected (nothing of it is written)."""
-    from bot.data.db import Database
     from bot.ledger.invoices import CsvFormatError, read_csv_records, upsert_invoices
 
-    database = Database(_database_url())
+    database = _existing_database(_database_url())
     settings, why_not = _settings_or_reason()
     notified = 0
     try:
@@ -126,6 +125,49 @@ def invoices_import(file: Path, encoding: str) -> None:
         sys.exit(1)
 
 
+def _moment(at: str) -> datetime:
+    """--at: ISO-8601; without an offset it is Bangkok time. A Buddhist-era year is refused with
+    the Gregorian date to type, as the invoice import does."""
+    from bot.core.dates import BANGKOK, BE_OFFSET, looks_buddhist
+
+    year = at[:4]
+    if year.isdigit() and looks_buddhist(int(year)):
+        click.echo(f"tisi-pay remind: --at {at} has a Buddhist-era year; write the Gregorian year (BE − 543): "
+                   f"{int(year) - BE_OFFSET}{at[4:]}", err=True)
+        sys.exit(2)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        click.echo(f"tisi-pay remind: --at {at!r} is not an ISO date and time such as 2026-12-24T09:00", err=True)
+        sys.exit(2)
+    return (moment.replace(tzinfo=BANGKOK) if moment.tzinfo is None else moment).astimezone(timezone.utc)
+
+
+def _missing_database(url: str) -> str | None:
+    """Why commands that work on an existing database cannot start, or None. A SQLite file that
+    is not there is named (opening it would create an empty one in whatever folder this runs)."""
+    from sqlalchemy.engine import make_url
+
+    from bot.data.db import normalize_url
+
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database).exists():
+        return (f"the database file {Path(parsed.database).resolve()} does not exist: run this where the bot's "
+                "database is, set DATABASE_URL, or create it with `tisi-pay db upgrade` (or `tisi-pay demo`)")
+    return None
+
+
+def _existing_database(url: str):
+    """A Database for a command that must not create one: exit 2 with one line if it is missing."""
+    from bot.data.db import Database
+
+    problem = _missing_database(url)
+    if problem:
+        click.echo(f"tisi-pay: {problem}", err=True)
+        sys.exit(2)
+    return Database(url)
+
+
 def _settings_or_exit() -> Settings:
     """The whole configuration, or one line saying what is wrong and exit 2."""
     try:
@@ -151,22 +193,13 @@ def remind(at: str | None) -> None:
 
     Each (user, invoice, kind) goes out once ever, however often and on however many machines
     this runs (cron every 10 minutes is the intent); nothing inside QUIET_HOURS."""
-    from bot.core.dates import BANGKOK, utcnow
-    from bot.data.db import Database
+    from bot.core.dates import utcnow
     from bot.ledger.reminders import remind as run_remind
     from bot.render.links import make_links
 
     settings = _settings_or_exit()
-    if at:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            click.echo(f"tisi-pay remind: --at {at!r} is not an ISO date and time such as 2026-12-24T09:00", err=True)
-            sys.exit(2)
-        moment = (moment.replace(tzinfo=BANGKOK) if moment.tzinfo is None else moment).astimezone(timezone.utc)
-    else:
-        moment = utcnow()
-    database = Database(settings.database_url)
+    moment = _moment(at) if at else utcnow()
+    database = _existing_database(settings.database_url)
     try:
         with database.transaction() as session:
             report = run_remind(session, settings, make_links(settings), moment)
@@ -212,7 +245,6 @@ def richmenu_deploy(image_path: Path | None) -> None:
                    "after a crash it is taken up again when this runs out.")
 def worker(lease: float | None) -> None:
     """Handle stored webhook events and deliver queued pushes until stopped (for WORKER=external)."""
-    from bot.data.db import Database
     from bot.data.migrate import schema_behind
     from bot.runtime.worker import run_worker
 
@@ -221,7 +253,7 @@ def worker(lease: float | None) -> None:
     except ConfigError as exc:
         click.echo(f"tisi-pay: {exc}", err=True)
         sys.exit(2)
-    database = Database(settings.database_url)
+    database = _existing_database(settings.database_url)
     problem = schema_behind(database.engine)
     database.dispose()
     if problem:
@@ -240,11 +272,20 @@ def health_command() -> None:
     from bot.data.db import Database
     from bot.runtime import health
 
-    database = Database(_database_url())
+    url = _database_url()
+    problem = _missing_database(url)
+    if problem:
+        click.echo(f"unhealthy: {problem}")
+        sys.exit(1)
+    database = Database(url)
     try:
         state = health.check(database)
     except Exception as exc:
-        click.echo(f"unhealthy: database unavailable ({type(getattr(exc, 'orig', None) or exc).__name__})")
+        orig = getattr(exc, "orig", None) or exc
+        if "does not exist" in str(orig):  # the server answered: it has no such database
+            click.echo(f"unhealthy: {str(orig).strip().splitlines()[0][:200]}")
+        else:
+            click.echo(f"unhealthy: database unavailable ({type(orig).__name__})")
         sys.exit(1)
     finally:
         database.dispose()
@@ -263,11 +304,15 @@ def reconcile(file: Path) -> None:
 
     Exit 0 when every line matches, 1 when staff must look at something, 2 when the file was refused.
     """
-    from bot.core.statement import StatementError
-    from bot.data.db import Database
+    from bot.core.statement import StatementError, parse_statement
     from bot.ledger.reconcile import reconcile_file, render
 
-    database = Database(_database_url())
+    try:  # a refused file is refused before any database is opened
+        parse_statement(file.read_bytes())
+    except StatementError as exc:
+        click.echo(f"rejected the whole file: {exc}", err=True)
+        sys.exit(2)
+    database = _existing_database(_database_url())
     try:
         with database.transaction() as session:
             report = reconcile_file(session, file.read_bytes())
@@ -294,7 +339,6 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
     Exit 0 when intact; 1 naming the first broken link, row or invoice."""
     import json
 
-    from bot.data.db import Database
     from bot.ledger.audit import verify
 
     digests = []
@@ -305,7 +349,7 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
             click.echo(f"tisi-pay audit verify: {path} is not a digest printed by `tisi-pay audit digest`", err=True)
             sys.exit(2)
     secret = os.environ.get("BANK_WEBHOOK_SECRET") or None
-    database = Database(_database_url())
+    database = _existing_database(_database_url())
     try:
         with database.sessions() as session:
             verdict = verify(session, secret, digests)
@@ -326,7 +370,6 @@ def audit_digest(day: str | None) -> None:
     from datetime import date, timedelta
 
     from bot.core.dates import today_bangkok
-    from bot.data.db import Database
     from bot.ledger.audit import digest
 
     try:
@@ -334,7 +377,7 @@ def audit_digest(day: str | None) -> None:
     except ValueError:
         click.echo(f"tisi-pay audit digest: --date {day!r} is not YYYY-MM-DD", err=True)
         sys.exit(2)
-    database = Database(_database_url())
+    database = _existing_database(_database_url())
     try:
         with database.transaction() as session:
             published = digest(session, when)
@@ -365,13 +408,30 @@ def _database_url() -> str:
         sys.exit(2)
 
 
+ENV_FILE = ".env"
+
+
+def load_env_file(folder: Path | None = None) -> None:
+    """./.env, when present: its variables for every command; real environment variables win."""
+    from dotenv import load_dotenv
+
+    path = (folder or Path.cwd()) / ENV_FILE
+    if path.is_file():
+        load_dotenv(path, override=False)
+
+
 def main() -> None:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
+    load_env_file()
     try:
         cli.main(prog_name="tisi-pay")
     except (OperationalError, InterfaceError) as exc:  # the database is down or unreachable: no traceback
         reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+        if "does not exist" in reason:  # the server answered: it has no such database
+            click.echo(f"tisi-pay: the server has no such database ({reason}): create it, then run "
+                       "`tisi-pay db upgrade`", err=True)
+            sys.exit(2)
         click.echo(f"tisi-pay: the database did not answer ({type(exc.orig or exc).__name__}: {reason})", err=True)
         sys.exit(3)
 

@@ -144,3 +144,100 @@ def test_every_example_number_is_a_payable_demo_invoice_or_license():
                 assert license_no in licenses, f"{where}: example {license_no} is not a demo license"
                 seen_licenses.add(license_no)
     assert INV in seen_invoices and "ท5137-2/10" in seen_licenses  # the check did read the examples
+
+
+# -- an operator's commands on the demo (./.env) ------------------------------------------------------
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+from tests.conftest import free_port, wait_until_answers  # noqa: E402
+
+EXE = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+# A shell with none of the bot's variables, as a new operator's.
+BARE = {k: v for k, v in os.environ.items()
+        if not k.startswith(("LINE_", "BILLER", "SECRET", "PUBLIC", "DATABASE", "BANK_", "KTB_", "UPSTREAM"))}
+
+
+def tisi(*args, cwd, env=None):
+    return subprocess.run([EXE, *args], cwd=cwd, env=env or BARE, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_the_demo_folder_runs_every_operator_command(tmp_path):
+    port = free_port()
+    demo = subprocess.Popen([EXE, "demo", "--port", str(port)], cwd=tmp_path, env=BARE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_answers(f"{base}/healthz", demo)
+        request = urllib.request.Request(f"{base}/simulator/send", method="POST",
+                                         data=json.dumps({"userId": "U" + "a" * 32, "text": INV}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        assert urllib.request.urlopen(request, timeout=30).status == 200
+        time.sleep(1.5)  # the inline worker handles it and reports its heartbeat
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+    env_file = (tmp_path / ".env").read_text()
+    assert "DATABASE_URL=sqlite:///" in env_file and "BANK_WEBHOOK_SECRET=" in env_file
+
+    health = tisi("health", cwd=tmp_path)
+    assert health.returncode == 0 and health.stdout.startswith("ok"), health.stdout + health.stderr
+    remind = tisi("remind", "--at", "2026-12-21T09:00", cwd=tmp_path)
+    assert remind.returncode == 0, remind.stderr
+    assert remind.stdout.startswith("2026-12-21 09:00 Bangkok time: queued")
+    verify = tisi("audit", "verify", cwd=tmp_path)
+    assert verify.returncode == 0 and verify.stdout.startswith("intact"), verify.stdout + verify.stderr
+    assert "not checked" not in verify.stdout  # the bank secret came from ./.env
+
+    # A second run never writes over ./.env; a variable set in the shell wins over it.
+    (tmp_path / ".env").write_text(env_file + "# kept\n")
+    assert tisi("demo", "--no-serve", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".env").read_text().endswith("# kept\n")
+    other = tmp_path / "elsewhere.db"
+    shell = tisi("health", cwd=tmp_path, env={**BARE, "DATABASE_URL": f"sqlite:///{other}"})
+    assert str(other) in shell.stdout and not other.exists()
+
+
+def test_remind_refuses_a_buddhist_era_year_and_reads_bangkok_time(tmp_path, database_url, fake_line):
+    from tests.conftest import make_env
+
+    env = {**BARE, **make_env(database_url, fake_line.url)}
+    refused = tisi("remind", "--at", "2569-12-21T09:00", cwd=tmp_path, env=env)
+    assert refused.returncode == 2 and "Buddhist-era" in refused.stderr and "2026-12-21T09:00" in refused.stderr
+    assert tisi("remind", "--at", "2026-12-21T02:00Z", cwd=tmp_path, env=env).stdout.startswith(
+        "2026-12-21 09:00 Bangkok time")
+
+
+@pytest.mark.parametrize("command", [["health"], ["audit", "verify"], ["audit", "digest"], ["remind"],
+                                     ["reconcile", "statement.txt"]])
+def test_commands_never_create_a_database(tmp_path, command, fake_line):
+    from datetime import date
+
+    from bot.core.statement import build_statement
+    from tests.conftest import make_env
+
+    (tmp_path / "statement.txt").write_bytes(build_statement("1234567890", "TISI", date(2026, 11, 25), []))
+    env = {**BARE, **make_env("sqlite:///instance/tisi_pay.db", fake_line.url)}
+    ran = tisi(*command, cwd=tmp_path, env=env)
+    assert ran.returncode in (1, 2)
+    assert f"{tmp_path}/instance/tisi_pay.db does not exist" in ran.stdout + ran.stderr
+    assert not (tmp_path / "instance").exists()
+
+
+def test_a_postgresql_database_that_does_not_exist_is_named_not_unanswered(tmp_path):
+    from tests.conftest import _pg_available
+
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required in CI")
+        pytest.skip("needs PostgreSQL")
+    env = {**BARE, "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/tisi_no_such_database"}
+    verify = tisi("audit", "verify", cwd=tmp_path, env=env)
+    assert verify.returncode == 2 and "no such database" in verify.stderr and "did not answer" not in verify.stderr
+    health = tisi("health", cwd=tmp_path, env=env)
+    assert health.returncode == 1 and 'database "tisi_no_such_database" does not exist' in health.stdout

@@ -211,16 +211,16 @@ def test_remind_7_and_1_days_before_and_after_each_once(line, seed, fake_line, e
 
     assert "nothing due" in _remind(env, at(10))
     out = _remind(env, at(7))
-    assert "queued 2" in out and "remind7: 2" in out
+    assert "queued 2" in out and "7-day reminders: 2" in out
     pushes = _settle_pushes(fake_line, 2)
     assert {p.to for p in pushes} == {USER, OTHER}
     th = _texts(_pushes_to(fake_line, USER)[0].messages)
     assert "อีก 7 วัน" in th and row["invoice_no"] in th
     assert "due in 7 days" in _texts(_pushes_to(fake_line, OTHER)[0].messages)
     assert "queued 0" in _remind(env, at(7)) and "queued 0" in _remind(env, at(6, "10:00"))  # same window: nothing
-    assert "remind1: 2" in _remind(env, at(1))
+    assert "1-day reminders: 2" in _remind(env, at(1))
     assert "queued 0" in _remind(env, at(0))  # due today: the 1-day reminder already went
-    assert "overdue: 2" in _remind(env, at(-1))
+    assert "overdue notices: 2" in _remind(env, at(-1))
     assert "queued 0" in _remind(env, at(-2))
     pushes = _settle_pushes(fake_line, 6)
     assert len(pushes) == 6 and len({(p.to, json.dumps(p.messages)) for p in pushes}) == 6
@@ -239,7 +239,7 @@ def test_quiet_hours_hold_reminders_until_the_next_run_after_them(line, seed, fa
     assert "QUIET_HOURS" in _remind(env, f"{day}T07:59")
     time.sleep(0.5)
     assert fake_line.pushes() == []
-    assert "remind7: 1" in _remind(env, f"{day}T08:00")
+    assert "7-day reminders: 1" in _remind(env, f"{day}T08:00")
     _settle_pushes(fake_line, 1)
     quiet_off = {**env, "QUIET_HOURS": "off"}
     assert "queued 0" in _remind(quiet_off, f"{day}T23:00")
@@ -252,7 +252,7 @@ def test_blocked_user_gets_nothing_until_they_follow_again(line, seed, fake_line
     line.post([fresh(sample_event("unfollow"), USER)])
     assert "nothing due" in _remind(env, f"{(due - timedelta(days=7)).isoformat()}T09:00")
     line.post([fresh(sample_event("follow"), USER)])
-    assert "remind7: 1" in _remind(env, f"{(due - timedelta(days=6)).isoformat()}T09:00")
+    assert "7-day reminders: 1" in _remind(env, f"{(due - timedelta(days=6)).isoformat()}T09:00")
 
 
 def test_two_remind_processes_at_once_push_each_reminder_once(line, seed, fake_line, env, db):

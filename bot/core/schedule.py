@@ -76,6 +76,13 @@ class ReminderKind:
     def before(days: int) -> str:
         return f"remind{days}"
 
+    @staticmethod
+    def plain(kind: str) -> str:
+        """For operators: "remind7" -> "7-day reminders"."""
+        if kind.startswith("remind") and kind[6:].isdigit():
+            return f"{kind[6:]}-day reminders"
+        return {ReminderKind.NEW_INVOICE: "new-invoice notices", ReminderKind.OVERDUE: "overdue notices"}.get(kind, kind)
+
 
 def reminder_due(due: date, today: date, reminder_days: tuple[int, ...]) -> tuple[str, int] | None:
     """Which reminder an unpaid invoice is due for today: (kind, days left), or None.

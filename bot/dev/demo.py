@@ -23,7 +23,8 @@ DEMO_CHANNEL_SECRET = "demo-channel-secret"
 DEMO_BANK_SECRET = "demo-bank-secret"
 
 
-def demo_settings(host: str, port: int) -> Settings:
+def demo_environment(host: str, port: int) -> dict[str, str]:
+    """The demo's whole configuration, as environment variables."""
     INSTANCE.mkdir(exist_ok=True)
     key_file = INSTANCE / "demo_secret_key"
     if not key_file.exists():
@@ -44,8 +45,26 @@ def demo_settings(host: str, port: int) -> Settings:
         "KTB_COMPANY_CODE": "99999",
         "WORKER": "inline",
     }
+    return defaults
+
+
+def demo_settings(host: str, port: int) -> Settings:
     # The demo is self-contained: it ignores the production variables of this shell.
-    return Settings.from_env(env={}, demo_defaults=defaults)
+    return Settings.from_env(env={}, demo_defaults=demo_environment(host, port))
+
+
+def write_env_file(host: str, port: int, path: Path = Path(".env")) -> bool:
+    """On the first run, ./.env with the demo's settings, so that every other `tisi-pay` command
+    run in this folder (remind, health, audit verify, reconcile, richmenu deploy) works against
+    the demo. Never over an existing file: it may be someone's real configuration."""
+    if path.exists():
+        return False
+    lines = ["# Written by `tisi-pay demo` on its first run: the demo's settings, read by every",
+             "# `tisi-pay` command run in this folder (variables set in the shell win).",
+             "# Test values only; delete this file before configuring a real bot here."]
+    lines += [f"{name}={value}" for name, value in demo_environment(host, port).items()]
+    path.write_text("\n".join(lines) + "\n")
+    return True
 
 
 # The examples the chat, the README and the help show (2568110400012345, ท 5137-2/10) are demo
@@ -105,6 +124,8 @@ def build_demo_app(host: str, port: int):
 
 def run_demo(host: str, port: int, serve: bool = True) -> None:
     app, rows = build_demo_app(host, port)
+    if write_env_file(host, port):
+        print("Wrote ./.env with the demo's settings: other tisi-pay commands in this folder use the demo.")
     print(f"TISI Pay demo: open http://{host}:{port}/simulator  (database: {app.extensions['tisi'].settings.database_url})")
     print("Demo invoices: " + ", ".join(r["invoice_no"] for r in rows) + "; licenses ท5137-2/10, ส1234-5/67")
     if serve:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.config import Settings
-from bot.core.dates import today_bangkok, utcnow
+from bot.core.dates import to_bangkok, today_bangkok, utcnow
 from bot.core.i18n import Translator
 from bot.core.schedule import OVERDUE_WINDOW_DAYS, ReminderKind, reminder_due
 from bot.data.db import insert_ignore_rows
@@ -45,11 +45,13 @@ class RemindReport:
     already: int = 0  # due, but queued before (by this or another process)
 
     def line(self) -> str:
+        when = to_bangkok(self.at).strftime("%Y-%m-%d %H:%M Bangkok time")
         if self.quiet:
-            return f"{self.at.isoformat()}: inside QUIET_HOURS, nothing sent (the next run after them sends)"
-        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.queued.items())) or (
+            return f"{when}: inside QUIET_HOURS, nothing queued (the next run after them queues what is due)"
+        order = sorted(self.queued, key=lambda k: (k != ReminderKind.NEW_INVOICE, k))
+        kinds = ", ".join(f"{ReminderKind.plain(k)}: {self.queued[k]}" for k in order) or (
             "nothing new" if self.already else "nothing due")
-        return f"{self.at.isoformat()}: queued {sum(self.queued.values())} ({kinds}); {self.already} sent before"
+        return f"{when}: queued {sum(self.queued.values())} ({kinds}); {self.already} already queued before"
 
 
 @dataclass(frozen=True)
