@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.data.models import AuditEntry, BankMessage, Invoice, Notice, Payment, PendingReversal
+from bot.data.models import (
+    AuditEntry,
+    BankMessage,
+    Invoice,
+    Notice,
+    Payment,
+    PendingReversal,
+)
 from tests.conftest import invoice_row, past
 
 

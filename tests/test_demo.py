@@ -87,3 +87,9 @@ def test_simulator_pays_by_krungthai_direct_link_too(demo_server):
     assert paid["answer"]["respcode"] == "0000" and paid["answer"]["bankref"].startswith("SIM")
     pushes = _feed_until(base, user, lambda items: any(i["kind"] == "push" for i in items), since=since)
     assert "ได้รับชำระเงินแล้ว" in json.dumps(pushes, ensure_ascii=False)
+
+
+def test_the_demo_front_door_leads_to_the_simulator(demo_server):
+    base, _, _ = demo_server
+    with urllib.request.urlopen(f"{base}/", timeout=30) as resp:  # follows the redirect
+        assert resp.url.endswith("/simulator") and resp.headers.get_content_type() == "text/html"

@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.core.signing import bank_signature
-from bot.data.models import AuditEntry, BankMessage, BankRequest, Invoice, Notice, Payment
+from bot.data.models import (
+    AuditEntry,
+    BankMessage,
+    BankRequest,
+    Invoice,
+    Notice,
+    Payment,
+)
 from tests.conftest import (
     BANK_SECRET,
     OTHER_USER,

@@ -20,7 +20,15 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.data.models import InboxEvent, Notice, Payment
 from bot.data.states import InboxStatus, NoticeStatus
-from tests.conftest import PG_ADMIN_URL, USER, Bank, Line, invoice_row, make_env, text_event
+from tests.conftest import (
+    PG_ADMIN_URL,
+    USER,
+    Bank,
+    Line,
+    invoice_row,
+    make_env,
+    text_event,
+)
 
 INV = "2568110400012345"
 EXE = os.path.join(os.path.dirname(sys.executable), "tisi-pay")

@@ -4,8 +4,20 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.dates import buddhist_year, format_datetime_local, format_long_date, format_short_date, today_bangkok
-from bot.core.money import MoneyError, format_number, from_satang, parse_amount, to_satang
+from bot.core.dates import (
+    buddhist_year,
+    format_datetime_local,
+    format_long_date,
+    format_short_date,
+    today_bangkok,
+)
+from bot.core.money import (
+    MoneyError,
+    format_number,
+    from_satang,
+    parse_amount,
+    to_satang,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [

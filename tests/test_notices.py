@@ -19,7 +19,14 @@ from bot.data.states import WorkerKind
 from bot.line.gateway import LineGateway
 from bot.runtime import outbox
 from bot.runtime.worker import Dispatcher
-from tests.conftest import ACCESS_TOKEN, BANK_SECRET, OTHER_USER, USER, invoice_row, make_env
+from tests.conftest import (
+    ACCESS_TOKEN,
+    BANK_SECRET,
+    OTHER_USER,
+    USER,
+    invoice_row,
+    make_env,
+)
 
 INV = "2568110400000001"
 THIRD_USER = "U" + "c" * 32

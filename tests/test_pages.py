@@ -46,7 +46,7 @@ def test_payable_page_has_qr_download_slip_and_contact(client, line, seed):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     _headers_ok(response)
     page = response.get_data(as_text=True)
-    assert "ยอดที่ต้องชำระ" in page and "1,200.50 บาท" in page and "ค้างชำระ" in page and "31 ธันวาคม 2569" in page
+    assert "ยอดที่ต้องชำระ" in page and "1,200.50 บาท" in page and "รอชำระ" in page and "31 ธันวาคม 2569" in page
     qr = re.search(r'<img id="qr" src="([^"]+)"', page).group(1)
     assert re.search(rf'id="save-qr" href="{re.escape(qr)}\?download=1" download="tisi-qr-{INV}.png"', page)
     assert re.search(r'id="slip" href="http://127.0.0.1:8080/slip/[^"]+\.pdf"', page)
@@ -66,7 +66,7 @@ def test_paid_page_is_a_payment_acknowledgement(client, line, seed, bank):
     response = client.get(track, environ_base=fresh_ip())
     _headers_ok(response)
     page = response.get_data(as_text=True)
-    assert "ยอดที่ต้องชำระ" not in page and "ค้างชำระ" not in page
+    assert "ยอดที่ต้องชำระ" not in page and "รอชำระ" not in page
     assert "ชำระแล้ว" in page and "หลักฐานการชำระเงิน" in page
     assert re.search(r'id="amount">36,000.00 บาท<', page)
     assert re.search(r'id="paid-at">25 พ.ย. 2569 14:30 น.<', page)  # Bangkok time, Buddhist era
@@ -205,3 +205,10 @@ def test_bad_ratelimit_storage_is_refused():
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
         Settings.from_env(make_env("sqlite:///instance/tisi_pay.db", "http://127.0.0.1:9",
                                    RATELIMIT_STORAGE_URI="mongodb://x"))
+
+
+def test_expired_page_shows_the_invoice_amount_not_an_amount_to_pay(client, line, seed):
+    seed(invoice_row(1, invoice_no=INV, due_date=past(2)))
+    track = _track(line)
+    page = client.get(track, environ_base=fresh_ip()).get_data(as_text=True)
+    assert "ยอดตามใบแจ้งหนี้" in page and "ยอดที่ต้องชำระ" not in page and "เกินกำหนดชำระ" in page

@@ -132,7 +132,18 @@ def test_defaults():
     assert s.worker == "inline" and s.public_base_url == "https://x.example"
 
 
-def test_unknown_routes_answer_json(client):
+def test_unknown_routes_answer_people_with_a_page_and_machines_with_json(client):
     response = client.get("/nope")
-    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "ไม่พบหน้านี้" in response.get_data(as_text=True)
+    assert "Page not found" in client.get("/nope?lang=en").get_data(as_text=True)
     assert json.loads(client.get("/callback").data)["error"] == "method_not_allowed"
+    assert client.get("/api/v1/nope").is_json and client.get("/bank/nope").is_json
+
+
+def test_the_front_page_says_what_this_is(client):
+    home = client.get("/")
+    assert home.status_code == 200 and home.mimetype == "text/html"
+    assert "LINE" in home.get_data(as_text=True) and '<html lang="th">' in home.get_data(as_text=True)
+    assert "Pay TISI fees in LINE" in client.get("/?lang=en").get_data(as_text=True)
+    assert home.headers["Content-Security-Policy"]

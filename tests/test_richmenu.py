@@ -9,7 +9,15 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from bot.line.richmenu import AREAS, HEIGHT, MENU_NAME, WIDTH, bounds, build_image, menu_request
+from bot.line.richmenu import (
+    AREAS,
+    HEIGHT,
+    MENU_NAME,
+    WIDTH,
+    bounds,
+    build_image,
+    menu_request,
+)
 from tests.conftest import fresh, make_env, sample_event
 
 

@@ -136,11 +136,35 @@ def test_slip_is_gone_once_paid_and_for_expired_invoices(client, line, seed, ban
     assert bank.post(bank.body("payment", rows[0])).status_code == 200
     gone = client.get(url)
     assert gone.status_code == 410 and gone.mimetype == "text/html"
-    assert "ชำระไม่ได้แล้ว" in gone.get_data(as_text=True)
-    assert "can no longer be used" in client.get(url + "?lang=en").get_data(as_text=True)
+    page = gone.get_data(as_text=True)
+    assert "ชำระแล้ว" in page and "ใช้ใบแจ้งการชำระเงินนี้ไม่ได้แล้ว" in page
+    assert "/track/" in page  # where its status is
+    english = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "This invoice was paid on" in english and "can no longer be used" in english
+    assert "/track/" in english and "lang=en" in english
+    assert "Retry-After" not in gone.headers
     # The expired invoice's card offers no slip (the link would only be refused at the counter).
     card = line.say(rows[1]["invoice_no"])[0]
     assert not [b for b in card["contents"]["footer"]["contents"] if b["action"]["uri"].endswith(".pdf")]
+
+
+def test_a_gone_slip_says_whether_it_expired_or_was_cancelled(client, line, seed):
+    from tests.conftest import API_TOKEN
+
+    first, second = invoice_row(1, invoice_no=INV), invoice_row(2)
+    seed(first, second)
+    expiring, cancelling = _slip_url(line), _slip_url(line, second["invoice_no"])
+    ok = client.get(expiring)
+    assert ok.status_code == 200 and "Retry-After" not in ok.headers  # only a 429 says when to come back
+    seed({**first, "due_date": past(3)})  # the Institute moved its due date into the past
+    expired = client.get(expiring + "?lang=en").get_data(as_text=True)
+    assert "This invoice expired on" in expired and "/track/" in expired
+    assert "เกินกำหนดชำระ" in client.get(expiring).get_data(as_text=True)
+    assert client.post(f"/api/v1/invoices/{second['invoice_no']}/cancel",
+                       headers={"Authorization": f"Bearer {API_TOKEN}"}).status_code == 200
+    cancelled = client.get(cancelling)
+    assert cancelled.status_code == 410 and "ยกเลิก" in cancelled.get_data(as_text=True)
+    assert "This invoice was cancelled" in client.get(cancelling + "?lang=en").get_data(as_text=True)
 
 
 def test_slip_unknown_tampered_or_other_purpose_token_is_an_html_404(client, line, seed):

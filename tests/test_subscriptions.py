@@ -19,7 +19,15 @@ from sqlalchemy import func, select
 from bot.core.dates import BANGKOK, today_bangkok
 from bot.core.thaiqr import parse_tlv
 from bot.data.models import Notice, Subscription
-from tests.conftest import API_TOKEN, BILLER_ID, USER, fresh, invoice_row, make_env, sample_event
+from tests.conftest import (
+    API_TOKEN,
+    BILLER_ID,
+    USER,
+    fresh,
+    invoice_row,
+    make_env,
+    sample_event,
+)
 
 LIC = "ท5137-2/10"
 OTHER = "U" + "b" * 32

@@ -3,7 +3,13 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.thaiqr import QrPayloadError, bill_payment_payload, crc16_ccitt_false, parse_tlv, verify_crc
+from bot.core.thaiqr import (
+    QrPayloadError,
+    bill_payment_payload,
+    crc16_ccitt_false,
+    parse_tlv,
+    verify_crc,
+)
 
 PUBLISHED = [
     "00020101021130620016A000000677010112011301122334455660211CUSTOMER0010306INV00153037645802TH62070703SCB6304780E",

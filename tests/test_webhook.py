@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.data.models import InboxEvent, LineUser, Watch
-from tests.conftest import OTHER_USER, USER, fresh, invoice_row, past, sample_event, sample_events, text_event
+from tests.conftest import (
+    OTHER_USER,
+    USER,
+    fresh,
+    invoice_row,
+    past,
+    sample_event,
+    sample_events,
+    text_event,
+)
 
 INV = "2568110400012345"
 

@@ -191,4 +191,5 @@ def feed():
 
 def init_simulator(app: Flask, fake, bank_secret: str) -> None:
     app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret, "lock": threading.Lock()}
+    app.config["TISI_HOME_REDIRECT"] = "/simulator"  # the demo's front door is its simulator
     app.register_blueprint(bp)

@@ -58,6 +58,17 @@ def make_limiter(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
         key_prefix="tisi-pay",
     )
+
+    def _retry_after_only_when_refused(response: Response) -> Response:
+        # Flask-Limiter sends Retry-After with every limited answer; on a 200 it tells a client
+        # (or a proxy) to come back later for no reason.
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+    # Flask runs after-request functions last-registered first: at the front, this runs after
+    # the limiter has added its headers.
+    app.after_request_funcs.setdefault(None, []).insert(0, _retry_after_only_when_refused)
     return limiter
 
 

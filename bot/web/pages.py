@@ -65,7 +65,7 @@ def qr_image(token: str):
 def track(token: str):
     inv = _invoice_from_token("track", token)
     if inv is None:
-        return error_page(404)
+        return bad_link()
     lang = _page_lang()
     t = Translator(lang)
     status = inv.effective_status()
@@ -96,9 +96,11 @@ def track(token: str):
 def slip(token: str):
     inv = _invoice_from_token("slip", token)
     if inv is None:
-        return error_page(404)
+        return bad_link()
     if not inv.is_payable(today_bangkok()):
-        return error_page(410)  # a paid, expired or cancelled slip taken to a branch would be refused there
+        # A paid, expired or cancelled slip taken to a branch would be refused there: say which,
+        # and where its status is.
+        return _slip_gone(inv)
     settings = current_app.extensions["tisi"].settings
     pdf = slip_pdf(SlipData(
         biller_id=settings.biller_id, invoice_no=inv.invoice_no, ref2=inv.ref2, amount=inv.amount,
@@ -112,25 +114,72 @@ def slip(token: str):
 
 
 ERROR_TEXT = {
-    404: (N_("Link not found"), N_("This link is not valid. Please use the link in the TISI LINE chat, or type your invoice number there.")),
-    410: (N_("This invoice cannot be paid"), N_("This invoice has been paid, has expired or was cancelled, so its pay-in slip can no longer be used. Type the invoice number in the TISI LINE chat to see its status.")),
+    404: (N_("Page not found"), N_("There is no page at this address. To pay a TISI fee, add the TISI LINE "
+                                   "Official Account and type your invoice number there.")),
+    405: (N_("Page not found"), N_("There is no page at this address. To pay a TISI fee, add the TISI LINE "
+                                   "Official Account and type your invoice number there.")),
     429: (N_("Too many requests"), N_("Please wait a minute and try again.")),
 }
+# A link of ours that is not valid (tampered, made up, cut short): said apart from a wrong address.
+BAD_LINK = (N_("Link not found"), N_("This link is not valid. Please use the link in the TISI LINE chat, or type "
+                                     "your invoice number there."))
+SLIP_GONE = {
+    Status.PAID: N_("This invoice was paid on %(when)s, so its pay-in slip can no longer be used."),
+    Status.EXPIRED: N_("This invoice expired on %(date)s, so its pay-in slip can no longer be used. Please "
+                       "contact TISI for a new invoice."),
+    Status.CANCELLED: N_("This invoice was cancelled, so its pay-in slip can no longer be used. There is nothing "
+                         "to pay."),
+}
+# Paths machines call: their errors stay JSON. Every other address is a person's: an HTML page.
+MACHINE_PATHS = ("/callback", "/bank/", "/api/", "/qr/", "/metrics", "/healthz", "/simulator/", "/fake-line")
 
 
-def error_page(status: int) -> Response:
+def error_page(status: int, *, title: str | None = None, body: str | None = None,
+               link: tuple[str, str] | None = None) -> Response:
     lang = _page_lang()
     t = Translator(lang)
-    title, body = ERROR_TEXT.get(status, ERROR_TEXT[404])
-    html = render_template("html/error.html", t=t, lang=lang, title=t(title), body=t(body),
+    default_title, default_body = ERROR_TEXT.get(status, ERROR_TEXT[404])
+    html = render_template("html/error.html", t=t, lang=lang, title=title or t(default_title),
+                           body=body or t(default_body), link=link,
                            support=current_app.extensions["tisi"].settings.support_contact,
                            other_lang="en" if lang == "th" else "th")
     return Response(html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
+def bad_link() -> Response:
+    t = Translator(_page_lang())
+    return error_page(404, title=t(BAD_LINK[0]), body=t(BAD_LINK[1]))
+
+
+def _slip_gone(inv: Invoice) -> Response:
+    lang = _page_lang()
+    t = Translator(lang)
+    status = inv.effective_status()
+    body = t(SLIP_GONE[status], when=format_datetime_local(inv.paid_at, lang) if inv.paid_at else "",
+             date=format_long_date(inv.due_date, lang))
+    track = current_app.extensions["tisi"].links.track_url(inv) + ("?lang=en" if lang == "en" else "")
+    return error_page(410, title=t("%(status)s: this slip cannot be used", status=t(STATUS_NAMES[status])),
+                      body=body, link=(t("See the payment status"), track))
+
+
 def wants_page() -> bool:
-    """Paths people open in a browser: their errors (404, 429) are pages, the rest JSON."""
-    return request.path.startswith(("/track/", "/slip/"))
+    """People open every address but the machines' ones: their errors (404, 429) are pages."""
+    return not request.path.startswith(MACHINE_PATHS)
+
+
+@bp.get("/")
+def home():
+    """What a person finds at the bot's address: what it is and how to use it (the demo sends
+    them to its simulator)."""
+    redirect_to = current_app.config.get("TISI_HOME_REDIRECT")
+    if redirect_to:
+        return Response(status=302, headers={"Location": redirect_to})
+    lang = _page_lang()
+    t = Translator(lang)
+    html = render_template("html/home.html", t=t, lang=lang,
+                           support=current_app.extensions["tisi"].settings.support_contact,
+                           other_lang="en" if lang == "th" else "th")
+    return Response(html, mimetype="text/html")
 
 
 def _confirmed_payment(inv: Invoice) -> Payment | None:
