@@ -304,7 +304,8 @@ def slip(backend: str, quick: bool) -> list[dict]:
     n_cold, n_warm = (5, 50) if quick else (100, 2000)
     data = [SlipData(biller_id="099999999999990", invoice_no=f"25691126{i:08d}", ref2=f"6911{i:04d}",
                      amount=Decimal("15750.50") + i, due_date=date(2026, 12, 31), payer_name="บริษัท ทดสอบการผลิต จำกัด",
-                     tax_id="0105553000001", fee_name="Certification fee", license_no="ท5137-2/10", support_contact="")
+                     tax_id="0105553000001", fee_name="Certification fee", license_no="ท5137-2/10", support_contact="",
+                     issued_at=datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
             for i in range(n_cold)]
     made_cold = []
     for d in data:

@@ -108,24 +108,61 @@ def test_slip_pdf_barcode_qr_and_text_for_exactly_that_invoice(client, line, see
         assert text.count(expected) >= 2, expected
 
 
+def test_slip_thai_copies_out_as_written_with_two_extractors(client, line, seed, db):
+    """What a person gets when they copy text from the slip: pypdf's text and pdfminer's
+    (pdfplumber's) characters, each mapped through the font's ToUnicode, must give the Thai that
+    was written, SARA AM included ("ชำระ", not "ชำ:ระ"). pdfminer's own line-building moves
+    marks by their position, so its characters are read in content order."""
+    import pypdf
+
+    from bot.data.models import Invoice
+
+    seed(invoice_row(1, invoice_no=INV, amount="15750.50", due_date="2026-12-31", payer_name="บริษัท ทดสอบการผลิต จำกัด"))
+    pdf = client.get(_slip_url(line)).data
+    by_order = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        raw_chars = "".join(c["text"] for c in doc.pages[0].chars)
+    assert "(cid:" not in raw_chars and ":ระ" not in by_order
+    for words in ("ใบแจ้งการชำระเงิน", "ส่วนของผู้ชำระเงิน", "รหัสผู้รับชำระ", "หนึ่งหมื่นห้าพันเจ็ดร้อยห้าสิบบาทห้าสิบสตางค์",
+                  "เลขประจำตัวผู้เสียภาษี", "31 ธันวาคม 2569", "บริษัท ทดสอบการผลิต จำกัด", TAX_ID, INV,
+                  "ชำระได้ที่ธนาคารกรุงไทยทุกสาขา"):
+        assert words in by_order, words
+    for words in ("ใบแจ้งการชำระเงิน", "หนึ่งหมื่นห้าพันเจ็ดร้อยห้าสิบบาทห้าสิบสตางค์", "เลขประจำตัวผู้เสียภาษี", TAX_ID, INV):
+        assert words in raw_chars.replace(" ", ""), words
+    # Created when the invoice was issued: the same invoice gives the same bytes on any day.
+    with db.sessions() as session:
+        issued = session.query(Invoice).filter_by(invoice_no=INV).one().created_at
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata["/CreationDate"] == issued.strftime("D:%Y%m%d%H%M%SZ")
+    assert client.get(_slip_url(line)).data == pdf
+
+
 def test_slip_thai_is_shaped_tone_marks_clear_of_upper_vowels(client, line, seed):
     """HarfBuzz shaping puts a tone mark low where there is no upper vowel (ห้า) and high above
     one (หนึ่ง); unshaped text leaves every tone mark at one height, floating over bare consonants."""
     seed(invoice_row(1, invoice_no=INV, amount="15750.50"))
     page = pdfium.PdfDocument(client.get(_slip_url(line)).data)[0].get_textpage()
-    boxes = [(page.get_text_range(i, 1), page.get_charbox(i)) for i in range(page.count_chars())]
-    upper = [b for c, b in boxes if c and c in "ัิีึื็"]
-    tones = [b for c, b in boxes if c and c in "่้๊๋"]
+    chars = [(page.get_text_range(i, 1), page.get_charbox(i)) for i in range(page.count_chars())]
+    marks = "ัิีึื็ุู่้๊๋"
+
+    def baseline(i: int) -> float:
+        """The bottom of the consonant a mark sits on: marks of one line share it."""
+        while i > 0 and chars[i][0] in marks:
+            i -= 1
+        return round(chars[i][1][1], 1)
+
+    boxes = [(c, b, baseline(i)) for i, (c, b) in enumerate(chars)]
+    upper = [b for c, b, _ in boxes if c and c in "ัิีึื็"]
+    tones = [(b, line_) for c, b, line_ in boxes if c and c in "่้๊๋"]
 
     def over(a, b) -> float:
         return min(a[2], b[2]) - max(a[0], b[0])
 
-    stacked = [t for t in tones if any(over(t, u) > 0.5 and abs(t[1] - u[3]) < 6 for u in upper)]
-    alone = [t for t in tones if t not in stacked]
+    stacked = [(t, ln) for t, ln in tones if any(over(t, u) > 0.5 and abs(t[1] - u[3]) < 6 for u in upper)]
+    alone = [(t, ln) for t, ln in tones if (t, ln) not in stacked]
     assert stacked and alone
-    for t in tones:  # no tone mark overlaps an upper vowel
+    for t, _ in tones:  # no tone mark overlaps an upper vowel
         assert not any(over(t, u) > 0.5 and min(t[3], u[3]) - max(t[1], u[1]) > 0.3 for u in upper)
-    pairs = [(a, s) for a in alone for s in stacked if abs(a[1] - s[1]) < 8]  # same line
+    pairs = [(a, s) for a, la in alone for s, ls in stacked if la == ls]  # same line
     assert pairs
     assert all(a[1] < s[1] - 0.8 for a, s in pairs)
 

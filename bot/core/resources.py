@@ -14,3 +14,12 @@ def resource_dir(name: str) -> Path:
 
 
 FONT_DIR = _PACKAGE / "fonts"  # the shipped Thai font (package data, in every install)
+
+
+def document_font(weight: str = "Regular") -> Path:
+    """Sarabun (OFL; the government's TH Sarabun family), the font of every document we print:
+    its glyphs map back to Unicode, so Thai copied out of a PDF is the Thai that was written
+    (TLWG fonts split SARA AM into two glyphs, one of them unmapped: "ชำระ" copied as "ชำ:ระ")."""
+    from importlib.resources import files
+
+    return Path(str(files("fontpkg_sarabun") / "files" / f"Sarabun-{weight}.ttf"))

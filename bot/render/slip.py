@@ -3,8 +3,8 @@
 Two parts cut apart at the counter: the payer keeps the top one, the bank the bottom one. Each
 carries the Institute, the biller ID, Ref1, Ref2, payer, fee, the due date in the Buddhist era,
 the amount in figures and in Thai words, the Bank of Thailand bill-payment barcode (Code 128)
-and the Thai QR. Thai is set in TLWG Laksaman (shipped in bot/fonts) and shaped with HarfBuzz,
-so tone marks and upper vowels sit where a reader expects them.
+and the Thai QR. Thai is set in Sarabun (`document_font`) and shaped with HarfBuzz, so tone marks
+and upper vowels sit where a reader expects them and the text copies out as written.
 
 A slip depends only on the values in `SlipData`: the same values give the same bytes, which are
 kept in a small LRU so a slip printed again costs no layout.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 import segno
@@ -24,20 +24,18 @@ from fpdf import FPDF
 from bot.core.dates import format_long_date
 from bot.core.i18n import N_, Translator
 from bot.core.money import format_number, thai_baht_words
-from bot.core.resources import FONT_DIR
+from bot.core.resources import document_font
 from bot.core.thaiqr import bill_payment_barcode, bill_payment_payload
 
-FONT = "Laksaman"
+FONT = "Sarabun"
 INSTITUTE_ADDRESS = N_("75/42 Rama VI Road, Ratchathewi, Bangkok 10400")
-# A fixed creation date keeps the bytes a function of the invoice alone (the slip says nothing
-# about when it was printed; the due date is what matters).
-_PDF_EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
 
 PAGE_W, MARGIN = 210.0, 12.0
-PART_H = 136.0  # two parts and a cut line on 297 mm
+PART_H = 118.0  # two parts and a cut line on 297 mm, with room below for the teller's stamp
 MODULE_MM = 0.26  # a Code 128 module: ~110 mm for a typical slip, read by counter scanners
 BAR_H = 12.0
 QR_MM = 34.0
+MAX_ROWS = 8  # label-value rows above the amount (the license row is the optional one)
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,9 @@ class SlipData:
     fee_name: str  # a catalog msgid (FEE_NAMES)
     license_no: str | None
     support_contact: str
+    # The PDF's creation date: when the invoice was issued, so the bytes stay a function of the
+    # invoice (the slip says nothing about when it was printed; the due date is what matters).
+    issued_at: datetime
 
 
 _CACHE: OrderedDict[SlipData, bytes] = OrderedDict()
@@ -80,13 +81,13 @@ def render_slip(data: SlipData) -> bytes:
     doc = FPDF(orientation="P", unit="mm", format="A4")
     doc.set_auto_page_break(False)
     doc.set_margins(MARGIN, MARGIN, MARGIN)
-    doc.add_font(FONT, "", str(FONT_DIR / "Laksaman.ttf"))
-    doc.add_font(FONT, "B", str(FONT_DIR / "Laksaman-Bold.ttf"))
+    doc.add_font(FONT, "", str(document_font("Regular")))
+    doc.add_font(FONT, "B", str(document_font("Bold")))
     doc.set_text_shaping(use_shaping_engine=True, script="thai", language="tha")
     doc.set_title(th(N_("Pay-in slip")) + " " + data.invoice_no)
     doc.set_author(th(N_("Thai Industrial Standards Institute (TISI)")))
     doc.set_creator("TISI Pay")
-    doc.set_creation_date(_PDF_EPOCH)
+    doc.set_creation_date(data.issued_at)
     doc.add_page()
 
     _part(doc, data, th, en, top=MARGIN - 2, part=N_("Payer's part"))
@@ -100,7 +101,28 @@ def render_slip(data: SlipData) -> bytes:
     doc.set_xy(MARGIN, cut - 4)
     doc.cell(0, 4, _both(th, en, N_("Cut here")), align="C")
     _part(doc, data, th, en, top=cut + 3, part=N_("Bank's part"), bank=True)
+    _no_text_for_glyph_halves(doc)
     return bytes(doc.output())
+
+
+class _NoText(int):
+    """A Unicode value that fpdf2 writes as an empty ToUnicode destination (`<code> <>`)."""
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+def _no_text_for_glyph_halves(doc: FPDF) -> None:
+    """HarfBuzz's Thai shaper draws SARA AM (ำ) as two glyphs, nikhahit and sara aa; fpdf2 gives
+    the cluster's text ("ำ") to the first and leaves the second out of the ToUnicode map, so a
+    reader falls back to its character code and copied text read "ชำ:ระ". Mapped to no text,
+    the second half copies as nothing and "ชำระ" copies as written (pypdf and pdfminer; a reader
+    that ignores an empty mapping still shows its code)."""
+    for font in doc.fonts.values():
+        subset = getattr(font, "subset", None)
+        for glyph, _code in subset.items() if subset is not None else ():
+            if glyph is not None and glyph.unicode == ():
+                glyph.unicode = (_NoText(0),)
 
 
 def _both(th: Translator, en: Translator, msgid: str) -> str:
@@ -156,27 +178,27 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
     y = top + 20
     for label, value in rows:
         doc.set_xy(MARGIN + 3, y)
-        doc.set_font(FONT, "", 10.5)
+        doc.set_font(FONT, "", 10)
         doc.set_text_color(80)
         doc.cell(62, 5.6, _fitting(doc, th, en, label, 61))
-        doc.set_font(FONT, "B", 12)
+        doc.set_font(FONT, "B", 11)
         doc.set_text_color(0)
         doc.cell(85, 5.6, value[:64])
         y += 5.6
 
     # The amount, in figures and in words: the words are what a teller checks a cheque against.
-    y += 1.5
+    y = top + 20 + MAX_ROWS * 5.6 + 1.5  # the same place on every slip, license or not
     doc.set_fill_color(240, 244, 250)
     doc.rect(MARGIN + 2, y, right - MARGIN - QR_MM - 10, 15, style="F")
     doc.set_xy(MARGIN + 3, y + 1)
-    doc.set_font(FONT, "", 10.5)
+    doc.set_font(FONT, "", 10)
     doc.set_text_color(80)
     doc.cell(62, 6, _both(th, en, N_("Amount")))
-    doc.set_font(FONT, "B", 16)
+    doc.set_font(FONT, "B", 15)
     doc.set_text_color(0)
     doc.cell(60, 6, th(N_("%(amount)s baht"), amount=format_number(d.amount, "th")))
     doc.set_xy(MARGIN + 3, y + 7.5)
-    doc.set_font(FONT, "B", 12)
+    doc.set_font(FONT, "B", 11)
     doc.cell(0, 6, f"({thai_baht_words(d.amount)})")
 
     _qr(doc, bill_payment_payload(d.biller_id, d.invoice_no, d.ref2, d.amount), right - QR_MM - 4, top + 21)
@@ -184,28 +206,29 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
     doc.set_font(FONT, "", 9)
     doc.cell(QR_MM + 4, 4, "Thai QR Payment", align="C")
 
-    # The bank's barcode and its text, as the Bank of Thailand bill-payment standard prints it.
+    # The bank's barcode and its text, as the Bank of Thailand bill-payment standard prints it,
+    # right under the amount.
     barcode_text = bill_payment_barcode(d.biller_id, d.invoice_no, d.ref2, d.amount)
-    y = top + PART_H - 4 - 32
+    y += 15 + 4
     _barcode(doc, barcode_text, MARGIN + 4, y)
     doc.set_xy(MARGIN + 4, y + BAR_H + 0.5)
     doc.set_font(FONT, "", 9)
     doc.cell(140, 4, barcode_text.replace("\r", "  "))
-
-    # Where to pay (and, on the bank's part, the teller's boxes).
-    doc.set_xy(MARGIN + 3, top + PART_H - 4 - 12)
-    doc.set_font(FONT, "", 10)
-    doc.multi_cell(right - MARGIN - 6, 4.4, th(N_("Pay at any Krungthai branch or ATM, in Krungthai NEXT, or scan the Thai QR with any bank app."))
-                   + ("  " + th(N_("Contact")) + ": " + d.support_contact if d.support_contact else ""))
-    if bank:
-        doc.set_xy(right - 62, top + PART_H - 4 - 31)
+    if bank:  # the teller's boxes, beside the barcode
+        doc.set_xy(right - 62, y)
         doc.set_font(FONT, "", 10)
         for box in (N_("Cash"), N_("Cheque")):
             doc.rect(doc.get_x(), doc.get_y() + 1, 3.5, 3.5)
             doc.set_x(doc.get_x() + 5)
             doc.cell(24, 5.5, _both(th, en, box))
-        doc.set_xy(right - 62, top + PART_H - 4 - 21)
+        doc.set_xy(right - 62, y + 10)
         doc.cell(58, 5, th(N_("Received by")) + " ........................", align="L")
+
+    # Where to pay.
+    doc.set_xy(MARGIN + 3, y + BAR_H + 6)
+    doc.set_font(FONT, "", 10)
+    doc.multi_cell(right - MARGIN - 6, 4.4, th(N_("Pay at any Krungthai branch or ATM, in Krungthai NEXT, or scan the Thai QR with any bank app."))
+                   + ("  " + th(N_("Contact")) + ": " + d.support_contact if d.support_contact else ""))
 
 
 def _barcode(doc: FPDF, text: str, x: float, y: float) -> None:

@@ -105,7 +105,7 @@ def slip(token: str):
     pdf = slip_pdf(SlipData(
         biller_id=settings.biller_id, invoice_no=inv.invoice_no, ref2=inv.ref2, amount=inv.amount,
         due_date=inv.due_date, payer_name=inv.payer_name, tax_id=inv.tax_id, fee_name=FEE_NAMES[inv.fee_code],
-        license_no=inv.license_no, support_contact=settings.support_contact,
+        license_no=inv.license_no, support_contact=settings.support_contact, issued_at=inv.created_at,
     ))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="tisi-payin-{inv.invoice_no}.pdf"',
