@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -212,3 +214,33 @@ def test_expired_page_shows_the_invoice_amount_not_an_amount_to_pay(client, line
     track = _track(line)
     page = client.get(track, environ_base=fresh_ip()).get_data(as_text=True)
     assert "ยอดตามใบแจ้งหนี้" in page and "ยอดที่ต้องชำระ" not in page and "เกินกำหนดชำระ" in page
+
+
+def test_the_saved_qr_is_a_payment_card_that_says_what_it_pays(client, line, seed):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from bot.render.paycard import PayCard, card_lines
+
+    seed(invoice_row(1, invoice_no=INV, amount="1200.50", due_date="2026-12-31"))
+    qr_url = next(m for m in line.say(INV) if m["type"] == "image")["originalContentUrl"].replace(
+        "http://127.0.0.1:8080", "")
+    bare = client.get(qr_url)
+    saved = client.get(qr_url + "?download=1")
+    assert saved.status_code == 200 and saved.mimetype == "image/png"
+    assert f"tisi-qr-{INV}.png" in saved.headers["Content-Disposition"]
+    assert saved.headers["ETag"] != bare.headers["ETag"]  # two pictures, two cache entries
+    card, code = Image.open(io.BytesIO(saved.data)), Image.open(io.BytesIO(bare.data))
+    assert card.width > code.width and card.height > card.width  # a card, the QR with lines under it
+    payloads = {b.text for b in zxingcpp.read_barcodes(card)}
+    assert payloads == {b.text for b in zxingcpp.read_barcodes(code)} and len(payloads) == 1
+    # What it says under the QR, in Thai by default.
+    said = [text for _, text in card_lines(PayCard(payloads.pop(), Decimal("1200.50"), INV, "68110001",
+                                                    date(2026, 12, 31)))]
+    assert said[1] == "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม (สมอ.)" and said[2] == "1,200.50 บาท"
+    assert any(INV in s for s in said) and "ชำระภายใน 31 ธันวาคม 2569" in said
+    # The lower part of the card is not blank: the lines are drawn.
+    lower = card.convert("L").crop((0, card.height * 3 // 5, card.width, card.height))
+    assert lower.getextrema()[0] < 100

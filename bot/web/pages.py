@@ -20,6 +20,7 @@ from bot.core.tokens import read_token
 from bot.data.models import Invoice, Payment, Status
 from bot.data.states import PaymentStatus
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES, baht
+from bot.render.paycard import PayCard, payment_card_png
 from bot.render.qrimage import etag_for, qr_png
 from bot.render.slip import SlipData, slip_pdf
 from bot.runtime import health
@@ -51,14 +52,20 @@ def qr_image(token: str):
         # Paid, expired or cancelled: scanning it again could only produce a refused payment.
         return json_error(410, "not_payable", "paid, expired or cancelled", status=inv.effective_status())
     payload = bill_payment_payload(current_app.extensions["tisi"].settings.biller_id, inv.invoice_no, inv.ref2, inv.amount)
-    etag = etag_for(payload)
+    download = bool(request.args.get("download"))
+    # The card and the bare code are two representations: two ETags.
+    etag = etag_for(payload + (f"|card|{_page_lang()}|{inv.due_date}" if download else ""))
     headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    response = Response(qr_png(payload), mimetype="image/png", headers=headers)
-    if request.args.get("download"):
+    if download:
+        # Saved to a phone: a payment card that says what it pays, not a bare code.
+        card = PayCard(payload=payload, amount=inv.amount, invoice_no=inv.invoice_no, ref2=inv.ref2,
+                       due_date=inv.due_date, lang=_page_lang())
+        response = Response(payment_card_png(card), mimetype="image/png", headers=headers)
         response.headers["Content-Disposition"] = f'attachment; filename="tisi-qr-{inv.invoice_no}.png"'
-    return response
+        return response
+    return Response(qr_png(payload), mimetype="image/png", headers=headers)
 
 
 @bp.get("/track/<token>")
