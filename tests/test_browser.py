@@ -45,6 +45,8 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     context = browser.new_context(accept_downloads=True, viewport={"width": 480, "height": 900}, locale="th-TH")
     violations: list[str] = []
     context.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    missing: list[str] = []  # a favicon or an asset the pages ask for and do not get
+    context.on("response", lambda r: missing.append(r.url) if r.status == 404 and "/slip/" not in r.url else None)
     page = context.new_page()
 
     # 1. Type an invoice number: the card and the QR appear.
@@ -56,7 +58,13 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     qr = page.locator("img.qr").first
     qr.wait_for(timeout=15000)
     page.wait_for_function("() => { const i = document.querySelector('img.qr'); return i && i.complete && i.naturalWidth > 0; }")
-    assert page.locator(".card").first.inner_text().count(invoice_no) >= 1
+    card = page.locator(".fx-bubble").first
+    assert card.inner_text().count(invoice_no) >= 1
+    # Drawn as LINE draws Flex: the header block in its colour, the amount in xxl (29 px).
+    assert card.locator(".fx-header").evaluate("e => getComputedStyle(e.firstChild).backgroundColor") == "rgb(27, 79, 156)"
+    amount = card.locator(".fx-text", has_text="1,000.00")
+    assert amount.evaluate("e => getComputedStyle(e).fontSize") == "29px"
+    assert "ยอดที่ต้องชำระ" in card.inner_text() and "รอชำระ" in card.inner_text()
     _shot(page, "01-simulator-card-and-qr")
     page.locator("#quick button", has_text="🔔 แจ้งเตือน").click()  # consent, from the quick reply
     page.locator(".bot", has_text="เปิดการแจ้งเตือน").wait_for(timeout=15000)
@@ -92,16 +100,35 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     page.click("button.pay")
     page.locator(".push").first.wait_for(timeout=15000)
     assert "ชำระแล้ว" in page.locator(".push").first.inner_text() or "ชำระ" in page.locator(".push").first.inner_text()
+    bank_answer = page.locator("pre.bank").first  # the bank's JSON answer stays inside the chat
+    assert '"respCode": "0000"' in bank_answer.inner_text()
+    chat_box, answer_box = page.locator("#chat").bounding_box(), bank_answer.bounding_box()
+    assert answer_box["x"] + answer_box["width"] <= chat_box["x"] + chat_box["width"]
     _shot(page, "04-simulator-paid-push")
+
+    # 4a. The card in each state: paid says what was paid, an expired one the invoice's amount.
+    page.fill("#t", invoice_no)
+    page.press("#t", "Enter")
+    paid_card = page.locator(".fx-bubble", has_text="ชำระแล้วเมื่อ").last
+    paid_card.wait_for(timeout=15000)
+    assert "ยอดที่ต้องชำระ" not in paid_card.inner_text() and "1,000.00 บาท" in paid_card.inner_text()
+    expired_no = next(r["invoice_no"] for r in rows if r["due_date"] < rows[0]["due_date"] and "หมดอายุ" in r["description"])
+    page.fill("#t", expired_no)
+    page.press("#t", "Enter")
+    expired_card = page.locator(".fx-bubble", has_text=expired_no).last
+    expired_card.wait_for(timeout=15000)
+    assert "ยอดตามใบแจ้งหนี้" in expired_card.inner_text() and "เกินกำหนดชำระ" in expired_card.inner_text()
+    assert "ยอดที่ต้องชำระ" not in expired_card.inner_text()
+    _shot(page, "04a-simulator-card-states")
 
     # 4b. The rich menu, as deployed by `tisi-pay richmenu deploy`: its buttons work.
     page.locator("#menu").wait_for(state="visible", timeout=15000)
     page.wait_for_function("() => document.getElementById('menu-img').naturalWidth === 2500")
     page.get_by_role("button", name="ประวัติการชำระ", exact=True).click()
-    page.locator(".card", has_text="ประวัติการชำระ").wait_for(timeout=15000)
-    assert invoice_no in page.locator(".card", has_text="ประวัติการชำระ").inner_text()
+    page.locator(".fx-bubble", has_text="ประวัติการชำระ").wait_for(timeout=15000)
+    assert invoice_no in page.locator(".fx-bubble", has_text="ประวัติการชำระ").inner_text()
     page.get_by_role("button", name="ใบอนุญาตของฉัน", exact=True).click()
-    page.locator(".card", has_text="หยุดแจ้งเตือน").wait_for(timeout=15000)
+    page.locator(".fx-bubble", has_text="หยุดแจ้งเตือน").wait_for(timeout=15000)
     page.get_by_role("button", name="English / ภาษาไทย", exact=True).click()
     page.locator(".bot", has_text="Language set to English").wait_for(timeout=15000)
     _shot(page, "04b-simulator-rich-menu")
@@ -124,4 +151,5 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     _shot(gone, "07-bad-slip-link")
 
     assert violations == []
+    assert missing == []
     context.close()

@@ -147,3 +147,9 @@ def test_the_front_page_says_what_this_is(client):
     assert "LINE" in home.get_data(as_text=True) and '<html lang="th">' in home.get_data(as_text=True)
     assert "Pay TISI fees in LINE" in client.get("/?lang=en").get_data(as_text=True)
     assert home.headers["Content-Security-Policy"]
+
+
+def test_a_favicon_for_every_page(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert '<link rel="icon" href="/assets/favicon.svg"' in client.get("/").get_data(as_text=True)

@@ -174,6 +174,12 @@ def wants_page() -> bool:
     return not request.path.startswith(MACHINE_PATHS)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every site, whatever the page links."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @bp.get("/")
 def home():
     """What a person finds at the bot's address: what it is and how to use it (the demo sends

@@ -25,29 +25,74 @@ async function loadMenu() {  // the channel's default rich menu, as deployed by 
   document.getElementById("menu").hidden = false;
 }
 function say(text) { chat.append(el("div", "me", text)); scroll(); send("message", {text}); }
-function flexTexts(node, out) {
-  if (!node || typeof node !== "object") return out;
-  if (node.type === "text") out.push({text: node.text, size: node.size});
-  if (node.type === "button") out.push({button: node.action});
-  if (node.type === "box" && node.layout === "baseline") { out.push({row: node.contents.map(c => c.text)}); return out; }
-  for (const k of ["header", "hero", "body", "footer"]) flexTexts(node[k], out);
-  (node.contents || []).forEach(c => flexTexts(c, out));
-  return out;
+// Flex Messages drawn the way LINE lays them out (boxes, text sizes and weights, spacing and
+// margins, separators, buttons, bubble sizes, carousels), so a card's layout can be judged here.
+const TEXT_PX = {xxs: 11, xs: 13, sm: 14, md: 16, lg: 19, xl: 22, xxl: 29, "3xl": 35, "4xl": 48, "5xl": 74};
+const SPACE_PX = {none: 0, xs: 2, sm: 4, md: 8, lg: 12, xl: 16, xxl: 20};
+const BUBBLE_PX = {nano: 120, micro: 160, deca: 220, hecto: 241, kilo: 260, mega: 300, giga: 500};
+function len(v, table) { return v === undefined ? undefined : (v in table ? table[v] + "px" : v); }
+function flexNode(n, parent) {
+  let e;
+  if (n.type === "box") {
+    e = el("div", "fx-box fx-" + n.layout);
+    if (n.backgroundColor) e.style.backgroundColor = n.backgroundColor;
+    if (n.cornerRadius) e.style.borderRadius = len(n.cornerRadius, SPACE_PX);
+    if (n.borderWidth) { e.style.borderStyle = "solid"; e.style.borderWidth = len(n.borderWidth, {light: 0.5, normal: 1, medium: 2, "semi-bold": 3, bold: 4}); e.style.borderColor = n.borderColor || "#000"; }
+    for (const side of ["All", "Top", "Bottom", "Start", "End"]) {
+      const v = len(n["padding" + side], SPACE_PX); if (v === undefined) continue;
+      if (side === "All") e.style.padding = v; else e.style["padding" + {Top: "Top", Bottom: "Bottom", Start: "Left", End: "Right"}[side]] = v;
+    }
+    if (n.justifyContent) e.style.justifyContent = n.justifyContent;
+    if (n.alignItems) e.style.alignItems = n.alignItems;
+    const gap = SPACE_PX[n.spacing] || 0;
+    (n.contents || []).forEach((c, i) => {
+      const child = flexNode(c, n.layout);
+      const before = c.margin !== undefined ? len(c.margin, SPACE_PX) : (i > 0 ? gap + "px" : "0px");
+      if (i > 0 || c.margin !== undefined) child.style[n.layout === "vertical" ? "marginTop" : "marginLeft"] = before;
+      e.append(child);
+    });
+  } else if (n.type === "text") {
+    e = el("div", "fx-text", n.text);
+    e.style.fontSize = len(n.size || "md", TEXT_PX);
+    if (n.weight === "bold") e.style.fontWeight = "700";
+    if (n.color) e.style.color = n.color;
+    if (n.align) e.style.textAlign = n.align === "end" ? "right" : n.align === "start" ? "left" : n.align;
+    if (n.style === "italic") e.style.fontStyle = "italic";
+    if (n.decoration && n.decoration !== "none") e.style.textDecoration = n.decoration;
+    e.classList.add(n.wrap ? "fx-wrap" : "fx-nowrap");
+  } else if (n.type === "separator") {
+    e = el("div", "fx-separator"); if (n.color) e.style.borderColor = n.color;
+    e.classList.add(parent === "vertical" ? "fx-hsep" : "fx-vsep");
+  } else if (n.type === "button") {
+    e = el("button", "fx-button fx-" + (n.style || "link") + " fx-h-" + (n.height || "md"), n.action.label);
+    if (n.color) { if ((n.style || "link") === "link") e.style.color = n.color; else e.style.backgroundColor = n.color; }
+    e.onclick = () => act(n.action);
+  } else if (n.type === "image") {
+    e = el("img", "fx-image"); e.src = n.url; e.alt = "";
+    if (n.aspectRatio) e.style.aspectRatio = n.aspectRatio.replace(":", "/");
+  } else if (n.type === "spacer") {
+    e = el("div", "fx-spacer"); e.style.height = len(n.size || "md", SPACE_PX);
+  } else {  // filler and anything newer: take the room, show nothing
+    e = el("div", "fx-filler");
+  }
+  const grow = n.flex !== undefined ? n.flex : (parent === "vertical" ? 0 : 1);
+  e.style.flex = grow + " " + grow + " " + (grow ? "0" : "auto");
+  if (n.action && n.type !== "button") { e.classList.add("fx-tap"); e.onclick = () => act(n.action); }
+  return e;
 }
 function bubble(b) {
-  const card = el("div", "card"), bd = el("div", "bd");
-  if (b.header) { const hd = el("div", "hd"); flexTexts(b.header, []).forEach(x => hd.append(el("div", "", x.text))); card.append(hd); }
-  const parts = flexTexts({body: b.body, footer: b.footer}, []);
-  for (const p of parts) {
-    if (p.row) { const r = el("div", "row"); p.row.forEach(t => r.append(el("span", "", t))); bd.append(r); }
-    else if (p.button) {
-      const btn = el("button", "", p.button.label);
-      btn.onclick = () => p.button.type === "uri" ? window.open(p.button.uri) :
-        p.button.type === "postback" ? (chat.append(el("div", "me", p.button.displayText || p.button.label)), send("postback", {data: p.button.data})) : say(p.button.text);
-      bd.append(btn);
-    } else { const d = el("div", "", p.text); if (p.size === "xxl" || p.size === "xl") d.style.fontSize = "1.5rem"; bd.append(d); }
+  const card = el("div", "fx-bubble");
+  card.style.width = (BUBBLE_PX[b.size || "mega"] || 300) + "px";
+  const styles = b.styles || {};
+  for (const part of ["header", "hero", "body", "footer"]) {
+    if (!b[part]) continue;
+    const block = el("div", "fx-" + part); block.append(flexNode(b[part], "vertical"));
+    if ((styles[part] || {}).backgroundColor) block.style.backgroundColor = styles[part].backgroundColor;
+    if (part !== "hero" && b[part].paddingAll === undefined) block.classList.add("fx-pad");
+    if ((styles[part] || {}).separator) block.classList.add("fx-sepabove");
+    card.append(block);
   }
-  card.append(bd); return card;
+  return card;
 }
 function render(item) {
   const push = item.kind === "push";
@@ -57,12 +102,13 @@ function render(item) {
     if (m.type === "text") node = el("div", "bot", m.text);
     else if (m.type === "flex") {
       const c = m.contents; const found = (m.altText || "").match(/[0-9]{16}/); lastInvoice = found ? found[0] : lastInvoice;
-      if (c.type === "carousel") { node = el("div", "carousel"); c.contents.forEach(b => node.append(bubble(b))); }
+      if (c.type === "carousel") { node = el("div", "fx-carousel"); c.contents.forEach(b => node.append(bubble(b))); }
       else node = bubble(c);
+      node.title = m.altText || "";
     } else if (m.type === "image") {
       node = el("div"); const img = el("img", "qr"); img.src = m.originalContentUrl; node.append(img);
       const inv = lastInvoice; const b = el("button", "pay", "จ่าย (ธนาคารจำลอง) / pay as the bank");
-      b.onclick = async () => { const r = await fetch("/simulator/pay", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({invoiceNo: inv, via: document.getElementById("soap").checked ? "soap" : "json"})}); const j = await r.json(); chat.append(el("div", "tag", "bank (" + (j.via || "json") + ") → " + JSON.stringify(j.answer || j))); scroll(); };
+      b.onclick = async () => { const r = await fetch("/simulator/pay", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({invoiceNo: inv, via: document.getElementById("soap").checked ? "soap" : "json"})}); const j = await r.json(); chat.append(el("pre", "bank", "bank (" + (j.via || "json") + ") →\n" + JSON.stringify(j.answer || j, null, 1))); scroll(); };
       node.append(b);
     } else node = el("div", "bot", "[" + m.type + "]");
     if (push) node.classList.add("push");
