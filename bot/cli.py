@@ -228,7 +228,7 @@ def richmenu_deploy(image_path: Path | None) -> None:
     if image_path:
         image_path.write_bytes(build_image())
     try:
-        result = deploy(settings.line_api_url, settings.line_channel_access_token)
+        result = deploy(settings.line_api_url, settings.line_data_api_url, settings.line_channel_access_token)
     except ApiException as exc:
         click.echo(f"tisi-pay richmenu deploy: LINE answered {exc.status}: {(exc.body or '')[:300]}", err=True)
         sys.exit(1)

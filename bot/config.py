@@ -69,6 +69,8 @@ class Settings:
     reminder_days: tuple = (7, 1)  # days before the due date on which subscribers are reminded
     quiet_hours: QuietHours | None = QuietHours.parse(DEFAULT_QUIET_HOURS)  # Bangkok hours with no reminders
     metrics_token: str | None = None  # bearer token of GET /metrics; the endpoint exists only when set
+    # LINE's content host: what users send and rich-menu images live only there, not at line_api_url.
+    line_data_api_url: str = "https://api-data.line.me"
 
     @property
     def directlink_enabled(self) -> bool:
@@ -133,6 +135,7 @@ class Settings:
             line_channel_access_token=env["LINE_CHANNEL_ACCESS_TOKEN"],
             # The SDK concatenates host + path: a trailing slash would give "//v2/...".
             line_api_url=(env.get("LINE_API_URL", "").strip() or "https://api.line.me").rstrip("/"),
+            line_data_api_url=(env.get("LINE_DATA_API_URL", "").strip() or "https://api-data.line.me").rstrip("/"),
             public_base_url=base,
             biller_id=env["BILLER_ID"],
             secret_key=env["SECRET_KEY"],

@@ -130,6 +130,7 @@ def make_env(database_url: str, fake_url: str, **overrides) -> dict:
         "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
         "LINE_API_URL": fake_url,
+        "LINE_DATA_API_URL": FakeLine.data_url_of(fake_url) or fake_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8080",
         "BILLER_ID": BILLER_ID,
         "SECRET_KEY": "test-secret-key",
@@ -267,6 +268,9 @@ class Line:
              signature: str | None = None, settle: bool = True, allow_errors: bool = False):
         body = raw if raw is not None else json.dumps({"destination": "U" + "1" * 32, "events": events},
                                                       ensure_ascii=False).encode()
+        for event in events:  # LINE's clock for each reply token starts with its webhook
+            if isinstance(event, dict) and isinstance(event.get("replyToken"), str):
+                self.fake.issue_reply_token(event["replyToken"])
         headers = {"Content-Type": "application/json"}
         sig = signature if signature is not None else line_signature(secret, body)
         if sig:

@@ -35,6 +35,7 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
         "LINE_CHANNEL_SECRET": DEMO_CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": "demo-access-token",
         "LINE_API_URL": f"{origin}/fake-line",
+        "LINE_DATA_API_URL": f"{origin}/fake-line-data",
         "PUBLIC_BASE_URL": origin,
         "BILLER_ID": DEMO_BILLER_ID,
         "SECRET_KEY": key_file.read_text().strip(),
@@ -118,7 +119,7 @@ def build_demo_app(host: str, port: int):
     fake = FakeLine(access_token=settings.line_channel_access_token)
     app = create_app(settings)
     init_simulator(app, fake, bank_secret=DEMO_BANK_SECRET)
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/fake-line": fake})
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/fake-line": fake, "/fake-line-data": fake.data_host})
     return app, rows
 
 

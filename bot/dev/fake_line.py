@@ -4,6 +4,13 @@ It answers the paths line-bot-sdk v3 calls (reply, push, profile, loading, rich 
 was sent, honours `X-Line-Retry-Key` as LINE does (409 for a key already accepted), and can be
 told to fail the next pushes or replies (5xx, 429 with Retry-After, or hang) or to answer every
 call late (`latency`, also settable over HTTP at /__fake__/latency for the benchmarks).
+
+Where our guarantees depend on it, it behaves as LINE does:
+- a reply token is accepted once (again: 400 "Invalid reply token"), and not after it expired
+  (`reply_token_ttl` after the webhook that carried it, when the token was `issue_reply_token`ed);
+- content lives on its own host: message content and rich-menu images are served and taken only
+  by `data_host` (`data_url` once started), and the API host answers 404 for them, as
+  api.line.me does; the data host answers nothing else.
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import json
 import threading
 import time
 import uuid
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +37,27 @@ class Sent:
     at: float = field(default_factory=time.time)
 
 
+_CONTENT_PATH = re.compile(r"/v2/bot/(message/[^/]+/content(/preview|/transcoding)?|richmenu/[^/]+/content)$")
+REPLY_TOKEN_TTL = 60.0  # LINE: a reply token is good for about a minute after the webhook
+
+
+class _DataHost:
+    """api-data.line.me: the same fake, answering only content paths."""
+
+    def __init__(self, fake: "FakeLine"):
+        self.fake = fake
+
+    def __call__(self, environ, start_response):
+        return self.fake._dispatch(Request(environ), data_host=True)(environ, start_response)
+
+
 class FakeLine:
+    _data_urls: dict[str, str] = {}  # api url -> data url of every started fake (for test settings)
+
+    @classmethod
+    def data_url_of(cls, api_url: str) -> str | None:
+        return cls._data_urls.get(api_url)
+
     def __init__(self, access_token: str | None = None):
         self.access_token = access_token
         self._lock = threading.Lock()
@@ -47,9 +75,14 @@ class FakeLine:
         self._epoch = 0  # bumped by reset(): a call still hanging from before is not recorded after it
         self.rich_menus: dict[str, dict] = {}  # id -> the menu as created, plus "image" once uploaded
         self.default_rich_menu: str | None = None
+        self.reply_token_ttl = REPLY_TOKEN_TTL
+        self._issued_tokens: dict[str, float] = {}  # reply token -> when its webhook was sent
+        self.contents: dict[str, tuple[int, bytes, str]] = {}  # message id -> (status, body, content type)
+        self.data_host = _DataHost(self)
         self._server = None
-        self._thread = None
+        self._data_server = None
         self.url = ""
+        self.data_url = ""
 
     # -- control -------------------------------------------------------------------------
     def plan_push_failures(self, *steps: dict) -> None:
@@ -58,8 +91,22 @@ class FakeLine:
         with self._lock:
             self._push_plan.extend(steps)
 
+    def issue_reply_token(self, token: str, at: float | None = None) -> None:
+        """A webhook carrying this token was sent (at `at`, default now): it expires after
+        `reply_token_ttl`."""
+        with self._lock:
+            self._issued_tokens[token] = time.time() if at is None else at
+
+    def put_content(self, message_id: str, body: bytes, content_type: str = "image/jpeg", status: int = 200) -> None:
+        """What a user sent, as LINE keeps it for a while (status 404/410: gone, e.g. unsent)."""
+        with self._lock:
+            self.contents[message_id] = (status, body, content_type)
+
     def reset(self) -> None:
         with self._lock:
+            self._issued_tokens.clear()
+            self.contents.clear()
+            self.reply_token_ttl = REPLY_TOKEN_TTL
             self.sent.clear()
             self.push_attempts.clear()
             self._accepted_keys.clear()
@@ -100,10 +147,15 @@ class FakeLine:
         response = self._dispatch(request)
         return response(environ, start_response)
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, data_host: bool = False) -> Response:
         path = request.path
         if self.access_token and request.headers.get("Authorization") != f"Bearer {self.access_token}":
             return _json({"message": "Authentication failed"}, 401)
+        content = _CONTENT_PATH.search(path)
+        if bool(content) != data_host:  # each host serves only its own paths, as LINE's do
+            return _json({"message": "Not found"}, 404)
+        if content and path.startswith("/v2/bot/message/") and request.method == "GET":
+            return self._content(path.split("/")[4])
         if request.method == "POST" and path.endswith("/v2/bot/message/reply"):
             return self._reply(request)
         if request.method == "POST" and path.endswith("/v2/bot/message/push"):
@@ -218,6 +270,16 @@ class FakeLine:
                 self.loading.append({"chatId": body["chatId"], "seconds": seconds, "at": time.time()})
         return _json({}, 202)
 
+    def _content(self, message_id: str) -> Response:
+        with self._lock:
+            found = self.contents.get(message_id)
+        if found is None:
+            return _json({"message": "Not found"}, 404)
+        status, body, content_type = found
+        if status != 200:
+            return _json({"message": "Not found"}, status)
+        return Response(body, mimetype=content_type)
+
     def _reply(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         token, messages = body.get("replyToken"), body.get("messages")
@@ -236,7 +298,9 @@ class FakeLine:
         if not token or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
         with self._lock:
-            if token in self._used_reply_tokens:
+            issued = self._issued_tokens.get(token)
+            expired = issued is not None and time.time() - issued > self.reply_token_ttl
+            if token in self._used_reply_tokens or expired:
                 return _json({"message": "Invalid reply token"}, 400)
             self._used_reply_tokens.add(token)
             if epoch == self._epoch:
@@ -277,16 +341,22 @@ class FakeLine:
 
     # -- serving -------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeLine":
+        """Serve the API host and the data host, each on a port of its own."""
         self._server = make_server(host, port, self, threaded=True)
+        self._data_server = make_server(host, 0, self.data_host, threaded=True)
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-line", daemon=True)
-        self._thread.start()
+        self.data_url = f"http://{host}:{self._data_server.server_port}"
+        FakeLine._data_urls[self.url] = self.data_url
+        for name, server in (("fake-line", self._server), ("fake-line-data", self._data_server)):
+            threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        for server in (self._server, self._data_server):
+            if server:
+                server.shutdown()
+                server.server_close()
+        FakeLine._data_urls.pop(self.url, None)
 
 
 def _menu_view(menu_id: str, menu: dict) -> dict:

@@ -93,6 +93,7 @@ def send():
     event = webhook_event(kind, user_id, text=str(data.get("text", ""))[:5000], data=str(data.get("data", "")))
     if "replyToken" in event:
         sim["tokens"][event["replyToken"]] = user_id
+        sim["fake"].issue_reply_token(event["replyToken"])
     settings = current_app.extensions["tisi"].settings
     status = post_signed(f"{settings.public_base_url}/callback", settings.line_channel_secret, [event])
     return jsonify({"status": status})
@@ -162,7 +163,7 @@ def rich_menu():
     fake, settings = sim["fake"], current_app.extensions["tisi"].settings
     with sim["lock"]:
         if fake.default_rich_menu is None:
-            deploy(settings.line_api_url, settings.line_channel_access_token)
+            deploy(settings.line_api_url, settings.line_data_api_url, settings.line_channel_access_token)
     menu_id = fake.default_rich_menu
     menu = fake.rich_menus[menu_id]
     return jsonify({"richMenuId": menu_id, "size": menu["size"], "chatBarText": menu.get("chatBarText"),

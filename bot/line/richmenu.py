@@ -149,11 +149,13 @@ class Deployed:
     image_bytes: int
 
 
-def deploy(api_url: str, access_token: str) -> Deployed:
+def deploy(api_url: str, data_api_url: str, access_token: str) -> Deployed:
     """Create the menu, upload its image, make it the default, then delete the menus it replaces
-    (ours, by name): if any step fails before the switch, the old menu stays in place."""
-    with ApiClient(Configuration(host=api_url, access_token=access_token)) as client:
-        api, blob = MessagingApi(client), MessagingApiBlob(client)
+    (ours, by name): if any step fails before the switch, the old menu stays in place. The image
+    goes to LINE's content host (`data_api_url`): the API host refuses it."""
+    with ApiClient(Configuration(host=api_url, access_token=access_token)) as client, \
+            ApiClient(Configuration(host=data_api_url, access_token=access_token)) as data_client:
+        api, blob = MessagingApi(client), MessagingApiBlob(data_client)
         image = build_image()
         new_id = api.create_rich_menu(menu_request()).rich_menu_id
         try:
