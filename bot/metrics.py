@@ -24,6 +24,8 @@ LINE_ANSWERS = Counter("tisi_line_api_answers", "LINE Messaging API answers by c
                        "(0: no answer: timeout or connection refused).", ["call", "status"])
 LINE_CALL_SECONDS = Histogram("tisi_line_api_call_seconds", "How long one LINE API call took.", ["call"],
                               buckets=LATENCY_BUCKETS)
+REPLIES_UNCONFIRMED = Counter("tisi_replies_unconfirmed", "Replies whose delivery LINE never confirmed: an attempt "
+                              "went unanswered and the one more try was refused as a used token (or unanswered).")
 BANK_COMMANDS = Counter("tisi_bank_commands", "Bank commands answered, by endpoint, command and respCode.",
                         ["endpoint", "command", "resp_code"])
 NOTICES_SENT = Counter("tisi_notices_sent", "Notices delivered, by kind (paid, reversed, new, remind7, "

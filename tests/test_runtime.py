@@ -19,6 +19,7 @@ from bot.data.models import InboxEvent, Invoice, LineUser, Notice
 from bot.data.states import InboxStatus, NoticeStatus
 from bot.runtime.inbox import store_events
 from tests.conftest import (
+    ACCESS_TOKEN,
     CHANNEL_SECRET,
     OTHER_USER,
     USER,
@@ -133,6 +134,91 @@ def test_reply_that_got_a_5xx_is_retried_while_the_token_is_valid(line, fake_lin
     assert len(fake_line.reply_attempts) == 3
     assert len(line.reply_to(event["replyToken"])) >= 1
     assert _inbox(db)[0].status == InboxStatus.REPLIED
+
+
+# -- at most one reply, recorded truthfully ------------------------------------------------------------
+def _unconfirmed_count() -> float:
+    from bot import metrics
+
+    return metrics.REPLIES_UNCONFIRMED._value.get()
+
+
+def test_a_slow_line_gets_one_reply_and_it_is_recorded_replied(line, fake_line, db):
+    fake_line.reply_plan.append({"hang": 8})  # LINE answering in 8 s, as in its slow spells
+    event = text_event("วิธีใช้")
+    line.post([event], settle=False)
+    line.settle(timeout=30)
+    assert len(fake_line.reply_attempts) == 1 and len(fake_line.replies()) == 1
+    assert _inbox(db)[0].status == InboxStatus.REPLIED
+
+
+def test_an_unknown_outcome_then_a_used_token_is_delivered_unconfirmed(line, fake_line, db, monkeypatch):
+    import bot.line.gateway
+
+    monkeypatch.setattr(bot.line.gateway, "REPLY_TIMEOUT", (3.0, 2.0))
+    # The first call is accepted after 3 s, when we had stopped waiting at 2 s; the one more try
+    # reaches LINE after that and is refused: the token was used.
+    fake_line.reply_plan.extend([{"hang": 3.0}, {"hang": 1.2}])
+    before = _unconfirmed_count()
+    event = text_event("วิธีใช้")
+    line.post([event], settle=False)
+    line.settle(timeout=30)
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.UNCONFIRMED, (row.status, row.last_error)
+    assert "Invalid reply token" in row.last_error and row.unknown_sends == 1
+    assert len(fake_line.reply_attempts) == 2 and len(fake_line.replies()) == 1  # shown once, tried twice
+    assert _unconfirmed_count() == before + 1
+
+
+def _leased_handled_row(db, event, *, unknown_sends=0):
+    """A reply handled and claimed for sending by a worker that died before recording anything."""
+    with db.transaction() as s:
+        s.add(InboxEvent(webhook_event_id=event["webhookEventId"], event_type="message", user_id=USER,
+                         reply_token=event["replyToken"], payload=json.dumps(event), received_at=utcnow(),
+                         status=InboxStatus.HANDLED, attempts=1, next_attempt_at=utcnow(),
+                         lease_until=utcnow() - _minutes(0.1), reply=json.dumps([{"type": "text", "text": "hi"}]),
+                         handled_at=utcnow(), unknown_sends=unknown_sends))
+
+
+def test_a_worker_killed_after_its_reply_left_is_not_recorded_refused(app, line, fake_line, db):
+    from bot.line.gateway import LineGateway
+
+    event = text_event("วิธีใช้")
+    fake_line.issue_reply_token(event["replyToken"])
+    assert LineGateway(fake_line.url, ACCESS_TOKEN).reply(event["replyToken"], [{"type": "text", "text": "hi"}]).delivered
+    _leased_handled_row(db, event)  # its worker was killed right after LINE took the reply
+    app.extensions["tisi"].worker.wake()
+    line.settle()
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.UNCONFIRMED and row.unknown_sends == 1
+    assert len(fake_line.replies()) == 1
+
+
+def test_a_worker_killed_before_its_reply_left_is_replied_by_the_next(app, line, fake_line, db):
+    event = text_event("วิธีใช้")
+    fake_line.issue_reply_token(event["replyToken"])
+    _leased_handled_row(db, event)
+    app.extensions["tisi"].worker.wake()
+    line.settle()
+    assert _inbox(db)[0].status == InboxStatus.REPLIED and len(line.reply_to(event["replyToken"])) == 1
+
+
+def test_a_reply_is_never_tried_after_two_unknown_outcomes(app, line, fake_line, db):
+    event = text_event("วิธีใช้")
+    fake_line.issue_reply_token(event["replyToken"])
+    _leased_handled_row(db, event, unknown_sends=1)  # one unknown already; this claim ended too
+    app.extensions["tisi"].worker.wake()
+    line.settle()
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.UNCONFIRMED and fake_line.reply_attempts == []
+
+
+def test_a_refused_connection_is_not_an_unknown_outcome():
+    from bot.line.gateway import LineGateway
+    from tests.conftest import free_port
+
+    outcome = LineGateway(f"http://127.0.0.1:{free_port()}", ACCESS_TOKEN).reply("t", [{"type": "text", "text": "a"}])
+    assert outcome.retry and not outcome.unknown and outcome.status == 0
 
 
 # -- handlers ------------------------------------------------------------------------------------

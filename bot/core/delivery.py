@@ -18,6 +18,9 @@ class Outcome:
     status: int  # HTTP status, 0 when no answer came
     detail: str = ""  # the receiver's answer, or the exception's name
     retry_after: float | None = None  # the receiver's Retry-After, when it said one
+    # No answer, and the request may have reached the receiver (a timeout after sending, a reset
+    # connection): it may have been accepted. False for a refused connection: nothing was sent.
+    unknown: bool = False
 
     @classmethod
     def ok(cls, status: int = 200) -> "Outcome":
@@ -30,9 +33,10 @@ class Outcome:
         return cls(False, retry, status, detail[:500], retry_after)
 
     @classmethod
-    def no_answer(cls, exc: BaseException) -> "Outcome":
-        """Timeouts, refused or reset connections: nobody said no."""
-        return cls(False, True, 0, type(exc).__name__)
+    def no_answer(cls, exc: BaseException, *, sent: bool = True) -> "Outcome":
+        """Timeouts, refused or reset connections: nobody said no. `sent`: the request may have
+        got there (its outcome is unknown), unlike a connection that was never made."""
+        return cls(False, True, 0, type(exc).__name__, unknown=sent)
 
     def describe(self) -> str:
         return f"{self.status} {self.detail}".strip()[:1000]

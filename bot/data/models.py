@@ -189,6 +189,9 @@ class InboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Reply attempts whose outcome we cannot know (no answer after sending; a claim that ended
+    # without recording, e.g. a worker killed): after one, the reply is tried once more at most.
+    unknown_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON messages, rendered once
     handler_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # the exception, when the handler raised
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # LINE's answer to a failed reply

@@ -26,6 +26,9 @@ class InboxStatus(StrEnum):
     NO_REPLY = "no_reply"  # nothing to send (no reply token, or the handler had nothing to say)
     EXPIRED = "expired"  # the reply token was too old to use: not sent
     REFUSED = "refused"  # LINE refused the reply (e.g. "Invalid reply token"): its answer is kept
+    # An attempt got no answer (it may have been accepted) and the one more try LINE refused as
+    # "Invalid reply token" or also went unanswered: most likely shown, never sent again.
+    UNCONFIRMED = "unconfirmed"  # delivered-unconfirmed (the column holds 12 characters)
 
     @classmethod
     def open(cls) -> tuple["InboxStatus", ...]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
-import re
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -14,13 +14,16 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import PrivateAttr
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from bot import metrics
 from bot.core.delivery import Outcome, parse_retry_after
 
 # (connect, read) seconds. Every call has its own timeout, so a hanging LINE holds one sender
 # thread at most this long; the others go on.
-REPLY_TIMEOUT = (3.0, 5.0)  # a reply token is good for about a minute
+# A reply waits as long as LINE may take (slow spells of 8 s were seen): giving up early only
+# turns a reply LINE accepted into one whose outcome is unknown, and a token works once.
+REPLY_TIMEOUT = (3.0, 25.0)
 PUSH_TIMEOUT = (3.0, 10.0)
 LOADING_TIMEOUT = (2.0, 3.0)
 LOADING_SECONDS = 20  # LINE takes 5-60 in steps of 5; the animation ends anyway when our reply arrives
@@ -102,9 +105,15 @@ class LineGateway:
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
             outcome = Outcome.from_status(exc.status or 0, body, parse_retry_after(_header(exc.headers, "Retry-After")))
         except Exception as exc:  # timeouts and connection errors surface as urllib3 errors
-            outcome = Outcome.no_answer(exc)
+            outcome = Outcome.no_answer(exc, sent=not _never_sent(exc))
         metrics.line_call(call, outcome.status, time.perf_counter() - start)
         return outcome
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """The connection was never made: LINE cannot have seen the request."""
+    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _header(headers, name: str):

@@ -15,6 +15,13 @@ twice. `ReplyQueue` is the worker side, driven by `bot.runtime.worker.Dispatcher
 - send: concurrently, on sender threads, while the reply token is valid;
 - record: replied, or LINE's answer when it refused, or expired; a reply that got no answer is
   retried while the token is still good, never after.
+
+At most one reply, recorded truthfully: a reply token works once, so an attempt whose outcome
+we cannot know (no answer after sending, or a claim that ended without recording — a worker
+killed between sending and recording) may already have been shown. Such a reply is tried once
+more at most; if LINE then refuses the token as used ("Invalid reply token"), or again does not
+answer, it is recorded `unconfirmed` (delivered-unconfirmed, its own metric), never `refused`,
+and never sent a third time.
 """
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ from datetime import datetime, timedelta
 
 from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import Event
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import metrics
@@ -49,7 +56,7 @@ log = logging.getLogger(__name__)
 
 REPLY_TOKEN_TTL = 55.0  # LINE: use a reply token within one minute of the webhook; keep a margin
 LATE_AFTER = 1.0  # seconds after the webhook: a reply not sent by then shows LINE's loading animation
-LEASE_SECONDS = 30.0  # longer than a reply's timeouts (3 + 5 s) plus a queue wait
+LEASE_SECONDS = 40.0  # longer than a reply's timeouts (3 + 25 s) plus a queue wait
 CLAIMED_LEASE = 10.0  # events stored already leased to the web process that received them
 RETRY_BASE = 0.5
 KEEP_FINISHED = timedelta(days=7)  # LINE redelivers for a shorter time than this
@@ -117,6 +124,7 @@ class ReplyJob:
     received_at: datetime
     messages: list | None = None  # filled by the handler, or read back from a stored reply
     skip: InboxStatus | None = None  # set by send() when no call was made
+    unknown_sends: int = 0  # earlier attempts whose outcome we cannot know
 
     def token_left(self, now: datetime | None = None) -> float:
         return REPLY_TOKEN_TTL - ((now or utcnow()) - self.received_at).total_seconds()
@@ -148,15 +156,19 @@ class ReplyQueue:
         if self.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         stmt = (update(_T).where(_T.c.id.in_(due.scalar_subquery()))
-                .values(lease_until=now + timedelta(seconds=self.lease), attempts=_T.c.attempts + 1)
+                .values(lease_until=now + timedelta(seconds=self.lease), attempts=_T.c.attempts + 1,
+                        # A handled row still leased by an earlier claim: that claim ended without
+                        # recording (its worker died), perhaps after LINE accepted its reply.
+                        unknown_sends=_T.c.unknown_sends + case(
+                            (and_(_T.c.status == InboxStatus.HANDLED, _T.c.lease_until.is_not(None)), 1), else_=0))
                 .returning(_T.c.id, _T.c.attempts, _T.c.status, _T.c.payload, _T.c.reply_token, _T.c.user_id,
-                           _T.c.received_at, _T.c.reply))
+                           _T.c.received_at, _T.c.reply, _T.c.unknown_sends))
         rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
         jobs, handled = [], []
         careful, self._careful = self._careful, False
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
-                           json.loads(row.reply) if row.reply else None)
+                           json.loads(row.reply) if row.reply else None, unknown_sends=row.unknown_sends)
             jobs.append(job)
             if row.status == InboxStatus.PENDING:
                 handled.append(self._handle(session, job, row.payload, careful))
@@ -243,6 +255,9 @@ class ReplyQueue:
         if not job.messages or not job.reply_token:
             job.skip = InboxStatus.NO_REPLY
             return Outcome(False, False, 0, "nothing to reply")
+        if job.unknown_sends >= 2:  # tried once more already, and that too ended unknown
+            job.skip = InboxStatus.UNCONFIRMED
+            return Outcome(False, False, 0, "two attempts without a known outcome: not sent again")
         if job.token_left() <= 0:
             job.skip = InboxStatus.EXPIRED
             return Outcome(False, False, 0, "reply token expired before sending")
@@ -266,19 +281,40 @@ class ReplyQueue:
             if outcome.delivered:
                 continue
             values: dict = {"lease_until": None}
+            unconfirmed = self._unconfirmed(job, outcome)
             if job.skip is not None:
                 values.update(status=job.skip, finished_at=now, last_error=outcome.detail)
+            elif unconfirmed:
+                values.update(status=InboxStatus.UNCONFIRMED, finished_at=now, last_error=unconfirmed,
+                              unknown_sends=job.unknown_sends + int(outcome.unknown))
             elif outcome.retry and job.token_left(now) > RETRY_BASE:
                 delay = min(backoff(job.attempts, outcome.retry_after, base=RETRY_BASE), job.token_left(now) / 2)
                 values.update(status=InboxStatus.HANDLED, next_attempt_at=now + timedelta(seconds=delay),
-                              last_error=outcome.describe())
+                              last_error=outcome.describe(), unknown_sends=job.unknown_sends + int(outcome.unknown))
                 soonest = delay if soonest is None else min(soonest, delay)
             else:
                 status = InboxStatus.EXPIRED if outcome.retry else InboxStatus.REFUSED
                 values.update(status=status, finished_at=now, last_error=outcome.describe())
                 log.warning("event %s: reply not delivered (%s): %s", job.id, status, outcome.describe())
+            if values.get("status") == InboxStatus.UNCONFIRMED:
+                metrics.REPLIES_UNCONFIRMED.inc()
+                log.warning("event %s: reply delivered-unconfirmed: %s", job.id, values["last_error"])
             session.execute(update(_T).where(_T.c.id == job.id, _T.c.attempts == job.attempts).values(**values))
         return soonest
+
+    @staticmethod
+    def _unconfirmed(job: ReplyJob, outcome: Outcome) -> str | None:
+        """Why this reply is recorded delivered-unconfirmed, or None: an earlier attempt's outcome
+        is unknown and this one says the token was used or is unknown too; or this attempt's
+        outcome is unknown and no time is left to try once more."""
+        used = outcome.status == 400 and "Invalid reply token" in outcome.detail
+        if job.unknown_sends >= 1 and used:
+            return f"an earlier attempt got no answer; LINE now refuses the token as used ({outcome.describe()})"
+        if job.unknown_sends >= 1 and outcome.unknown:
+            return f"no answer to the one more try either ({outcome.describe()})"
+        if outcome.unknown and job.token_left() <= RETRY_BASE:
+            return f"no answer, and the reply token ran out before one more try ({outcome.describe()})"
+        return None
 
     def next_due_in(self) -> float | None:
         with self.db.sessions() as session:
