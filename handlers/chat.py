@@ -88,7 +88,7 @@ def show_invoice(invoice_no: str, ctx: ChatContext) -> tuple[Messages, str | Non
     """The invoice's messages, and what the user could subscribe to from them (its license, or
     the invoice itself when it has none)."""
     t = ctx.t
-    inv = svc.find_invoice(ctx.session, invoice_no)
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
     if inv is None:
         return [text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
                        number=invoice_no))], None
@@ -99,7 +99,7 @@ def show_invoice(invoice_no: str, ctx: ChatContext) -> tuple[Messages, str | Non
 
 def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
     t = ctx.t
-    all_invoices = svc.invoices_for_license(ctx.session, license_no)
+    all_invoices = svc.invoices_for_license(ctx.session, license_no, for_answer=True)
     if ctx.user is not None and all_invoices:
         svc.remember_interest(ctx.session, ctx.user, license_no=license_no)
     target = license_no if all_invoices else None

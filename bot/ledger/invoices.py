@@ -155,12 +155,24 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
     session.flush()
 
 
-def find_invoice(session: Session, invoice_no: str) -> Invoice | None:
-    return session.scalar(select(Invoice).where(Invoice.invoice_no == invoice_no))
+def find_invoice(session: Session, invoice_no: str, *, for_answer: bool = False) -> Invoice | None:
+    """`for_answer`: the status read is shown to a user who is then watched (see `_shared`)."""
+    query = select(Invoice).where(Invoice.invoice_no == invoice_no)
+    return session.scalar(_shared(query) if for_answer else query)
 
 
-def invoices_for_license(session: Session, license_no: str) -> list[Invoice]:
-    return list(session.scalars(select(Invoice).where(Invoice.license_no == license_no).order_by(Invoice.due_date, Invoice.id)))
+def invoices_for_license(session: Session, license_no: str, *, for_answer: bool = False) -> list[Invoice]:
+    query = select(Invoice).where(Invoice.license_no == license_no).order_by(Invoice.due_date, Invoice.id)
+    return list(session.scalars(_shared(query) if for_answer else query))
+
+
+def _shared(query):
+    """Read invoices as a chat answer does before recording who asked: FOR SHARE, so a payment
+    of them (which takes FOR UPDATE, then reads who asked) waits for this answer's watch to
+    commit, or this read waits for the payment and sees it paid. Either way a user who was shown
+    an invoice unpaid is among those the paid notice goes to. (SQLite: one writer at a time
+    already.) Fresh values, not the session's copies from earlier in the batch."""
+    return query.with_for_update(read=True).execution_options(populate_existing=True)
 
 
 def get_or_create_user(session: Session, user_id: str) -> LineUser:
