@@ -4,6 +4,7 @@ race. After each: every event replied to at most once, every paid notice deliver
 nothing lost, no worker down, and /healthz and `tisi-pay health` told the truth meanwhile."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -191,3 +192,38 @@ def test_two_reply_workers_never_take_the_same_event(database_url, db, fake_line
             _stop(w)
     attempts = Counter(a["token"] for a in fake_line.reply_attempts)
     assert len(attempts) == 80 and set(attempts.values()) == {1}
+
+
+def test_three_workers_and_300_first_time_users_get_answers_not_apologies(database_url, db, fake_line, external_app,
+                                                                          seed, tmp_path):
+    """Each of 300 new users sends their invoice number twice, the 600 events in a random order,
+    to three external workers at once: new users, watches and answers are written concurrently.
+    A deadlock or serialization failure the database reports is retried, never apologised for."""
+    import random
+
+    from bot.data.models import LineUser, Watch
+
+    seed(invoice_row(1, invoice_no=INV))
+    line = Line(external_app.test_client(), fake_line, db)
+    users = [f"U{i:032x}" for i in range(300)]
+    events = [text_event(f"ขอชำระ {INV}", user) for user in users] + [text_event(INV, user) for user in users]
+    random.Random(17).shuffle(events)
+    for start in range(0, len(events), 20):
+        assert line.post(events[start:start + 20], settle=False).status_code == 200
+    logs = [tmp_path / f"w{i}.log" for i in range(3)]
+    workers = [_worker(database_url, fake_line, log) for log in logs]
+    try:
+        line.settle(timeout=120)
+    finally:
+        for worker in workers:
+            _stop(worker)
+    replies = fake_line.replies()
+    assert len(replies) == 600
+    texts = [json.dumps(s.messages, ensure_ascii=False) for s in replies]
+    assert sum("ขออภัย" in t for t in texts) == 0
+    assert sum(INV in t and '"type": "flex"' in t for t in texts) == 600  # every one the invoice's card
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LineUser)) == 300
+        assert s.scalar(select(func.count()).select_from(Watch)) == 300
+        handler_errors = s.scalar(select(func.count()).select_from(InboxEvent).where(InboxEvent.handler_error.is_not(None)))
+    assert handler_errors == 0

@@ -17,6 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.data import chain as _chain  # noqa: F401
 
 
+# What PostgreSQL says when it chose this transaction to give way to another: the same work run
+# again will succeed. deadlock_detected, serialization_failure, lock_not_available.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that running the same transaction again resolves (not an outage)."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
 def normalize_url(url: str) -> str:
     """Accept plain postgresql:// URLs and point them at psycopg 3."""
     if url.startswith("postgres://"):

@@ -43,7 +43,7 @@ from bot import metrics
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.core.i18n import N_, Translator
-from bot.data.db import Database, insert_ignore_each
+from bot.data.db import Database, insert_ignore_each, is_transient
 from bot.data.models import InboxEvent, LineUser
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
@@ -163,7 +163,9 @@ class ReplyQueue:
                             (and_(_T.c.status == InboxStatus.HANDLED, _T.c.lease_until.is_not(None)), 1), else_=0))
                 .returning(_T.c.id, _T.c.attempts, _T.c.status, _T.c.payload, _T.c.reply_token, _T.c.user_id,
                            _T.c.received_at, _T.c.reply, _T.c.unknown_sends))
-        rows = sorted(session.execute(stmt).all(), key=lambda r: r.id)
+        # Handled user by user (in order within each): workers that take events of the same new
+        # users then create them, and their watches, in one order, and rarely wait on each other.
+        rows = sorted(session.execute(stmt).all(), key=lambda r: (r.user_id or "", r.id))
         jobs, handled = [], []
         careful, self._careful = self._careful, False
         for row in rows:
@@ -182,7 +184,8 @@ class ReplyQueue:
         Fenced like a claim: an event another worker took meanwhile (attempt > 1) is left alone."""
         rows = session.execute(
             select(_T.c.id, _T.c.attempts, _T.c.payload, _T.c.reply_token, _T.c.user_id, _T.c.received_at)
-            .where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING).order_by(_T.c.id)
+            .where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING)
+            .order_by(func.coalesce(_T.c.user_id, ""), _T.c.id)  # as in claim()
         ).all()
         careful, self._careful = self._careful, False
         now = utcnow()
@@ -211,7 +214,9 @@ class ReplyQueue:
         if not careful:
             try:
                 job.messages = self._run_handler(session, json.loads(payload))
-            except Exception:
+            except Exception as exc:
+                if is_transient(exc):  # the database chose us to give way: the same step again
+                    raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
                 self._careful = True
                 raise RetryStep("a handler raised; handling the batch again with savepoints") from None
         else:
@@ -220,6 +225,9 @@ class ReplyQueue:
                     job.messages = self._run_handler(session, json.loads(payload))
                 except Exception as exc:
                     savepoint.rollback()
+                    if is_transient(exc):  # never an apology for the database's own retry
+                        self._careful = True
+                        raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
                     error = f"{type(exc).__name__}: {exc}"[:1000]
                     log.exception("event %s: handler failed", job.id)
         if error is not None:
@@ -328,6 +336,11 @@ class ReplyQueue:
 
     def close(self) -> None:
         self._loading.stop()
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"[:200]
 
 
 def parse_event(raw: dict):

@@ -12,6 +12,7 @@ and the loop retries with backoff.
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import threading
 import time
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome
-from bot.data.db import Database
+from bot.data.db import Database, is_transient
 from bot.data.states import WorkerKind
 from bot.runtime import health
 from bot.runtime.inbox import ReplyQueue
@@ -222,6 +223,10 @@ class Dispatcher:
                 log.info("worker %s: %s", self.name, again)
                 continue
             except (DBAPIError, PoolTimeout) as exc:
+                if is_transient(exc):  # a deadlock or serialization failure outside a handler: not an outage
+                    log.info("worker %s: %s; running the step again", self.name, _short(exc))
+                    stop.wait(random.uniform(0.005, 0.05))  # out of step with whoever we met
+                    continue
                 if outage_since is None:
                     outage_since = time.monotonic()
                     log.warning("database unavailable (%s); worker %s retries with backoff", _short(exc), self.name)
