@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from linebot.v3 import SignatureValidator
 
+from bot.bank.spool import Spool
 from bot.config import ConfigError, Settings
 from bot.data.db import Database
 from bot.data.states import WorkerKind
@@ -27,6 +28,7 @@ class Services:
     signature: SignatureValidator  # X-Line-Signature of /callback
     links: Links
     bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
+    spool: Spool  # bank messages kept while the database was down, replayed when it is back
     worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
 
     def close(self) -> None:
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         signature=SignatureValidator(settings.line_channel_secret),
         links=make_links(settings),
         bank_db=Database(settings.database_url, **BANK_POOL),
+        spool=Spool(),
     )
     app.extensions["tisi"] = services
     _refuse_old_schema(services.db)

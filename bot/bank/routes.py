@@ -37,17 +37,34 @@ def billpayment():
     except p.Refused as refused:
         log.info("bank request refused: %s %s", refused.code, refused.detail)
         status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
-        service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed)
+        service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed, spool=tisi.spool)
         return _json(status, body, cmd)
-    except Exception:
-        log.exception("bank request failed: %s %s", getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"))
+    except Exception as exc:
+        _failed(exc, cmd)
         status, body = p.answer(p.INTERNAL, service.new_tranx_id())  # rolled back: the bank retries
-        service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed)
+        service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed, spool=tisi.spool)
         return _json(status, body, cmd)
     log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, body[:20])
+    _replay_spool(tisi)
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
     return _json(status, body, cmd)
+
+
+def _failed(exc: BaseException, cmd) -> None:
+    """An outage is said once per request by the spool's line, without a traceback; anything else
+    is a bug, with one."""
+    if not service.database_down(exc):
+        log.exception("bank request failed: %s %s", getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"))
+
+
+def _replay_spool(tisi) -> None:
+    """The database answered: store what was spooled during an outage (rarely any)."""
+    if tisi.spool.pending:
+        try:
+            tisi.spool.replay(tisi.bank_db)
+        except Exception as exc:  # still down for the replay: the next request tries again
+            log.warning("bank spool not replayed yet: %s", service.short(exc))
 
 
 def _json(status: int, body: bytes, cmd=None) -> Response:
@@ -105,16 +122,18 @@ def directlink():
         status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render)
     except dl.Fault as fault:
         body = dl.render_fault("Client", fault.message, p.BAD_REQUEST)
-        service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST)
+        service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST,
+                            spool=tisi.spool)
         _count("directlink", None, p.BAD_REQUEST)
         return _soap(fault.http_status, body)
-    except Exception:
-        log.exception("directlink request failed: %s %s", getattr(cmd, "command", "?"), req.bankref[:64])
+    except Exception as exc:
+        _failed(exc, cmd)
         body = dl.render_fault("Server", "internal error; please retry", p.INTERNAL)  # rolled back
-        service.log_refusal(tisi.bank_db, raw, 500, body, cmd, resp_code=p.INTERNAL)
+        service.log_refusal(tisi.bank_db, raw, 500, body, cmd, resp_code=p.INTERNAL, spool=tisi.spool)
         _count("directlink", cmd, p.INTERNAL)
         return _soap(500, body)
     log.info("directlink %s %s/%s", cmd.command, cmd.bank_code, cmd.bank_ref)
+    _replay_spool(tisi)
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)
     return _soap(status, body)

@@ -8,9 +8,12 @@ import uuid
 from typing import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot.bank import protocol as p
+from bot.bank.spool import Spool
 from bot.core.dates import utcnow
 from bot.data.db import Database, insert_ignore
 from bot.data.models import (
@@ -77,13 +80,36 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
 
 
 def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
-                resp_code: str | None = None, signed: tuple[str | None, str | None] | None = None) -> None:
-    """Refused and failed requests go to the log too, in their own transaction."""
+                resp_code: str | None = None, signed: tuple[str | None, str | None] | None = None,
+                spool: Spool | None = None) -> None:
+    """Refused and failed requests go to the log too, in their own transaction; when the
+    database cannot take them, to the spool (fsynced before the bank gets its answer)."""
+    code = resp_code or _resp_code(body)
     try:
         with db.transaction() as session:
-            _log(session, cmd, raw_body, status, body, resp_code or _resp_code(body), replayed=False, signed=signed)
+            _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
+    except (DBAPIError, PoolTimeout) as exc:
+        if spool is None:
+            log.warning("bank request answered %s, not logged: the database is unavailable (%s)", code, short(exc))
+            return
+        spooled = spool.append(command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
+                               bank_ref=getattr(cmd, "bank_ref", None), request_body=raw_body, http_status=status,
+                               resp_code=code, response_body=body, signed=signed)
+        log.warning("bank request %s %s answered %s: the database is unavailable (%s); kept in the spool as %s",
+                    getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, short(exc), spooled)
     except Exception:  # the log must never turn a clear answer into a 500
         log.exception("could not log a refused bank request")
+
+
+def database_down(exc: BaseException) -> bool:
+    """The database could not be reached or used: the bank is answered 9999 and retries."""
+    return isinstance(exc, (DBAPIError, PoolTimeout))
+
+
+def short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    return f"{type(orig).__name__}: {text}"[:200]
 
 
 def _resp_code(json_body: bytes) -> str:

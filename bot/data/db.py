@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 # (links appended at every commit): no write can skip it.
 from bot.data import chain as _chain  # noqa: F401
 
-
 # What PostgreSQL says when it chose this transaction to give way to another: the same work run
 # again will succeed. deadlock_detected, serialization_failure, lock_not_available.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})

@@ -263,6 +263,9 @@ class BankMessage(Base):
     # X-Bank-Timestamp and X-Bank-Signature as sent: `audit verify` re-checks the signature later.
     bank_timestamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
     bank_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Set on a message that could not be stored when it came (the database was down): it was
+    # kept in the local spool and replayed from there; the id makes a second replay a no-op.
+    spool_id: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
 
 
 class Payment(Base):

@@ -44,6 +44,7 @@ class Verdict:
     links: int = 0
     invoices: int = 0
     signatures: int = 0
+    spooled: int = 0  # bank messages stored late, from the spool kept during a database outage
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -53,12 +54,15 @@ class Verdict:
     def line(self) -> str:
         if self.problems:
             return "BROKEN: " + self.problems[0]
+        spooled = (f"; {self.spooled} bank message(s) stored from the outage spool" if self.spooled else "")
         return (f"intact: {self.links} links, {self.signatures} bank signatures and {self.invoices} invoices "
-                "checked")
+                f"checked{spooled}")
 
 
 def verify(session: Session, bank_secret: str | None, digests: list[dict] = ()) -> Verdict:
     verdict = Verdict()
+    verdict.spooled = session.scalar(select(func.count()).select_from(BankMessage)
+                                     .where(BankMessage.spool_id.is_not(None))) or 0
     for check in (_chain, _unlinked, _signatures, _digests, _invoices):
         check(session, verdict, bank_secret=bank_secret, digests=digests)
         if verdict.problems:

@@ -218,8 +218,14 @@ def healthz():
     A silent worker or an old item is reported by the figures (and by `tisi-pay health`), not by
     the status: a load balancer must not take web processes out because the workers are down.
     """
+    tisi = current_app.extensions["tisi"]
     try:
-        state = health.check(current_app.extensions["tisi"].db)
+        state = health.check(tisi.db)
     except Exception:
         return jsonify({"status": "error", "db": "unavailable"}), 503
+    if tisi.spool.pending:  # the database is back: the bank messages kept meanwhile go in now
+        try:
+            tisi.spool.replay(tisi.bank_db)
+        except Exception:
+            pass  # the next look tries again; the bank's next request too
     return jsonify({"status": "ok", "db": "ok", **state.as_dict()})

@@ -71,14 +71,18 @@ END $$
 def _link_existing() -> None:
     from sqlalchemy.orm import Session
 
+    from bot.core.chain import FIELDS
     from bot.data.chain import TABLES, append
 
     session = Session(bind=op.get_bind())
     rows = []
-    for kind, model in TABLES.items():
-        rows += [(kind, row) for row in session.execute(sa.select(model.__table__).order_by(model.__table__.c.id))]
     # In the order they were written, as far as the rows tell: by time, then kind, then id.
     when = {"audit": "at", "bank": "received_at", "statement": "imported_at"}
+    for kind, model in TABLES.items():
+        # Only the columns the chain reads: later revisions add others this one has not created.
+        table = model.__table__
+        names = ["id", when[kind], *(name for name in FIELDS[kind] if name not in ("id", when[kind]))]
+        rows += [(kind, row) for row in session.execute(sa.select(*(table.c[n] for n in names)).order_by(table.c.id))]
     rows.sort(key=lambda r: (getattr(r[1], when[r[0]]).replace(tzinfo=None), r[0], r[1].id))
     append(session, rows)
     session.flush()
