@@ -16,9 +16,10 @@ class BuildWithResources(build_py):
         if getattr(self, "editable_mode", False):
             return
         root = Path(__file__).resolve().parent
+        shipped = Path(self.build_lib) / "bot" / "_shipped"
+        shutil.rmtree(shipped, ignore_errors=True)  # a file removed from the tree must leave the wheel too
         for name in SHIPPED:
-            shutil.copytree(root / name, Path(self.build_lib) / "bot" / "_shipped" / name, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pot"))
+            shutil.copytree(root / name, shipped / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pot"))
 
 
 setup(cmdclass={"build_py": BuildWithResources})

@@ -265,7 +265,9 @@ class BankMessage(Base):
     bank_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Set on a message that could not be stored when it came (the database was down): it was
     # kept in the local spool and replayed from there; the id makes a second replay a no-op.
-    spool_id: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
+    spool_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    __table_args__ = (Index("uq_bank_messages_spool_id", "spool_id", unique=True),)
 
 
 class Payment(Base):

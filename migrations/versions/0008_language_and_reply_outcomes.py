@@ -17,20 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("line_users") as batch:
-        batch.add_column(sa.Column("language_chosen", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("inbox_events") as batch:
-        batch.add_column(sa.Column("unknown_sends", sa.Integer(), nullable=False, server_default="0"))
-    with op.batch_alter_table("bank_messages") as batch:
-        batch.add_column(sa.Column("spool_id", sa.String(36), nullable=True))
-        batch.create_unique_constraint("uq_bank_messages_spool_id", ["spool_id"])
+    # Plain ADD COLUMN (no batch copy of the table): on SQLite a copy would drop the append-only
+    # triggers of bank_messages.
+    op.add_column("line_users", sa.Column("language_chosen", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("inbox_events", sa.Column("unknown_sends", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("bank_messages", sa.Column("spool_id", sa.String(36), nullable=True))
+    op.create_index("uq_bank_messages_spool_id", "bank_messages", ["spool_id"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("bank_messages") as batch:
-        batch.drop_constraint("uq_bank_messages_spool_id", type_="unique")
-        batch.drop_column("spool_id")
-    with op.batch_alter_table("inbox_events") as batch:
-        batch.drop_column("unknown_sends")
-    with op.batch_alter_table("line_users") as batch:
-        batch.drop_column("language_chosen")
+    op.drop_index("uq_bank_messages_spool_id", "bank_messages")
+    for table, column in (("bank_messages", "spool_id"), ("inbox_events", "unknown_sends"),
+                          ("line_users", "language_chosen")):
+        op.drop_column(table, column)  # SQLite ≥ 3.35 drops a column in place: triggers stay
