@@ -396,6 +396,46 @@ def audit_digest(day: str | None) -> None:
         click.echo("queued for UPSTREAM_CALLBACK_URL" if sent else "already queued for UPSTREAM_CALLBACK_URL", err=True)
 
 
+@cli.group(short_help="Check a receipt PDF.")
+def receipt() -> None:
+    """Receipts (ใบเสร็จรับเงิน) issued with confirmed payments."""
+
+
+@receipt.command("verify", short_help="Check a receipt's signature, chain link and status.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def receipt_verify(file: Path) -> None:
+    """Check FILE.pdf: the signature is intact and covers the whole file (unmodified since
+    signing), the signer is the certificate of RECEIPT_SIGNING_P12 (or chains to
+    RECEIPT_TRUST_ROOTS), the file's SHA-256, number and amount are in the audit chain, and the
+    receipt is not void. Exit 0 valid; 1 with the reason."""
+    from bot.ledger.receipts import verify_file
+    from bot.render.pades import ReceiptSigner, SignerError, load_certificates
+
+    trusted = []
+    p12, roots = os.environ.get("RECEIPT_SIGNING_P12", "").strip(), os.environ.get("RECEIPT_TRUST_ROOTS", "").strip()
+    try:
+        if p12:
+            trusted.append(ReceiptSigner(p12, os.environ.get("RECEIPT_SIGNING_PASSWORD")).certificate)
+        if roots:
+            trusted += load_certificates(roots)
+    except (SignerError, OSError, ValueError) as exc:
+        click.echo(f"tisi-pay receipt verify: {exc}", err=True)
+        sys.exit(2)
+    if not trusted:
+        click.echo("tisi-pay receipt verify: set RECEIPT_SIGNING_P12 (and RECEIPT_SIGNING_PASSWORD) or "
+                   "RECEIPT_TRUST_ROOTS: the certificates a receipt may be signed with", err=True)
+        sys.exit(2)
+    database = _existing_database(_database_url())
+    try:
+        with database.sessions() as session:
+            verdict = verify_file(session, file.read_bytes(), trusted)
+    finally:
+        database.dispose()
+    for line in verdict.lines:
+        click.echo(line)
+    sys.exit(0 if verdict.valid else 1)
+
+
 def _database_url() -> str:
     """Schema and import commands need only the database, not the LINE settings; a bad
     DATABASE_URL is one line and exit 2."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from bot.core.clientip import parse_networks
+from bot.core.receiptno import DEFAULT_PREFIX, PREFIX_RE
 from bot.core.refs import is_biller_id
 from bot.core.schedule import (
     DEFAULT_QUIET_HOURS,
@@ -71,6 +72,15 @@ class Settings:
     metrics_token: str | None = None  # bearer token of GET /metrics; the endpoint exists only when set
     # LINE's content host: what users send and rich-menu images live only there, not at line_api_url.
     line_data_api_url: str = "https://api-data.line.me"
+    receipt_prefix: str = DEFAULT_PREFIX
+    # Receipts are issued only with a signing key: without one a payment gets no receipt number.
+    receipt_signing_p12: str | None = None
+    receipt_signing_password: str | None = None
+    receipt_trust_roots: str | None = None  # PEM file of CAs `receipt verify` accepts besides our certificate
+
+    @property
+    def receipts_enabled(self) -> bool:
+        return bool(self.receipt_signing_p12)
 
     @property
     def directlink_enabled(self) -> bool:
@@ -117,6 +127,15 @@ class Settings:
             quiet_hours = QuietHours.parse(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
         except ValueError as exc:
             problems.append(f"QUIET_HOURS: {exc}")
+        receipt_prefix = env.get("RECEIPT_PREFIX", "").strip() or DEFAULT_PREFIX
+        if not PREFIX_RE.match(receipt_prefix):
+            problems.append("RECEIPT_PREFIX must be 1-12 characters of A-Z and 0-9")
+        p12 = env.get("RECEIPT_SIGNING_P12", "").strip() or None
+        if p12 and not os.path.isfile(p12):
+            problems.append(f"RECEIPT_SIGNING_P12 names no file: {p12}")
+        trust_roots = env.get("RECEIPT_TRUST_ROOTS", "").strip() or None
+        if trust_roots and not os.path.isfile(trust_roots):
+            problems.append(f"RECEIPT_TRUST_ROOTS names no file: {trust_roots}")
         if env.get("ENV", "").strip().lower() == "production":
             # LINE fetches images only over https, and a short key makes the tokens guessable.
             if len(env["SECRET_KEY"].encode()) < 32:
@@ -153,4 +172,8 @@ class Settings:
             reminder_days=reminder_days,
             quiet_hours=quiet_hours,
             metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+            receipt_prefix=receipt_prefix,
+            receipt_signing_p12=p12,
+            receipt_signing_password=env.get("RECEIPT_SIGNING_PASSWORD") or None,
+            receipt_trust_roots=trust_roots,
         )

@@ -29,6 +29,8 @@ class Services:
     links: Links
     bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
     spool: Spool  # bank messages kept while the database was down, replayed when it is back
+    receipt_book: object | None = None  # ReceiptBook: payments get receipt numbers (RECEIPT_SIGNING_P12 set)
+    receipt_maker: object | None = None  # ReceiptMaker: renders and signs receipt PDFs
     worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
 
     def close(self) -> None:
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.extensions["tisi"] = services
     _refuse_old_schema(services.db)
+    services.receipt_book, services.receipt_maker = _receipts(settings, services.links)
 
     from bot.web import pages as web
     from bot.web import webhook
@@ -67,7 +70,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     limiter = webguard.make_limiter(app, settings)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(web.bp)
-    for endpoint in ("web.track", "web.slip"):  # per client; never /callback, /bank or /qr
+    for endpoint in ("web.track", "web.slip", "web.receipt"):  # per client; never /callback, /bank or /qr
         app.view_functions[endpoint] = limiter.limit(webguard.PAGE_LIMIT)(app.view_functions[endpoint])
     _register_optional(app, services, limiter)
     _json_errors(app)
@@ -81,6 +84,20 @@ def _refuse_old_schema(db: Database) -> None:
     problem = schema_behind(db.engine)
     if problem:
         raise ConfigError(problem)
+
+
+def _receipts(settings: Settings, links: Links):
+    from bot.ledger.receipts import from_settings
+    from bot.render.pades import SignerError
+
+    try:
+        book, maker = from_settings(settings, links)
+    except SignerError as exc:
+        raise ConfigError(str(exc)) from None
+    if book is None:
+        logging.getLogger(__name__).warning("receipts are off: RECEIPT_SIGNING_P12 is not set, so payments get no "
+                                            "receipt")
+    return book, maker
 
 
 BANK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 5.0}
@@ -138,8 +155,8 @@ def _inline_worker(app: Flask, services: Services) -> None:
 
     def make_dispatcher() -> Dispatcher:
         db = Database(services.settings.database_url)  # its own pool, beside the requests'
-        return Dispatcher(db, build_queues(services.settings, db, services.line, services.links),
-                          kind=WorkerKind.INLINE)
+        return Dispatcher(db, build_queues(services.settings, db, services.line, services.links,
+                                           maker=services.receipt_maker), kind=WorkerKind.INLINE)
 
     services.worker = InlineWorker(make_dispatcher)
 

@@ -12,8 +12,10 @@ from bot.data.models import Status
 from bot.data.states import SubscribeOutcome
 from bot.ledger import invoices as svc
 from bot.ledger import subscriptions as subs
+from bot.ledger import receipts
 from bot.ledger.history import payments_for
 from bot.render.messages import (
+    baht,
     consent_sentence,
     help_text,
     invoice_messages,
@@ -63,6 +65,9 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies(history(ctx), t)
     if parsed.intent in (Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
         return with_quick_replies(_subscription_command(parsed, event.message.text, ctx), t)
+    if parsed.intent is Intent.RECEIPT:
+        return with_quick_replies([receipt_answer(n, ctx) for n in parsed.invoice_numbers[:MAX_NUMBERS_PER_MESSAGE]],
+                                  t)
 
     messages: Messages = []
     numbers = [("invoice", n) for n in parsed.invoice_numbers] + [("license", n) for n in parsed.license_numbers]
@@ -110,6 +115,26 @@ def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | Non
     if len(payable) == 1:
         return invoice_messages(payable[0], t, ctx.links), target
     return license_choices(license_no, payable, t), target
+
+
+def receipt_answer(invoice_no: str, ctx: ChatContext) -> dict:
+    """`ขอใบเสร็จ <invoice>`: the receipt's link, or why there is none."""
+    t = ctx.t
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
+    if inv is None:
+        return text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
+                      number=invoice_no))
+    if ctx.user is not None:
+        svc.remember_interest(ctx.session, ctx.user, invoice=inv)
+    issued = receipts.current_for_invoice(ctx.session, inv.id) if inv.status == Status.PAID else None
+    if issued is not None:
+        return text(t("Receipt %(receipt)s for invoice %(number)s (%(amount)s):\n%(url)s", receipt=issued.number,
+                      number=inv.invoice_no, amount=baht(inv.amount, t), url=ctx.links.receipt_url(issued)))
+    if inv.status == Status.PAID:  # paid while receipts were not issued here
+        return text(t("Invoice %(number)s is paid, but its receipt is not available in this chat. Please contact "
+                      "TISI for the receipt.", number=inv.invoice_no))
+    return text(t("Invoice %(number)s is not paid yet, so there is no receipt. Type the invoice number to see "
+                  "how to pay it.", number=inv.invoice_no))
 
 
 # -- subscriptions and history -----------------------------------------------------------------

@@ -33,7 +33,8 @@ def billpayment():
         p.authenticate(tisi.settings.bank_webhook_secret, *signed, raw, now=time.time())
         cmd = p.parse_command(raw, tisi.settings.biller_id)
         upstream = bool(tisi.settings.upstream_callback_url and tisi.settings.upstream_api_token)
-        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, signed=signed)
+        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, signed=signed,
+                                               book=tisi.receipt_book)
     except p.Refused as refused:
         log.info("bank request refused: %s %s", refused.code, refused.detail)
         status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
@@ -119,7 +120,8 @@ def directlink():
             _count("directlink", cmd, answer["respCode"])
             return 200, dl.render_answer(answer, req.bankref)
 
-        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render)
+        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render,
+                                               book=tisi.receipt_book)
     except dl.Fault as fault:
         body = dl.render_fault("Client", fault.message, p.BAD_REQUEST)
         service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST,

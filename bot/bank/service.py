@@ -25,7 +25,8 @@ from bot.data.models import (
     Status,
 )
 from bot.data.states import AuditAction, PaymentStatus
-from bot.ledger import audit, notices
+from bot.ledger import audit, notices, receipts
+from bot.ledger.receipts import ReceiptBook
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def as_json(status: int, body: bytes) -> tuple[int, bytes]:
 
 
 def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False,
-           render: Render = as_json, signed: tuple[str, str] | None = None) -> tuple[int, bytes, bool]:
+           render: Render = as_json, signed: tuple[str, str] | None = None,
+           book: ReceiptBook | None = None) -> tuple[int, bytes, bool]:
     """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
 
     The answer is kept in the bank core's JSON form, whichever adapter the command came by, and
@@ -55,7 +57,9 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
     then finds its stored answer; on SQLite writers are serialised. Either way the answer to a
     repeated request is the stored bytes of the first one. With `upstream`, a change of an
     invoice's status is also queued for the e-License / e-Surveillance systems. `signed` is the
-    bank's (X-Bank-Timestamp, X-Bank-Signature), kept with the message for `audit verify`.
+    bank's (X-Bank-Timestamp, X-Bank-Signature), kept with the message for `audit verify`. With
+    `book`, a confirmed payment gets its receipt number in this transaction (its PDF is made later,
+    off this path); a reversal voids the payment's receipt whether or not receipts are issued now.
     """
     with db.transaction() as session:
         request_id = insert_ignore(session, BankRequest, command=cmd.command, bank_code=cmd.bank_code,
@@ -70,7 +74,7 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
             return status, body, False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
-        code, extra, queued = handler(session, cmd, tranx_id, upstream)
+        code, extra, queued = handler(session, cmd, tranx_id, upstream, book)
         status, core = p.answer(code, tranx_id, **extra)
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
                         .values(http_status=status, response_body=core.decode()))
@@ -147,7 +151,7 @@ def _refusal_for_state(inv: Invoice, cmd: p.BankCommand) -> str | None:
     return None
 
 
-def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
+def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
     inv = _locked_invoice(session, cmd)
     if inv is None:
         return p.NOT_FOUND, {}, False
@@ -157,7 +161,7 @@ def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
     return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False
 
 
-def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
+def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
     # One round trip: lock the invoice and learn whether a reversal of this payment came first.
     reversed_first = (
         select(PendingReversal.id)
@@ -184,9 +188,11 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
                       channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
                       tranx_id=tranx_id, created_at=utcnow())
     session.add(payment)
-    _audit(session, inv, AuditAction.PAID, inv.status, Status.PAID, cmd)
     inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
     session.flush()
+    receipt = receipts.issue(session, inv, payment, book) if book is not None else None
+    _audit(session, inv, AuditAction.PAID, Status.UNPAID, Status.PAID, cmd,
+           **({"receipt": receipt.number} if receipt is not None else {}))
     if pending_exists:
         pending = session.scalar(select(PendingReversal).where(
             PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update())
@@ -195,14 +201,15 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
         pending.applied_at = utcnow()
         _reverse(session, inv, payment, cmd, notify=False, upstream=False)
         return p.OK, {}, False
-    queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid")
+    queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid",
+                                             receipt_url=book.url(receipt) if receipt is not None else None)
     if upstream:
         notices.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
         queued = True
     return p.OK, {}, queued
 
 
-def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool):
+def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
     payment = session.scalar(select(Payment).where(
         Payment.bank_code == cmd.bank_code, Payment.bank_ref == cmd.bank_ref,
         Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED))).with_for_update())
@@ -223,7 +230,9 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
 def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
              upstream: bool) -> bool:
     payment.status, payment.reversed_at = PaymentStatus.REVERSED, utcnow()
-    _audit(session, inv, AuditAction.REVERSED, inv.status, Status.UNPAID, cmd)
+    voided = receipts.void(session, payment, f"the bank reversed the payment (bank reference {payment.bank_ref})")
+    _audit(session, inv, AuditAction.REVERSED, inv.status, Status.UNPAID, cmd,
+           **({"voidedReceipt": voided.number} if voided is not None else {}))
     inv.status, inv.paid_at = Status.UNPAID, None
     session.flush()
     queued = notices.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
@@ -233,7 +242,8 @@ def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankComman
     return queued
 
 
-def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand) -> None:
+def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand,
+           **extra: object) -> None:
     session.add(audit.entry(inv.id, action, before, after, "bank", command=cmd.command, bankCode=cmd.bank_code,
                             bankRef=cmd.bank_ref, amount=cmd.amount, channel=cmd.channel,
-                            transDateTime=cmd.transacted_at.isoformat()))
+                            transDateTime=cmd.transacted_at.isoformat(), **extra))

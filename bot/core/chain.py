@@ -26,6 +26,8 @@ FIELDS: dict[str, dict[str, str]] = {
              "resp_code": "text", "response_body": "text", "replayed": "bool"},
     "statement": {"id": "int", "sha256": "text", "effective_date": "date", "company_account": "text",
                   "imported_at": "time", "balanced": "bool", "report": "text"},
+    "receipt": {"id": "int", "receipt_id": "int", "variant": "text", "number": "text", "amount": "amount",
+                "sha256": "text", "created_at": "time"},
 }
 
 
@@ -45,7 +47,7 @@ def canonical(fields: dict) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_FORMS = {"int": lambda v: v, "text": lambda v: v, "time": canonical_time, "bool": bool,
+_FORMS = {"int": lambda v: v, "text": lambda v: v, "time": canonical_time, "bool": bool, "amount": canonical_amount,
           "date": lambda v: None if v is None else v.isoformat()}
 
 
@@ -65,6 +67,8 @@ _SQL_FORMS = {
     "time": """coalesce('"' || to_char(NEW.{0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"', 'null')""",
     "bool": "CASE WHEN NEW.{0} THEN 'true' ELSE 'false' END",
     "date": """coalesce('"' || to_char(NEW.{0}, 'YYYY-MM-DD') || '"', 'null')""",
+    # Stored as integer satang: 100000 → "1000.00".
+    "amount": """coalesce('"' || to_char(NEW.{0}::numeric / 100, 'FM999999999990.00') || '"', 'null')""",
 }
 
 

@@ -30,6 +30,16 @@ def buddhist_year(d: date) -> int:
     return d.year + BE_OFFSET
 
 
+FISCAL_YEAR_STARTS = 10  # the Thai government's fiscal year runs 1 October – 30 September
+
+
+def thai_fiscal_year(moment: datetime) -> int:
+    """The Thai government fiscal year (Buddhist era) of a moment, by its Bangkok date: 1 October
+    2569 (CE 2026) starts fiscal year 2570."""
+    local = to_bangkok(moment).date()
+    return buddhist_year(local) + (1 if local.month >= FISCAL_YEAR_STARTS else 0)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -36,6 +36,7 @@ class InvoiceData:
     description: str
     amount: Decimal
     due_date: date
+    payer_branch: str | None = None  # None: head office (สำนักงานใหญ่); else the 5-digit branch number
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -90,9 +91,26 @@ def validate_record(record: Mapping[str, object]) -> InvoiceData:
     except MoneyError as exc:
         problems.append(f"amount: {exc}")
     due_date = _due_date(text("due_date"), problems)
+    payer_branch = normalize_branch(text("payer_branch"))
+    check(payer_branch is not _BAD_BRANCH, "payer_branch must be empty (head office) or a branch number of 1-5 digits")
     if problems:
         raise RowError("; ".join(problems))
-    return InvoiceData(invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, due_date)
+    return InvoiceData(invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, due_date,
+                       payer_branch)
+
+
+_BAD_BRANCH = object()
+HEAD_OFFICE = "00000"  # the Revenue Department's branch number of a head office
+
+
+def normalize_branch(raw: str):
+    """'' or 00000 → None (head office); '1' or '00001' → '00001'; anything else → _BAD_BRANCH."""
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]{1,5}", raw):
+        return _BAD_BRANCH
+    branch = raw.zfill(5)
+    return None if branch == HEAD_OFFICE else branch
 
 
 def _due_date(raw: str, problems: list[str]) -> date | None:

@@ -44,6 +44,7 @@ class Intent(enum.Enum):
     UNSUBSCRIBE = "unsubscribe"
     MY_LICENSES = "my_licenses"  # what am I subscribed to?
     HISTORY = "history"  # my last payments
+    RECEIPT = "receipt"  # the receipt of an invoice named in the message
     UNKNOWN = "unknown"
 
 
@@ -182,6 +183,8 @@ _HISTORY_WORDS = (
     "ประวัติการชำระ", "ประวัติการจ่าย", "ประวัติ", "ใบเสร็จ", "รายการที่ชำระ", "history", "receipts", "receipt",
     "my payments", "payment history",
 )
+# With a number: the receipt of that invoice (without one, these words ask for the history).
+_RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "e-receipt")
 _GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
 _LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
 _LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
@@ -202,6 +205,8 @@ def parse_message(raw: str) -> ParsedMessage:
             intent = Intent.UNSUBSCRIBE
         elif _has_any(_spaced(compact, lowered), _SUBSCRIBE_WORDS):
             intent = Intent.SUBSCRIBE
+        elif invoices and _has_any(_spaced(compact, lowered), _RECEIPT_WORDS):
+            intent = Intent.RECEIPT
         else:
             intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
         return ParsedMessage(intent, tuple(invoices), tuple(licenses))

@@ -20,12 +20,16 @@ from sqlalchemy.orm import Session
 from bot.core.chain import FIELDS, GENESIS, content_sql, link_hash
 from bot.core.chain import content as _content
 from bot.core.dates import utcnow
-from bot.data.models import AuditEntry, BankMessage, ChainLink, StatementFile
+from bot.data.models import AuditEntry, BankMessage, ChainLink, ReceiptDocument, StatementFile
 from bot.data.states import ChainKind
 
 ADVISORY_LOCK = 0x7715_0001  # pg_advisory_xact_lock key of chain appends
-KINDS = {AuditEntry: ChainKind.AUDIT, BankMessage: ChainKind.BANK, StatementFile: ChainKind.STATEMENT}
-TABLES = {ChainKind.AUDIT: AuditEntry, ChainKind.BANK: BankMessage, ChainKind.STATEMENT: StatementFile}
+KINDS = {AuditEntry: ChainKind.AUDIT, BankMessage: ChainKind.BANK, StatementFile: ChainKind.STATEMENT,
+         ReceiptDocument: ChainKind.RECEIPT}
+TABLES = {ChainKind.AUDIT: AuditEntry, ChainKind.BANK: BankMessage, ChainKind.STATEMENT: StatementFile,
+          ChainKind.RECEIPT: ReceiptDocument}
+# The kinds the chain had when migrations 0006 and 0007 ran (later ones add theirs themselves).
+FIRST_KINDS = (ChainKind.AUDIT, ChainKind.BANK, ChainKind.STATEMENT)
 _PENDING = "chain_pending"
 
 
@@ -69,12 +73,13 @@ def append(session: Session, rows: list[tuple[str, object]]) -> int:
 _APPEND_SQL = "SELECT tisi_chain_append(%b::text[], %b::bigint[], %b::text[], %s, %s)"  # %b: binary parameters
 
 
-def trigger_sql() -> list[str]:
+def trigger_sql(kinds=FIRST_KINDS) -> list[str]:
     """PostgreSQL: a function and a deferred constraint trigger per kind, which link each new row
-    as its transaction commits (migration 0007). Fired at COMMIT in the order the rows were
+    as its transaction commits (migrations 0007, 0009). Fired at COMMIT in the order the rows were
     inserted; rows of a rolled-back savepoint fire nothing."""
     statements = []
-    for kind, model in TABLES.items():
+    for kind in kinds:
+        model = TABLES[kind]
         table = model.__tablename__
         statements.append(f"""
 CREATE OR REPLACE FUNCTION tisi_chain_link_{kind}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -98,8 +103,8 @@ END $$""")
     return statements
 
 
-def drop_trigger_sql() -> list[str]:
-    return [stmt for kind, model in TABLES.items()
+def drop_trigger_sql(kinds=FIRST_KINDS) -> list[str]:
+    return [stmt for kind, model in ((k, TABLES[k]) for k in kinds)
             for stmt in (f"DROP TRIGGER IF EXISTS {model.__tablename__}_chain ON {model.__tablename__}",
                          f"DROP FUNCTION IF EXISTS tisi_chain_link_{kind}()")]
 

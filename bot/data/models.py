@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    LargeBinary,
     Boolean,
     Date,
     DateTime,
@@ -83,6 +84,8 @@ class Invoice(Base):
     license_no: Mapped[str | None] = mapped_column(String(32))  # canonical, e.g. ท5137-2/10
     tax_id: Mapped[str] = mapped_column(String(13))
     payer_name: Mapped[str] = mapped_column(String(255))
+    # The payer's Revenue Department branch for the receipt: None is the head office (สำนักงานใหญ่).
+    payer_branch: Mapped[str | None] = mapped_column(String(5), nullable=True)
     fee_code: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -360,3 +363,59 @@ class StatementFile(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     balanced: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[str] = mapped_column(Text)  # JSON, as printed
+
+
+class ReceiptCounter(Base):
+    """The last receipt number of each fiscal year: taken and raised in the payment's own
+    transaction, so numbers have no gaps (a rolled-back payment returns its number) and are
+    never used twice (the row lock serialises concurrent payments)."""
+
+    __tablename__ = "receipt_counters"
+
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # Buddhist era
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class Receipt(Base):
+    """A receipt (ใบเสร็จรับเงิน) for one confirmed payment. A reversal voids it (kept, with the
+    reason and time); a later payment of the invoice gets a new one. Its PDFs are rendered off the
+    bank's path (`pending` names the one still to make) and kept in `receipt_documents`."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # TISI-2569-000123
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # random: the base of its link's token
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pending: Mapped[str | None] = mapped_column(String(8), nullable=True)  # a ReceiptVariant to render
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (UniqueConstraint("fiscal_year", "seq", name="uq_receipt_year_seq"),
+                      Index("ix_receipts_invoice", "invoice_id"),
+                      Index("ix_receipts_pending", "pending"))
+
+
+class ReceiptDocument(Base):
+    """A signed receipt PDF as served, byte for byte (the same link always gets the same bytes),
+    and a link of the audit chain: its SHA-256, number and amount. Append-only."""
+
+    __tablename__ = "receipt_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"))
+    variant: Mapped[str] = mapped_column(String(8))  # a ReceiptVariant: the receipt, or it marked void
+    number: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("receipt_id", "variant", name="uq_receipt_document_variant"),)

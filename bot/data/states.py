@@ -71,6 +71,14 @@ class ChainKind(StrEnum):
     AUDIT = "audit"  # an audit entry
     BANK = "bank"  # a bank message, as received and answered
     STATEMENT = "statement"  # a reconciled bank statement and its outcomes
+    RECEIPT = "receipt"  # a signed receipt PDF: its SHA-256, number and amount
+
+
+class ReceiptVariant(StrEnum):
+    """Which rendering of a receipt a document is (table `receipt_documents`)."""
+
+    ISSUED = "issued"  # the receipt as issued with the payment
+    VOID = "void"  # the same receipt marked ยกเลิก after the bank reversed the payment
 
 
 class ReconcileOutcome(StrEnum):

@@ -21,6 +21,7 @@ from bot.core.taxid import with_check_digit
 INSTANCE = Path("instance")
 DEMO_CHANNEL_SECRET = "demo-channel-secret"
 DEMO_BANK_SECRET = "demo-bank-secret"
+DEMO_RECEIPT_PASSWORD = "demo-receipt-test"
 
 
 def demo_environment(host: str, port: int) -> dict[str, str]:
@@ -30,6 +31,11 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(32))
     origin = f"http://{host}:{port}"
+    p12 = INSTANCE / "receipt-signing-TEST.p12"
+    if not p12.exists():  # receipts signed with a self-signed test certificate, named as one
+        from bot.dev.testcert import make_test_p12
+
+        make_test_p12(p12, DEMO_RECEIPT_PASSWORD)
     defaults = {
         "DATABASE_URL": f"sqlite:///{(INSTANCE / 'tisi_pay.db').resolve()}",
         "LINE_CHANNEL_SECRET": DEMO_CHANNEL_SECRET,
@@ -45,6 +51,8 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
         "KTB_DIRECTLINK_PASSWORD": "demo-ktb-password",
         "KTB_COMPANY_CODE": "99999",
         "WORKER": "inline",
+        "RECEIPT_SIGNING_P12": str(p12.resolve()),
+        "RECEIPT_SIGNING_PASSWORD": DEMO_RECEIPT_PASSWORD,
     }
     return defaults
 

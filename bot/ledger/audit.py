@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.chain import GENESIS, canonical_amount, link_hash
+from bot.core.chain import FIELDS, GENESIS, canonical_amount, link_hash
 from bot.core.dates import BANGKOK, utcnow
 from bot.core.signing import bank_signature
 from bot.data.chain import TABLES, content
@@ -113,7 +113,8 @@ def _rows_for(session: Session, links: list[ChainLink]) -> dict:
     rows = {}
     for kind, ids in wanted.items():
         table = TABLES[ChainKind(kind)].__table__
-        rows.update(((kind, r.id), r) for r in session.execute(select(table).where(table.c.id.in_(ids))))
+        columns = [table.c[name] for name in FIELDS[kind]]  # only what the link covers (not a receipt's PDF)
+        rows.update(((kind, r.id), r) for r in session.execute(select(*columns).where(table.c.id.in_(ids))))
     return rows
 
 
@@ -214,6 +215,6 @@ def digest(session: Session, day: date) -> dict:
     return {"date": day.isoformat(), "last_seq": last.seq if last else 0, "last_hash": last.hash if last else GENESIS,
             "links_that_day": sum(counts.values()),
             "audit_entries": counts.get(ChainKind.AUDIT, 0), "bank_messages": counts.get(ChainKind.BANK, 0),
-            "statements": counts.get(ChainKind.STATEMENT, 0)}
+            "statements": counts.get(ChainKind.STATEMENT, 0), "receipts": counts.get(ChainKind.RECEIPT, 0)}
 
 

@@ -23,7 +23,8 @@ from bot.data.states import AuditAction
 from bot.ledger import audit
 
 BATCH = 1000
-_FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "fee_code", "description", "amount", "due_date")
+_FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "payer_branch", "fee_code", "description", "amount",
+           "due_date")
 
 
 @dataclass

@@ -38,11 +38,13 @@ def enqueue(session: Session, *, channel: NoticeChannel, event_key: str, to: str
     ) is not None
 
 
-def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, kind: str) -> bool:
+def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, kind: str,
+                            receipt_url: str | None = None) -> bool:
     """The paid (or reversed) notice, once per recipient."""
     queued = False
     for user in recipients(session, inv):
-        message = receipt(inv, payment, Translator(user.language), reversed_=kind == "reversed")
+        message = receipt(inv, payment, Translator(user.language), reversed_=kind == "reversed",
+                          receipt_url=receipt_url)
         queued |= enqueue(session, channel=NoticeChannel.LINE, event_key=f"{kind}:{payment.id}", to=user.user_id,
                           body=json.dumps([message], ensure_ascii=False))
     if queued:

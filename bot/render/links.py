@@ -1,4 +1,5 @@
-"""The public URLs of an invoice (QR image, tracking page, pay-in slip), signed with SECRET_KEY.
+"""The public URLs of an invoice (QR image, tracking page, pay-in slip) and of a receipt, signed
+with SECRET_KEY.
 
 Its own module, light to import: `tisi-pay remind` and `invoices import` build links without
 loading the web app or the LINE SDK."""
@@ -20,4 +21,7 @@ def make_links(settings: Settings) -> Links:
     def slip_url(inv: Invoice) -> str:
         return f"{settings.public_base_url}/slip/{make_token(settings.secret_key, 'slip', inv.public_id)}.pdf"
 
-    return Links(qr_url=qr_url, track_url=track_url, slip_url=slip_url)
+    def receipt_url(receipt) -> str:
+        return f"{settings.public_base_url}/receipt/{make_token(settings.secret_key, 'receipt', receipt.public_id)}.pdf"
+
+    return Links(qr_url=qr_url, track_url=track_url, slip_url=slip_url, receipt_url=receipt_url)

@@ -62,11 +62,12 @@ MAX_CHOICES = 12  # a carousel holds at most 12 bubbles
 
 @dataclass(frozen=True)
 class Links:
-    """Public URLs for an invoice (QR image, tracking page, pay-in slip)."""
+    """Public URLs for an invoice (QR image, tracking page, pay-in slip) and a receipt."""
 
     qr_url: Callable[[Invoice], str]
     track_url: Callable[[Invoice], str]
     slip_url: Callable[[Invoice], str]
+    receipt_url: Callable[[object], str] = lambda receipt: ""  # a Receipt (its public_id)
 
 
 def baht(amount: Decimal, t: Translator) -> str:
@@ -228,8 +229,9 @@ def help_text(t: Translator) -> str:
     )
 
 
-def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool) -> dict:
-    """The paid (or reversed) notice pushed after the bank's confirmation."""
+def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool, receipt_url: str | None = None) -> dict:
+    """The paid (or reversed) notice pushed after the bank's confirmation; a paid one carries the
+    "ใบเสร็จรับเงิน" button when a receipt was issued."""
     rows = [
         _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
         _row(t("Paid on") if not reversed_ else t("Reversed on"),
@@ -245,8 +247,13 @@ def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool) -
         title = t("Payment received")
         note = t("Thank you. TISI has received your payment.")
         color = "#1E8E3E"
+    footer = None if not receipt_url else {
+        "type": "box", "layout": "vertical",
+        "contents": [{"type": "button", "style": "primary", "height": "sm", "color": color,
+                      "action": {"type": "uri", "label": t("Receipt")[:40], "uri": receipt_url}}],
+    }
     bubble = render("receipt", header_color=color, title=title, fee_name=t(FEE_NAMES[inv.fee_code]),
-                    amount=baht(payment.amount, t), rows=rows, note=note)
+                    amount=baht(payment.amount, t), rows=rows, note=note, footer=footer)
     alt = t("%(title)s: invoice %(number)s, %(amount)s", title=title, number=inv.invoice_no, amount=baht(payment.amount, t))
     return {"type": "flex", "altText": alt[:1500], "contents": bubble}
 

@@ -24,10 +24,9 @@ from fpdf import FPDF
 from bot.core.dates import format_long_date
 from bot.core.i18n import N_, Translator
 from bot.core.money import format_number, thai_baht_words
-from bot.core.resources import document_font
 from bot.core.thaiqr import bill_payment_barcode, bill_payment_payload
+from bot.render.pdftext import FONT, both, fitting, map_glyph_halves, new_document
 
-FONT = "Sarabun"
 INSTITUTE_ADDRESS = N_("75/42 Rama VI Road, Ratchathewi, Bangkok 10400")
 
 PAGE_W, MARGIN = 210.0, 12.0
@@ -78,12 +77,8 @@ def slip_pdf(data: SlipData) -> bytes:
 
 def render_slip(data: SlipData) -> bytes:
     th, en = Translator("th"), Translator("en")
-    doc = FPDF(orientation="P", unit="mm", format="A4")
-    doc.set_auto_page_break(False)
+    doc = new_document()
     doc.set_margins(MARGIN, MARGIN, MARGIN)
-    doc.add_font(FONT, "", str(document_font("Regular")))
-    doc.add_font(FONT, "B", str(document_font("Bold")))
-    doc.set_text_shaping(use_shaping_engine=True, script="thai", language="tha")
     doc.set_title(th(N_("Pay-in slip")) + " " + data.invoice_no)
     doc.set_author(th(N_("Thai Industrial Standards Institute (TISI)")))
     doc.set_creator("TISI Pay")
@@ -99,41 +94,10 @@ def render_slip(data: SlipData) -> bytes:
     doc.set_font(FONT, "", 9)
     doc.set_text_color(110)
     doc.set_xy(MARGIN, cut - 4)
-    doc.cell(0, 4, _both(th, en, N_("Cut here")), align="C")
+    doc.cell(0, 4, both(th, en, N_("Cut here")), align="C")
     _part(doc, data, th, en, top=cut + 3, part=N_("Bank's part"), bank=True)
-    _no_text_for_glyph_halves(doc)
+    map_glyph_halves(doc)
     return bytes(doc.output())
-
-
-class _NoText(int):
-    """A Unicode value that fpdf2 writes as an empty ToUnicode destination (`<code> <>`)."""
-
-    def __format__(self, spec: str) -> str:
-        return ""
-
-
-def _no_text_for_glyph_halves(doc: FPDF) -> None:
-    """HarfBuzz's Thai shaper draws SARA AM (ำ) as two glyphs, nikhahit and sara aa; fpdf2 gives
-    the cluster's text ("ำ") to the first and leaves the second out of the ToUnicode map, so a
-    reader falls back to its character code and copied text read "ชำ:ระ". Mapped to no text,
-    the second half copies as nothing and "ชำระ" copies as written (pypdf and pdfminer; a reader
-    that ignores an empty mapping still shows its code)."""
-    for font in doc.fonts.values():
-        subset = getattr(font, "subset", None)
-        for glyph, _code in subset.items() if subset is not None else ():
-            if glyph is not None and glyph.unicode == ():
-                glyph.unicode = (_NoText(0),)
-
-
-def _both(th: Translator, en: Translator, msgid: str) -> str:
-    thai, english = th(msgid), en(msgid)
-    return thai if thai == english else f"{thai} / {english}"
-
-
-def _fitting(doc: FPDF, th: Translator, en: Translator, msgid: str, width: float) -> str:
-    """Thai and English when both fit the column, else the Thai alone."""
-    text = _both(th, en, msgid)
-    return text if doc.get_string_width(text) <= width else th(msgid)
 
 
 def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float, part: str, bank: bool = False) -> None:
@@ -160,7 +124,7 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
     doc.cell(70, 6, th(N_("Pay-in slip")), align="R")
     doc.set_xy(right - 73, top + 8.5)
     doc.set_font(FONT, "", 10)
-    doc.cell(70, 4, f"Bill Payment · {_both(th, en, part)}", align="R")
+    doc.cell(70, 4, f"Bill Payment · {both(th, en, part)}", align="R")
 
     # Fields, two columns of label and value; the QR on the right.
     doc.set_text_color(0)
@@ -180,7 +144,7 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
         doc.set_xy(MARGIN + 3, y)
         doc.set_font(FONT, "", 10)
         doc.set_text_color(80)
-        doc.cell(62, 5.6, _fitting(doc, th, en, label, 61))
+        doc.cell(62, 5.6, fitting(doc, th, en, label, 61))
         doc.set_font(FONT, "B", 11)
         doc.set_text_color(0)
         doc.cell(85, 5.6, value[:64])
@@ -193,7 +157,7 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
     doc.set_xy(MARGIN + 3, y + 1)
     doc.set_font(FONT, "", 10)
     doc.set_text_color(80)
-    doc.cell(62, 6, _both(th, en, N_("Amount")))
+    doc.cell(62, 6, both(th, en, N_("Amount")))
     doc.set_font(FONT, "B", 15)
     doc.set_text_color(0)
     doc.cell(60, 6, th(N_("%(amount)s baht"), amount=format_number(d.amount, "th")))
@@ -220,7 +184,7 @@ def _part(doc: FPDF, d: SlipData, th: Translator, en: Translator, *, top: float,
         for box in (N_("Cash"), N_("Cheque")):
             doc.rect(doc.get_x(), doc.get_y() + 1, 3.5, 3.5)
             doc.set_x(doc.get_x() + 5)
-            doc.cell(24, 5.5, _both(th, en, box))
+            doc.cell(24, 5.5, both(th, en, box))
         doc.set_xy(right - 62, y + 10)
         doc.cell(58, 5, th(N_("Received by")) + " ........................", align="L")
 

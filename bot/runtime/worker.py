@@ -273,8 +273,14 @@ def _short(exc: BaseException) -> str:
 
 
 # -- assembling ----------------------------------------------------------------------------------
-def build_queues(settings, db: Database, line, links) -> list[WorkQueue]:
-    return [ReplyQueue(db, line, links, reminder_days=settings.reminder_days), NoticeQueue(db, line, upstream=upstream_client(settings))]
+def build_queues(settings, db: Database, line, links, *, maker=None) -> list[WorkQueue]:
+    queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days),
+                               NoticeQueue(db, line, upstream=upstream_client(settings))]
+    if maker is not None:  # receipts are issued (RECEIPT_SIGNING_P12): their PDFs are made here
+        from bot.runtime.receipts import ReceiptQueue
+
+        queues.append(ReceiptQueue(db, maker))
+    return queues
 
 
 def listener_for(db: Database, wake):
@@ -346,7 +352,10 @@ def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(settings.database_url)
     line = LineGateway(settings.line_api_url, settings.line_channel_access_token)
-    queues = build_queues(settings, db, line, make_links(settings))
+    from bot.ledger.receipts import from_settings
+
+    links = make_links(settings)
+    queues = build_queues(settings, db, line, links, maker=from_settings(settings, links)[1])
     if lease is not None:
         for queue in queues:
             queue.lease = lease

@@ -1,5 +1,7 @@
-"""Public pages: the QR image, the tracking page, the pay-in slip, and the health check."""
+"""Public pages: the QR image, the tracking page, the pay-in slip, the receipt, and the health check."""
 from __future__ import annotations
+
+import hashlib
 
 from flask import (
     Blueprint,
@@ -19,6 +21,7 @@ from bot.core.thaiqr import bill_payment_payload
 from bot.core.tokens import read_token
 from bot.data.models import Invoice, Payment, Status
 from bot.data.states import PaymentStatus
+from bot.ledger import receipts
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES, baht
 from bot.render.paycard import PayCard, payment_card_png
 from bot.render.qrimage import etag_for, qr_png
@@ -78,6 +81,11 @@ def track(token: str):
     status = inv.effective_status()
     tisi = current_app.extensions["tisi"]
     payment = _confirmed_payment(inv) if status == Status.PAID else None
+    receipt_url = None
+    if payment is not None:
+        with tisi.db.sessions() as session:
+            issued = receipts.for_payment(session, payment.id)
+        receipt_url = tisi.links.receipt_url(issued) if issued is not None else None
     html = render_template(
         "html/track.html",
         t=t, lang=lang, inv=inv, status=status, status_name=t(STATUS_NAMES[status]),
@@ -94,6 +102,7 @@ def track(token: str):
         qr_url=tisi.links.qr_url(inv) if status == Status.UNPAID else None,
         slip_url=tisi.links.slip_url(inv) if status == Status.UNPAID else None,
         support=tisi.settings.support_contact,
+        receipt_url=receipt_url,
         other_lang="en" if lang == "th" else "th",
     )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
@@ -117,6 +126,31 @@ def slip(token: str):
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="tisi-payin-{inv.invoice_no}.pdf"',
         "Cache-Control": "private, no-store",  # it stops being payable: never print a stale copy
+    })
+
+
+@bp.get("/receipt/<token>.pdf")
+def receipt(token: str):
+    """The signed receipt, byte for byte as stored (made now if the worker has not yet); a void
+    receipt is served as it is now: marked ยกเลิก."""
+    tisi = current_app.extensions["tisi"]
+    public_id = read_token(tisi.settings.secret_key, "receipt", token)
+    if public_id is None:
+        return bad_link()
+    try:
+        found = receipts.served_pdf(tisi.db, public_id, tisi.receipt_maker)
+    except LookupError:
+        t = Translator(_page_lang())
+        return error_page(503, title=t("Receipt not ready"),
+                          body=t("This receipt is being prepared. Please try again in a few minutes."))
+    if found is None:
+        return bad_link()
+    issued, pdf = found
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{issued.number}.pdf"',
+        "ETag": f'"{hashlib.sha256(pdf).hexdigest()[:32]}"',
+        # Voiding changes what this link serves: a copy is checked again before it is reused.
+        "Cache-Control": "private, no-cache",
     })
 
 

@@ -72,13 +72,14 @@ def _link_existing() -> None:
     from sqlalchemy.orm import Session
 
     from bot.core.chain import FIELDS
-    from bot.data.chain import TABLES, append
+    from bot.data.chain import FIRST_KINDS, TABLES, append
 
     session = Session(bind=op.get_bind())
     rows = []
     # In the order they were written, as far as the rows tell: by time, then kind, then id.
     when = {"audit": "at", "bank": "received_at", "statement": "imported_at"}
-    for kind, model in TABLES.items():
+    for kind in FIRST_KINDS:  # the kinds of this revision; later ones are linked as they are written
+        model = TABLES[kind]
         # Only the columns the chain reads: later revisions add others this one has not created.
         table = model.__table__
         names = ["id", when[kind], *(name for name in FIELDS[kind] if name not in ("id", when[kind]))]

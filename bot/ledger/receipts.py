@@ -1,0 +1,242 @@
+"""Receipts: a number allocated in the payment's own transaction, voided by a reversal, and the
+signed PDF made off the bank's path (the worker's receipt queue, or the first request for it),
+stored once and served as stored, each PDF a link of the audit chain. `tisi-pay receipt verify`
+checks a file against all of that.
+
+Numbers: `RECEIPT_PREFIX-<fiscal year BE>-<running number>`, the fiscal year of the payment's
+date (Bangkok; 1 October starts the next one), so the year in the number is the year of the date
+printed on the receipt. The counter row of that year is raised in the payment's transaction:
+a rolled-back payment gives its number back, concurrent payments wait for each other's commit
+(the chain serialises their commits anyway), and no number is used twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
+from bot.core.etda import FILE_NAME, read_receipt_xml
+from bot.core.receiptno import receipt_number
+from bot.core.tokens import new_public_id
+from bot.data.chain import content
+from bot.data.db import insert_ignore
+from bot.data.models import ChainLink, Invoice, Payment, Receipt, ReceiptCounter, ReceiptDocument
+from bot.data.states import ChainKind, ReceiptVariant
+from bot.data.wakeup import notify_workers
+from bot.core.chain import link_hash
+from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
+from bot.render.pades import (
+    ReceiptSigner,
+    SignatureCheck,
+    check_signature,
+    embedded_file,
+    load_certificates,
+)
+from bot.render.receipt import ReceiptData, render_receipt
+
+QUEUE = "receipts"  # the worker queue that renders them (bot.runtime.receipts.ReceiptQueue.name)
+
+
+@dataclass(frozen=True)
+class ReceiptBook:
+    """What the bank's path needs to issue receipts: the prefix and the public link of one."""
+
+    prefix: str
+    url: Callable[[Receipt], str]
+
+
+@dataclass(frozen=True)
+class ReceiptMaker:
+    """What rendering needs: the Institute's signing key and tax ID (BILLER_ID's first 13 digits)."""
+
+    signer: ReceiptSigner
+    seller_tax_id: str
+
+
+def from_settings(settings, links) -> tuple[ReceiptBook | None, ReceiptMaker | None]:
+    """Both, when RECEIPT_SIGNING_P12 is set (SignerError if it cannot be used); else neither."""
+    if not settings.receipts_enabled:
+        return None, None
+    signer = ReceiptSigner(settings.receipt_signing_p12, settings.receipt_signing_password)
+    return (ReceiptBook(settings.receipt_prefix, links.receipt_url),
+            ReceiptMaker(signer, settings.biller_id[:13]))
+
+
+def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
+    """What `receipt verify` accepts: our own certificate, and RECEIPT_TRUST_ROOTS."""
+    certs = [maker.signer.certificate] if maker is not None else []
+    if settings.receipt_trust_roots:
+        certs += load_certificates(settings.receipt_trust_roots)
+    return certs
+
+
+# -- issuing and voiding (inside the bank's transaction) -------------------------------------------
+def issue(session: Session, inv: Invoice, payment: Payment, book: ReceiptBook) -> Receipt:
+    """A receipt for a confirmed payment (flushed: it has its id), its PDF queued for the worker."""
+    year = thai_fiscal_year(payment.transacted_at)
+    seq = _next_seq(session, year)
+    receipt = Receipt(number=receipt_number(book.prefix, year, seq), fiscal_year=year, seq=seq,
+                      payment_id=payment.id, invoice_id=inv.id, public_id=new_public_id(), issued_at=utcnow(),
+                      pending=ReceiptVariant.ISSUED, attempts=0)
+    session.add(receipt)
+    session.flush()
+    notify_workers(session, QUEUE)
+    return receipt
+
+
+def _next_seq(session: Session, year: int) -> int:
+    counter = ReceiptCounter.__table__
+    raise_ = (update(counter).where(counter.c.fiscal_year == year)
+              .values(last_seq=counter.c.last_seq + 1).returning(counter.c.last_seq))
+    seq = session.execute(raise_).scalar()
+    if seq is None:  # the year's first receipt: make its row (a concurrent first one waits for ours)
+        insert_ignore(session, ReceiptCounter, fiscal_year=year, last_seq=0)
+        seq = session.execute(raise_).scalar_one()
+    return seq
+
+
+def void(session: Session, payment: Payment, reason: str) -> Receipt | None:
+    """The bank took the payment back: its receipt is kept, marked void (ยกเลิก), and re-rendered so."""
+    receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id).with_for_update())
+    if receipt is None or receipt.voided_at is not None:
+        return receipt
+    receipt.voided_at, receipt.void_reason = utcnow(), reason[:500]
+    receipt.pending, receipt.attempts, receipt.lease_until = ReceiptVariant.VOID, 0, None
+    notify_workers(session, QUEUE)
+    return receipt
+
+
+def for_payment(session: Session, payment_id: int) -> Receipt | None:
+    return session.scalar(select(Receipt).where(Receipt.payment_id == payment_id))
+
+
+def current_for_invoice(session: Session, invoice_id: int) -> Receipt | None:
+    """The receipt of the invoice's confirmed payment (not a void one)."""
+    return session.scalar(select(Receipt).where(Receipt.invoice_id == invoice_id, Receipt.voided_at.is_(None))
+                          .order_by(Receipt.id.desc()).limit(1))
+
+
+# -- rendering (off the bank's path) -----------------------------------------------------------------
+def variant_of(receipt: Receipt) -> ReceiptVariant:
+    return ReceiptVariant.VOID if receipt.voided_at is not None else ReceiptVariant.ISSUED
+
+
+def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str) -> ReceiptData:
+    inv = session.get(Invoice, receipt.invoice_id)
+    payment = session.get(Payment, receipt.payment_id)
+    data = ReceiptData(
+        number=receipt.number, issued_at=receipt.issued_at, paid_at=payment.transacted_at,
+        seller_tax_id=seller_tax_id, payer_name=inv.payer_name, payer_tax_id=inv.tax_id,
+        payer_branch=inv.payer_branch, invoice_no=inv.invoice_no, ref2=inv.ref2, license_no=inv.license_no,
+        fee_code=inv.fee_code, fee_name=FEE_NAMES.get(inv.fee_code, FEE_NAMES["OTHER"]), description=inv.description,
+        amount=payment.amount, channel=CHANNEL_NAMES.get(payment.channel, payment.channel),
+        channel_code=payment.channel, bank_ref=payment.bank_ref)
+    if receipt.voided_at is not None:
+        data = data.void(receipt.voided_at, receipt.void_reason or "")
+    return data
+
+
+def make_pdf(data: ReceiptData, maker: ReceiptMaker) -> bytes:
+    """Rendered and signed: CPU only, no database (the worker runs it outside any transaction)."""
+    return maker.signer.sign(render_receipt(data))
+
+
+def store(session: Session, receipt_id: int, variant: ReceiptVariant, number: str, amount: Decimal,
+          pdf: bytes) -> ReceiptDocument:
+    """Keep the first PDF made of this receipt and variant; a later one (a race) is dropped, so
+    the link always serves the same bytes. Clears `pending` when it was this variant."""
+    receipt = session.scalar(select(Receipt).where(Receipt.id == receipt_id).with_for_update())
+    doc = _stored(session, receipt_id, variant)
+    if doc is None:
+        doc = ReceiptDocument(receipt_id=receipt_id, variant=variant, number=number, amount=amount,
+                              sha256=hashlib.sha256(pdf).hexdigest(), created_at=utcnow(), pdf=pdf)
+        session.add(doc)
+        session.flush()
+    if receipt.pending == variant:
+        receipt.pending, receipt.lease_until, receipt.last_error = None, None, None
+    return doc
+
+
+def _stored(session: Session, receipt_id: int, variant: str) -> ReceiptDocument | None:
+    return session.scalar(select(ReceiptDocument).where(ReceiptDocument.receipt_id == receipt_id,
+                                                        ReceiptDocument.variant == variant))
+
+
+def by_public_id(session: Session, public_id: str) -> Receipt | None:
+    return session.scalar(select(Receipt).where(Receipt.public_id == public_id))
+
+
+def served_pdf(db, public_id: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes] | None:
+    """The stored PDF of the receipt as it stands now (void once voided), made now if the worker
+    has not made it yet. None: no such receipt. LookupError: not made yet and no key to make it."""
+    with db.sessions() as session:
+        receipt = by_public_id(session, public_id)
+        if receipt is None:
+            return None
+        variant = variant_of(receipt)
+        doc = _stored(session, receipt.id, variant)
+        if doc is not None:
+            return receipt, doc.pdf
+        if maker is None:
+            raise LookupError("the receipt's PDF is not made yet and RECEIPT_SIGNING_P12 is not set here")
+        data = receipt_data(session, receipt, maker.seller_tax_id)
+        session.expunge(receipt)
+    pdf = make_pdf(data, maker)
+    with db.transaction() as session:
+        doc = store(session, receipt.id, variant, data.number, data.amount, pdf)
+        return receipt, doc.pdf
+
+
+# -- checking a file ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileVerdict:
+    valid: bool
+    lines: list[str]
+
+    @property
+    def reason(self) -> str:
+        return self.lines[-1]
+
+
+def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
+    """Signature intact over the whole file by a trusted certificate; the file is a receipt PDF
+    we stored (its SHA-256), linked in the chain with a hash that still matches; the embedded XML's
+    number and amount are the chain's; the receipt is not void."""
+    lines: list[str] = []
+    sig: SignatureCheck = check_signature(pdf, trusted)
+    if not sig.ok:
+        return FileVerdict(False, [f"INVALID: {sig.reason}"])
+    lines.append(f"signature: intact, covers the whole file, {sig.reason}"
+                 + (f", signed at {sig.signed_at.isoformat()}" if sig.signed_at else ""))
+    try:
+        xml = read_receipt_xml(embedded_file(pdf, FILE_NAME))
+    except (KeyError, ValueError) as exc:
+        return FileVerdict(False, lines + [f"INVALID: the receipt's XML is missing or unreadable ({exc})"])
+    digest = hashlib.sha256(pdf).hexdigest()
+    lines.append(f"file: SHA-256 {digest}; receipt {xml.number}, {xml.amount:.2f} baht, invoice {xml.invoice_no}")
+    doc = session.scalar(select(ReceiptDocument).where(ReceiptDocument.sha256 == digest))
+    if doc is None:
+        return FileVerdict(False, lines + ["INVALID: not in the chain: no receipt with this file's SHA-256 was issued "
+                                           "here"])
+    link = session.scalar(select(ChainLink).where(ChainLink.kind == ChainKind.RECEIPT, ChainLink.row_id == doc.id))
+    if link is None:
+        return FileVerdict(False, lines + ["INVALID: not in the chain: the receipt's document has no link"])
+    if link_hash(link.prev_hash, content(ChainKind.RECEIPT, doc)) != link.hash:
+        return FileVerdict(False, lines + [f"INVALID: chain link {link.seq} does not match the stored receipt "
+                                           "(edited): run `tisi-pay audit verify`"])
+    if (doc.number, doc.amount) != (xml.number, xml.amount):
+        return FileVerdict(False, lines + [f"INVALID: the file says {xml.number} for {xml.amount:.2f} baht, the chain "
+                                           f"{doc.number} for {doc.amount:.2f}"])
+    lines.append(f"chain: link {link.seq} holds this file's SHA-256, number and amount")
+    receipt = session.get(Receipt, doc.receipt_id)
+    if receipt.voided_at is not None:
+        when = format_datetime_local(receipt.voided_at, "en")
+        return FileVerdict(False, lines + [f"INVALID: voided: receipt {receipt.number} was voided on {when} "
+                                           f"({receipt.void_reason})"])
+    return FileVerdict(True, lines + [f"VALID: receipt {receipt.number}, {doc.amount:.2f} baht"])
+

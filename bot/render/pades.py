@@ -1,0 +1,107 @@
+"""PAdES signatures of receipts (pyHanko): signing with the Institute's PKCS#12 key, and checking
+a file's signature for `tisi-pay receipt verify`."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+FIELD = "TISI-Receipt-Signature"
+
+
+class SignerError(RuntimeError):
+    """The key cannot be used: the message says why, in one line."""
+
+
+class ReceiptSigner:
+    def __init__(self, p12_path: str | Path, password: str | None):
+        try:
+            data = Path(p12_path).read_bytes()
+        except OSError as exc:
+            raise SignerError(f"RECEIPT_SIGNING_P12 cannot be read: {exc.strerror}") from None
+        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=None,
+                                                       passphrase=(password or "").encode() or None)
+        if signer is None:
+            raise SignerError("RECEIPT_SIGNING_P12 could not be opened: wrong RECEIPT_SIGNING_PASSWORD, or not a "
+                              "PKCS#12 file with a key and a certificate")
+        self._signer = signer
+        self.certificate: asn1_x509.Certificate = signer.signing_cert
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.human_friendly
+
+    def sign(self, pdf: bytes) -> bytes:
+        """An invisible PAdES B-B signature over the whole file. PAdES leaves the CMS signingTime
+        out on purpose: the signing time is the signature dictionary's /M."""
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            reason="ใบเสร็จรับเงิน / Receipt", location="Thai Industrial Standards Institute, Bangkok")
+        out = io.BytesIO()
+        try:
+            signers.sign_pdf(writer, meta, signer=self._signer, output=out,
+                             new_field_spec=fields.SigFieldSpec(FIELD))
+        except SigningError as exc:
+            raise SignerError(f"could not sign: {exc}") from None
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    ok: bool
+    reason: str  # why not, or whose signature
+    signed_at: datetime | None = None
+    signer: str | None = None
+
+
+def check_signature(pdf: bytes, trusted: list[asn1_x509.Certificate]) -> SignatureCheck:
+    """One signature, intact, by a trusted certificate (or one that chains to a trusted root), and
+    covering the whole file: anything appended after signing is a modification."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception as exc:
+        return SignatureCheck(False, f"not a readable PDF ({type(exc).__name__})")
+    if not signatures:
+        return SignatureCheck(False, "the file carries no signature")
+    if len(signatures) > 1:
+        return SignatureCheck(False, "the file carries more than one signature")
+    sig = signatures[0]
+    try:
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=trusted, allow_fetching=False))
+    except Exception as exc:
+        return SignatureCheck(False, f"modified: the signature cannot be checked ({type(exc).__name__}: {exc})")
+    signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else None
+    if not status.intact:
+        return SignatureCheck(False, "modified: the signed bytes were changed after signing", signer=signer)
+    if status.coverage.name != "ENTIRE_FILE":
+        return SignatureCheck(False, "modified: bytes were added after the signature", signer=signer)
+    if not status.trusted:
+        return SignatureCheck(False, f"unknown signer: {signer} is not the configured certificate and does not "
+                                     "chain to RECEIPT_TRUST_ROOTS", signer=signer)
+    return SignatureCheck(True, f"signed by {signer}", signed_at=sig.self_reported_timestamp, signer=signer)
+
+
+def load_certificates(path: str | Path) -> list[asn1_x509.Certificate]:
+    return list(load_certs_from_pemder([str(path)]))
+
+
+def embedded_file(pdf: bytes, name: str) -> bytes:
+    """The bytes of the file attached under that name (KeyError if there is none)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    names = reader.root.get("/Names", {}).get("/EmbeddedFiles", {}).get("/Names", [])
+    for i in range(0, len(names) - 1, 2):
+        if str(names[i]) == name:
+            return names[i + 1].get_object()["/EF"]["/F"].get_object().data
+    raise KeyError(name)
