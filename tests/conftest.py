@@ -83,7 +83,7 @@ def pg_database():
         yield url
 
 
-TABLES = ("chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
+TABLES = ("receipt_documents", "receipts", "receipt_counters", "chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
           "watches", "inbox_events", "worker_heartbeats", "line_users", "invoices")
 
 
@@ -145,6 +145,23 @@ def make_env(database_url: str, fake_url: str, **overrides) -> dict:
     }
     env.update(overrides)
     return env
+
+
+RECEIPT_PASSWORD = "receipt-test-password"
+
+
+@pytest.fixture(scope="session")
+def receipt_p12(tmp_path_factory) -> Path:
+    """The Institute's signing key for the tests: a self-signed test certificate (bot.dev.testcert)."""
+    from bot.dev.testcert import make_test_p12
+
+    path = tmp_path_factory.mktemp("receipt-key") / "signing.p12"
+    make_test_p12(path, RECEIPT_PASSWORD)
+    return path
+
+
+def receipt_env(p12: Path) -> dict:
+    return {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": RECEIPT_PASSWORD}
 
 
 @pytest.fixture

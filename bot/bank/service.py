@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.bank import protocol as p
 from bot.bank.spool import Spool
 from bot.core.dates import utcnow
+from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore
 from bot.data.models import (
     BankMessage,
@@ -230,7 +231,7 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
 def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
              upstream: bool) -> bool:
     payment.status, payment.reversed_at = PaymentStatus.REVERSED, utcnow()
-    voided = receipts.void(session, payment, f"the bank reversed the payment (bank reference {payment.bank_ref})")
+    voided = receipts.void(session, payment, _reversal_reason(payment.bank_ref))
     _audit(session, inv, AuditAction.REVERSED, inv.status, Status.UNPAID, cmd,
            **({"voidedReceipt": voided.number} if voided is not None else {}))
     inv.status, inv.paid_at = Status.UNPAID, None
@@ -240,6 +241,14 @@ def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankComman
         notices.enqueue_upstream(session, inv, payment, kind="reversed", previous=Status.PAID)
         queued = True
     return queued
+
+
+_REVERSAL_REASON = N_("The bank reversed the payment (bank reference %(ref)s)")
+
+
+def _reversal_reason(bank_ref: str) -> str:
+    """Why a receipt was voided, as printed on it: Thai, then English."""
+    return f"{Translator('th')(_REVERSAL_REASON, ref=bank_ref)} / {Translator('en')(_REVERSAL_REASON, ref=bank_ref)}"
 
 
 def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand,

@@ -87,7 +87,7 @@ def render_receipt(data: ReceiptData) -> bytes:
     return bytes(doc.output())
 
 
-def _label_value(doc: FPDF, x: float, y: float, label: str, value: str, *, w_label: float = 52,
+def _label_value(doc: FPDF, x: float, y: float, label: str, value: str, *, w_label: float = 66,
                  w_value: float = 120, bold: bool = True) -> None:
     doc.set_xy(x, y)
     doc.set_font(FONT, "", 10)

@@ -1,0 +1,412 @@
+"""Receipts: numbered in the payment's transaction, made off the bank's path, signed, served as
+stored, voided by a reversal, and checked by `tisi-pay receipt verify` — over HTTP, on SQLite and
+PostgreSQL."""
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import threading
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from urllib.parse import urlparse
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.core.dates import thai_fiscal_year
+from bot.core.etda import FILE_NAME, read_receipt_xml
+from bot.core.receiptno import parse_receipt_number, receipt_number
+from bot.data.models import ChainLink, Receipt, ReceiptDocument
+from bot.data.states import ChainKind
+from bot.render.pades import embedded_file
+from tests.conftest import (
+    OTHER_USER,
+    RECEIPT_PASSWORD,
+    TAX_ID,
+    invoice_row,
+    make_env,
+    receipt_env,
+)
+
+INV = "2568110400000001"
+
+
+@pytest.fixture
+def settings(database_url, fake_line, receipt_p12) -> Settings:
+    """The app of these tests issues receipts (the rest of the suite runs without a key)."""
+    return Settings.from_env(make_env(database_url, fake_line.url, **receipt_env(receipt_p12)))
+
+
+@pytest.fixture
+def verify_env(database_url, receipt_p12):
+    return {"DATABASE_URL": database_url, **receipt_env(receipt_p12), "RECEIPT_TRUST_ROOTS": ""}
+
+
+def _cli(args, env):
+    from bot.cli import cli
+
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def _wait(predicate, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _documents(db) -> list[ReceiptDocument]:
+    with db.sessions() as s:
+        return list(s.scalars(select(ReceiptDocument).order_by(ReceiptDocument.id)))
+
+
+def _receipt_button(fake_line) -> str:
+    """The URL of the paid notice's "ใบเสร็จรับเงิน" button."""
+    push = fake_line.pushes()[-1]
+    footer = push.messages[0]["contents"]["footer"]
+    button = footer["contents"][0]["action"]
+    assert button["label"] == "ใบเสร็จรับเงิน"
+    return urlparse(button["uri"]).path
+
+
+def _pay(bank, row, **kw):
+    answer = bank.post(bank.body("payment", row, **kw)).get_json()
+    assert answer["respCode"] == "0000", answer
+    return answer
+
+
+@pytest.fixture
+def paid(line, bank, seed, fake_line, db):
+    """An invoice asked about in the chat and paid: (row, receipt path, PDF bytes)."""
+    row = seed(invoice_row(1, invoice_no=INV, payer_branch="12"))[0]
+    line.say(INV)
+    _pay(bank, row, bank_ref="KTBRCPT0001", channel="MOBILE", transDateTime="2026-11-25T14:30:00+07:00")
+    assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1)
+    path = _receipt_button(fake_line)
+    assert _wait(lambda: len(_documents(db)) == 1), "the worker made no receipt PDF"
+    return row, path
+
+
+# -- numbering -----------------------------------------------------------------------------------
+def test_fiscal_year_turns_over_on_1_october_bangkok():
+    bkk = timezone.utc  # written in UTC: 30 Sep 23:59:59 Bangkok is 16:59:59 UTC
+    assert thai_fiscal_year(datetime(2026, 9, 30, 16, 59, 59, tzinfo=bkk)) == 2569
+    assert thai_fiscal_year(datetime(2026, 9, 30, 17, 0, 0, tzinfo=bkk)) == 2570  # 1 Oct 00:00 Bangkok
+    assert thai_fiscal_year(datetime(2027, 1, 1, tzinfo=bkk)) == 2570
+    assert receipt_number("TISI", 2569, 123) == "TISI-2569-000123"
+    assert parse_receipt_number("tisi-2570-000001") == ("TISI", 2570, 1)
+    with pytest.raises(ValueError):
+        receipt_number("TI SI", 2569, 1)
+
+
+def test_numbers_follow_the_fiscal_year_of_the_payment_date(bank, seed, db):
+    rows = seed(*(invoice_row(i) for i in (1, 2, 3)))
+    _pay(bank, rows[0], transDateTime="2026-09-30T23:59:59+07:00")
+    _pay(bank, rows[1], transDateTime="2026-10-01T00:00:00+07:00")
+    _pay(bank, rows[2], transDateTime="2026-10-01T08:00:00+07:00")
+    with db.sessions() as s:
+        numbers = list(s.scalars(select(Receipt.number).order_by(Receipt.id)))
+    assert numbers == ["TISI-2569-000001", "TISI-2570-000001", "TISI-2570-000002"]
+
+
+def test_reversal_voids_the_receipt_and_a_new_payment_gets_a_new_number(line, bank, seed, fake_line, db, client):
+    row = seed(invoice_row(1, invoice_no=INV))[0]
+    line.say(INV)
+    _pay(bank, row, bank_ref="KTBFIRST01")
+    assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1)
+    first_path = _receipt_button(fake_line)
+    assert bank.post(bank.body("reversal", row, bank_ref="KTBFIRST01")).get_json()["respCode"] == "0000"
+    _pay(bank, row, bank_ref="KTBSECOND1")
+    with db.sessions() as s:
+        receipts = list(s.scalars(select(Receipt).order_by(Receipt.id)))
+    assert [r.number for r in receipts] == ["TISI-2570-000001", "TISI-2570-000002"]
+    assert receipts[0].voided_at is not None and "KTBFIRST01" in receipts[0].void_reason
+    assert receipts[1].voided_at is None
+    # The first link still answers, now with the receipt marked void (ยกเลิก) and why.
+    void_pdf = client.get(first_path)
+    assert void_pdf.status_code == 200 and void_pdf.mimetype == "application/pdf"
+    text = _text(void_pdf.data)
+    assert "ยกเลิก" in text and "TISI-2570-000001" in text and "KTBFIRST01" in text
+    assert read_receipt_xml(embedded_file(void_pdf.data, FILE_NAME)).void_reason
+    assert client.get(first_path).data == void_pdf.data  # served as stored
+
+
+def test_fifty_concurrent_payments_get_fifty_consecutive_numbers(database_url, seed, db, receipt_p12):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrency of separate connections: PostgreSQL (SQLite has one writer)")
+    from bot.bank import protocol as p
+    from bot.bank import service
+    from bot.data.db import Database
+    from bot.ledger.receipts import ReceiptBook
+
+    rows = seed(*(invoice_row(i) for i in range(1, 51)))
+    book = ReceiptBook("TISI", lambda r: f"http://x/{r.public_id}")
+    pool = Database(database_url, pool_size=25, max_overflow=30)
+    barrier = threading.Barrier(50)
+    answers = []
+
+    def pay(row):
+        cmd = p.BankCommand(command="payment", bank_code="006", bank_ref=f"KTBC{row['invoice_no'][-4:]}",
+                            biller_id="099999999999990", ref1=row["invoice_no"], ref2=row["ref2"],
+                            amount=Decimal(row["amount"]), channel="QR",
+                            transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc))
+        barrier.wait()
+        answers.append(service.handle(pool, cmd, b"{}", book=book)[0])
+
+    threads = [threading.Thread(target=pay, args=(r,)) for r in rows]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pool.dispose()
+    assert answers == [200] * 50
+    with db.sessions() as s:
+        seqs = sorted(s.scalars(select(Receipt.seq)))
+        numbers = set(s.scalars(select(Receipt.number)))
+    assert seqs == list(range(1, 51))
+    assert len(numbers) == 50
+
+
+# -- the document ----------------------------------------------------------------------------------
+def _text(pdf: bytes) -> str:
+    """pdfplumber's (pdfminer's) characters, each through the font's ToUnicode, in content order
+    (its own line-building moves Thai marks by position), spaces dropped."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        assert len(doc.pages) == 1 and (round(doc.pages[0].width), round(doc.pages[0].height)) == (595, 842)  # A4
+        chars = "".join(c["text"] for c in doc.pages[0].chars)
+    assert "(cid:" not in chars
+    return chars.replace(" ", "")
+
+
+def test_receipt_pdf_is_signed_whole_and_says_what_was_paid(paid, client, db, receipt_p12):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+    from pypdf import PdfReader
+
+    from bot.render.pades import ReceiptSigner
+
+    row, path = paid
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = response.data
+    assert client.get(path).data == pdf  # same receipt, same bytes
+    assert hashlib.sha256(pdf).hexdigest() == _documents(db)[0].sha256
+
+    cert = ReceiptSigner(receipt_p12, RECEIPT_PASSWORD).certificate
+    (sig,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[cert]))
+    assert status.intact and status.valid and status.coverage.name == "ENTIRE_FILE"
+    assert sig.self_reported_timestamp is not None  # the signing time (/M)
+
+    # Copied text is the Thai that was written (pdfminer and pypdf), with the number and tax IDs.
+    for text in (_text(pdf), PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace(" ", "")):
+        for expected in ("ใบเสร็จรับเงิน", "ได้รับเงินไว้ถูกต้องแล้ว", "TISI-2570-000001", TAX_ID, "0999999999999",
+                         "หนึ่งพันบาทถ้วน", "KTBRCPT0001", INV, "สาขาที่00012", "บริษัทไทยอุตสาหกรรมเหล็กจำกัด",
+                         "ชำระเมื่อ", "25พ.ย.256914:30น."):  # paid on, Bangkok time, Buddhist era
+            assert expected in text, (expected, text)
+
+    xml = read_receipt_xml(embedded_file(pdf, FILE_NAME))
+    assert (xml.number, xml.type_code, xml.amount, xml.invoice_no, xml.bank_ref) == (
+        "TISI-2570-000001", "T01", Decimal("1000.00"), INV, "KTBRCPT0001")
+    assert xml.seller_tax == "0999999999999" + "00000" and xml.buyer_tax == TAX_ID + "00012"
+    assert xml.void_reason is None
+
+    # PDF/A-3: the XML is an associated file (Alternative) listed in the catalog's /AF.
+    reader = PdfReader(io.BytesIO(pdf))
+    af = reader.trailer["/Root"]["/AF"]
+    spec = af[0].get_object()
+    assert spec["/AFRelationship"] == "/Alternative" and spec["/F"] == FILE_NAME
+    assert b"pdfaid:part" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed (apt-get install qpdf; CI installs it)")
+def test_qpdf_finds_nothing_wrong(paid, client, tmp_path):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(client.get(paid[1]).data)
+    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors" in result.stdout
+
+
+def test_unknown_or_forged_receipt_links_are_404(paid, client):
+    path = paid[1]
+    token = path.rsplit("/", 1)[1].removesuffix(".pdf")
+    public_id, tag = token.split(".")
+    assert client.get(f"/receipt/{public_id}.{'A' * len(tag)}.pdf").status_code == 404
+    assert client.get("/receipt/nothing.pdf").status_code == 404
+
+
+# -- verify ----------------------------------------------------------------------------------------
+def test_receipt_verify_good_tampered_foreign_and_not_in_chain(paid, client, tmp_path, verify_env, db, receipt_p12):
+    pdf = client.get(paid[1]).data
+    good = tmp_path / "good.pdf"
+    good.write_bytes(pdf)
+    result = _cli(["receipt", "verify", str(good)], verify_env)
+    assert result.exit_code == 0, result.output
+    assert "VALID: receipt TISI-2570-000001, 1000.00 baht" in result.output
+    assert "covers the whole file" in result.output and "chain: link" in result.output
+
+    # One changed byte inside the signed range.
+    bad = bytearray(pdf)
+    at = len(pdf) // 4  # in the first revision, far from the signature itself
+    bad[at] ^= 0x01
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(bad))
+    result = _cli(["receipt", "verify", str(tampered)], verify_env)
+    assert result.exit_code == 1 and "modified" in result.output, result.output
+
+    # Bytes appended after the signature (an incremental update).
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(pdf + b"\n1 0 obj\n<<>>\nendobj\n")
+    result = _cli(["receipt", "verify", str(appended)], verify_env)
+    assert result.exit_code == 1 and "modified" in result.output, result.output
+
+    # Signed by a certificate that is not ours.
+    from bot.dev.testcert import make_test_p12
+    from bot.ledger.receipts import receipt_data
+    from bot.render.pades import ReceiptSigner
+    from bot.render.receipt import render_receipt
+
+    other = tmp_path / "other.p12"
+    make_test_p12(other, "x", common_name="Somebody else")
+    with db.sessions() as s:
+        data = receipt_data(s, s.scalars(select(Receipt)).one(), "0999999999999")
+    foreign = tmp_path / "foreign.pdf"
+    foreign.write_bytes(ReceiptSigner(other, "x").sign(render_receipt(data)))
+    result = _cli(["receipt", "verify", str(foreign)], verify_env)
+    assert result.exit_code == 1 and "unknown signer" in result.output, result.output
+
+    # Signed with our key, but never issued here: not in the chain.
+    ours = tmp_path / "unissued.pdf"
+    ours.write_bytes(ReceiptSigner(receipt_p12, RECEIPT_PASSWORD).sign(render_receipt(data)))
+    result = _cli(["receipt", "verify", str(ours)], verify_env)
+    assert result.exit_code == 1 and "not in the chain" in result.output, result.output
+
+
+def test_receipt_verify_says_voided_after_a_reversal(paid, bank, client, tmp_path, verify_env):
+    row, path = paid
+    pdf = client.get(path).data
+    assert bank.post(bank.body("reversal", row, bank_ref="KTBRCPT0001")).get_json()["respCode"] == "0000"
+    original = tmp_path / "original.pdf"
+    original.write_bytes(pdf)
+    result = _cli(["receipt", "verify", str(original)], verify_env)
+    assert result.exit_code == 1 and "voided" in result.output, result.output
+
+
+def test_receipt_verify_accepts_a_certificate_of_a_trusted_root(database_url, fake_line, tmp_path, db, seed):
+    """An Institute certificate issued by a CA: accepted through RECEIPT_TRUST_ROOTS alone."""
+    from bot.dev.testcert import make_test_ca, make_test_p12, pem
+    from bot.factory import create_app
+    from tests.conftest import Bank
+
+    ca = make_test_ca()
+    p12 = tmp_path / "issued.p12"
+    make_test_p12(p12, "pw", common_name="TISI receipts (test, CA-issued)", issuer=ca)
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(pem(ca[0]))
+    app = create_app(Settings.from_env(make_env(database_url, fake_line.url, RECEIPT_SIGNING_P12=str(p12),
+                                                RECEIPT_SIGNING_PASSWORD="pw")), db=db)
+    try:
+        row = seed(invoice_row(1))[0]
+        client = app.test_client()
+        _pay(Bank(client), row)
+        with db.sessions() as s:
+            receipt = s.scalars(select(Receipt)).one()
+        pdf = client.get(urlparse(app.extensions["tisi"].links.receipt_url(receipt)).path).data
+    finally:
+        app.extensions["tisi"].close()
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    result = _cli(["receipt", "verify", str(path)], {"DATABASE_URL": database_url, "RECEIPT_SIGNING_P12": "",
+                                                    "RECEIPT_TRUST_ROOTS": str(roots)})
+    assert result.exit_code == 0, result.output
+
+
+def test_every_receipt_pdf_is_a_link_of_the_chain(paid, bank, db, database_url):
+    from bot.ledger.audit import verify
+
+    row, _ = paid
+    bank.post(bank.body("reversal", row, bank_ref="KTBRCPT0001"))
+    assert _wait(lambda: len(_documents(db)) == 2)  # the receipt, and it marked void
+    with db.sessions() as s:
+        linked = set(s.scalars(select(ChainLink.row_id).where(ChainLink.kind == ChainKind.RECEIPT)))
+        verdict = verify(s, None)
+    assert linked == {d.id for d in _documents(db)}
+    assert verdict.intact, verdict.problems
+
+
+# -- off the bank's path ----------------------------------------------------------------------------
+def test_the_bank_path_allocates_the_number_and_the_worker_makes_the_pdf(seed, db, receipt_p12):
+    from bot.bank import protocol as p
+    from bot.bank import service
+    from bot.data.states import WorkerKind
+    from bot.ledger.receipts import ReceiptBook, ReceiptMaker
+    from bot.render.pades import ReceiptSigner
+    from bot.runtime.receipts import ReceiptQueue
+    from bot.runtime.worker import Dispatcher
+
+    row = seed(invoice_row(1))[0]
+    cmd = p.BankCommand(command="payment", bank_code="006", bank_ref="KTBOFFPATH", biller_id="099999999999990",
+                        ref1=row["invoice_no"], ref2=row["ref2"], amount=Decimal("1000.00"), channel="QR",
+                        transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc))
+    status, _, _ = service.handle(db, cmd, b"{}", book=ReceiptBook("TISI", lambda r: "x"))
+    assert status == 200
+    with db.sessions() as s:
+        receipt = s.scalars(select(Receipt)).one()
+        assert receipt.pending == "issued"
+        assert s.scalar(select(func.count()).select_from(ReceiptDocument)) == 0  # nothing rendered on the way
+    maker = ReceiptMaker(ReceiptSigner(receipt_p12, RECEIPT_PASSWORD), "0999999999999")
+    dispatcher = Dispatcher(db, [ReceiptQueue(db, maker)], kind=WorkerKind.EXTERNAL)
+    try:
+        assert _wait(lambda: (dispatcher.step() or True) and len(_documents(db)) == 1)
+    finally:
+        dispatcher.close()
+    with db.sessions() as s:
+        assert s.get(Receipt, receipt.id).pending is None
+
+
+# -- where people get it ------------------------------------------------------------------------------
+def test_chat_receipt_command_answers_with_the_link_or_not_paid_yet(paid, line, seed, client):
+    _, path = paid
+    reply = line.say(f"ขอใบเสร็จ {INV}")
+    assert "TISI-2570-000001" in reply[0]["text"] and path in reply[0]["text"]
+    assert client.get(urlparse(reply[0]["text"].split()[-1]).path).status_code == 200
+    seed(invoice_row(2, invoice_no="2568110400000002"))
+    reply = line.say("receipt 2568110400000002", user_id=OTHER_USER)
+    assert reply[0]["text"] == ("Invoice 2568110400000002 is not paid yet, so there is no receipt. Type the invoice "
+                                "number to see how to pay it.")
+    reply = line.say("ขอใบเสร็จ 2568110400000002")
+    assert "ยังไม่ได้ชำระ" in reply[0]["text"]
+
+
+def test_tracking_page_of_a_paid_invoice_links_the_receipt(paid, client, line, fake_line):
+    _, path = paid
+    card = line.say(INV)[0]
+    track = next(b["action"]["uri"] for b in card["contents"]["footer"]["contents"] if "/track/" in b["action"]["uri"])
+    page = client.get(urlparse(track).path).get_data(as_text=True)
+    assert f'id="receipt" href="http://127.0.0.1:8080{path}"' in page
+
+
+def test_payer_branch_is_checked_on_import(seed, db):
+    from bot.ledger.invoices import upsert_invoices
+
+    with db.transaction() as s:
+        result = upsert_invoices(s, [(2, invoice_row(1, payer_branch="ABC")), (3, invoice_row(2, payer_branch="0")),
+                                     (4, invoice_row(3, payer_branch="00007"))], actor="test")
+    assert [r for r, _ in result.rejected] == [2]
+    assert "payer_branch" in result.rejected[0][1]
+    from bot.data.models import Invoice
+
+    with db.sessions() as s:
+        branches = dict(s.execute(select(Invoice.invoice_no, Invoice.payer_branch)).all())
+    assert branches == {"2568110400000002": None, "2568110400000003": "00007"}
