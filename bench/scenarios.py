@@ -14,6 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
 
 from bench.common import (
     BANK_SECRET,
@@ -763,3 +764,105 @@ def lookups(backend: str, quick: bool) -> list[dict]:
             rows.append({"benchmark": "lookup postgresql", "variant": f"by {kind}, {size} invoices", **result[kind],
                          "ratio_to_smallest": round(result[kind]["median_ms"] / base[kind]["median_ms"], 2)})
     return rows
+
+
+def receipts(backend: str, quick: bool) -> list[dict]:
+    """What issuing receipts costs the bank's path: payments/s and p99 of distinct invoices with
+    receipts on (RECEIPT_SIGNING_P12 set: a number from the fiscal year's counter row in each
+    payment's transaction) and off, plus a second copy with them off as the A/A control; 2 web
+    processes and 16 clients each, rounds taking turns, each server on a database of its own.
+    WORKER=external on all three: the PDFs are made by workers (here: none run), never on the
+    bank's path, so the rounds measure the path itself."""
+    from bench.common import OUT as out
+
+    duration, rounds = (1.0, 1) if quick else (6.0, 6)
+    many = int(800 * duration)
+    n = many * rounds + 1
+    invoices = _invoice_rows(n)
+    p12 = out / "bench-receipt-signing.p12"
+    if not p12.exists():
+        from bot.dev.testcert import make_test_p12
+
+        make_test_p12(p12, "bench")
+    variants = (("receipts on", {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": "bench"}),
+                ("receipts off", {"RECEIPT_SIGNING_P12": ""}),
+                ("receipts off, a second copy (control)", {"RECEIPT_SIGNING_P12": ""}))
+    runs: dict[str, list[dict]] = {}
+    with fake_line() as fake_url:
+        servers = {}
+        for i, (variant, extra) in enumerate(variants):
+            url = _database(backend, f"bench_receipts_{i}_{backend}")
+            _prepare(url, n)
+            port = free_port()
+            servers[variant] = env_for(url, fake_url, port, WORKER="external", **extra), port
+        contexts = {v: gunicorn("app:app", env, port) for v, (env, port) in servers.items()}
+        for ctx in contexts.values():
+            ctx.__enter__()
+        try:
+            for variant, (_, port) in servers.items():
+                load(port, "/bank/ktb/billpayment", [_bank_body(invoices[-1], f"WARM{variant[:8]}")] * 50, 4, 1.0,
+                     warmup=True)
+            for round_no in range(rounds):
+                batch = invoices[round_no * many:(round_no + 1) * many]
+                order = list(servers.items())
+                shift = round_no % len(order)
+                for variant, (_, port) in order[shift:] + order[:shift]:
+                    bodies = [_bank_body(inv, f"R{round_no}-{i:08d}") for i, inv in enumerate(batch)]
+                    runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
+        finally:
+            for ctx in contexts.values():
+                ctx.__exit__(None, None, None)
+    rows = []
+    for variant, results in runs.items():
+        middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        rows.append({"benchmark": f"receipts cost {backend}", "variant": f"bank payments, {variant}", **_pick(middle),
+                     "rps_of_rounds": [r["rps"] for r in results],
+                     "p99_of_rounds": [r["p99_ms"] for r in results]})
+    on, off, control = rows
+    for row in (on, control):
+        paired = [a / b for a, b in zip(row["rps_of_rounds"], off["rps_of_rounds"]) if b]
+        row["median_ratio_of_rounds_to_off"] = round(statistics.median(paired), 3) if paired else None
+        row["ratio_to_off"] = round(row["rps"] / off["rps"], 3) if off["rps"] else None
+    return rows + receipt_pdf(backend, quick)
+
+
+def receipt_pdf(backend: str, quick: bool) -> list[dict]:
+    """A receipt's PDF: made on the first request for its link (render + sign + store: the worker
+    does the same off the request path) and served as stored after that, through the Flask app."""
+    from bench.common import OUT as out
+    from bot.config import Settings
+    from bot.data.db import Database
+    from bot.data.models import Receipt
+    from bot.factory import create_app
+
+    n = 5 if quick else 40
+    url = _database("sqlite" if backend == "sqlite" else backend, f"bench_receipt_pdf_{backend}")
+    _prepare(url, n)
+    p12 = out / "bench-receipt-signing.p12"
+    settings = Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external",
+                                         RECEIPT_SIGNING_P12=str(p12), RECEIPT_SIGNING_PASSWORD="bench"))
+    app = create_app(settings)
+    logging.getLogger().setLevel(logging.WARNING)
+    client = app.test_client()
+    for i, inv in enumerate(_invoice_rows(n)):
+        body, headers = _bank_body(inv, f"PDF{i:06d}")
+        assert b'"0000"' in client.post("/bank/ktb/billpayment", data=body,
+                                        headers={**headers, "Content-Type": "application/json"}).data
+    db = Database(url)
+    with db.sessions() as s:
+        links = [urlparse(app.extensions["tisi"].links.receipt_url(r)).path
+                 for r in s.query(Receipt).order_by(Receipt.id)]
+    db.dispose()
+    first, cached, sizes = [], [], []
+    for link in links:
+        for bucket in (first, cached):
+            began = time.perf_counter()
+            answer = client.get(link)
+            bucket.append((time.perf_counter() - began) * 1000)
+            assert answer.status_code == 200, answer.status_code
+        sizes.append(len(answer.data))
+    app.extensions["tisi"].close()
+    return [{"benchmark": f"receipt pdf {backend}", "variant": f"{n} receipts, first request (render, sign, store)",
+             **summary(first), "p95_ms": round(pct(first, 95), 3), "kb": round(statistics.mean(sizes) / 1024, 1)},
+            {"benchmark": f"receipt pdf {backend}", "variant": f"{n} receipts, again (served as stored)",
+             **summary(cached), "p95_ms": round(pct(cached, 95), 3)}]

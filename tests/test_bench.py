@@ -23,7 +23,13 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
-    assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "chain", "notices", "import", "lookup", "memory"}
+    assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "chain", "receipts", "receipt", "notices", "import", "lookup",
+                     "memory"}
+    costs = [r for r in rows if r["benchmark"] == "receipts cost postgresql"]
+    assert len(costs) == 3 and all(r["errors"] == 0 and r["requests"] > 0 for r in costs)
+    assert costs[0]["ratio_to_off"] > 0
+    pdfs = [r for r in rows if r["benchmark"].startswith("receipt pdf")]
+    assert len(pdfs) == 2 and all(r["n"] > 0 for r in pdfs)
     chain = [r for r in rows if r["benchmark"] == "chain cost postgresql"]
     assert len(chain) == 3 and all(r["errors"] == 0 and r["requests"] > 0 for r in chain)
     in_process = [r for r in rows if r["benchmark"] == "chain cost in process postgresql"]

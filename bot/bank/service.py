@@ -75,12 +75,14 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
             return status, body, False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
-        code, extra, queued = handler(session, cmd, tranx_id, upstream, book)
+        code, extra, queued, receipt = handler(session, cmd, tranx_id, upstream, book)
         status, core = p.answer(code, tranx_id, **extra)
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
                         .values(http_status=status, response_body=core.decode()))
         status, body = render(status, core)
         _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
+        if receipt is not None:  # last: its counter row stays locked until COMMIT
+            receipts.issue(session, receipt, book)
     return status, body, queued
 
 
@@ -155,11 +157,11 @@ def _refusal_for_state(inv: Invoice, cmd: p.BankCommand) -> str | None:
 def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
     inv = _locked_invoice(session, cmd)
     if inv is None:
-        return p.NOT_FOUND, {}, False
+        return p.NOT_FOUND, {}, False, None
     refusal = _refusal_for_state(inv, cmd)
     if refusal:
-        return refusal, {}, False
-    return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False
+        return refusal, {}, False, None
+    return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False, None
 
 
 def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
@@ -175,7 +177,7 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
     ).first()
     inv, pending_exists = (row[0], row[1]) if row is not None and row[0].ref2 == cmd.ref2 else (None, False)
     if inv is None:
-        return p.NOT_FOUND, {}, False
+        return p.NOT_FOUND, {}, False, None
     refusal = _refusal_for_state(inv, cmd)
     if refusal == p.ALREADY_PAID:
         # The customer may have been debited twice: keep it where staff will see it.
@@ -184,16 +186,15 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
                             tranx_id=tranx_id, created_at=utcnow()))
         _audit(session, inv, AuditAction.DOUBLE_PAYMENT, inv.status, inv.status, cmd)
     if refusal:
-        return refusal, {}, False
+        return refusal, {}, False, None
     payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
                       channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
                       tranx_id=tranx_id, created_at=utcnow())
     session.add(payment)
     inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
     session.flush()
-    receipt = receipts.issue(session, inv, payment, book) if book is not None else None
-    _audit(session, inv, AuditAction.PAID, Status.UNPAID, Status.PAID, cmd,
-           **({"receipt": receipt.number} if receipt is not None else {}))
+    receipt = receipts.to_issue(inv, payment) if book is not None else None
+    _audit(session, inv, AuditAction.PAID, Status.UNPAID, Status.PAID, cmd)
     if pending_exists:
         pending = session.scalar(select(PendingReversal).where(
             PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update())
@@ -201,13 +202,13 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
         # so the customer gets no notice (a "paid" immediately followed by "reversed").
         pending.applied_at = utcnow()
         _reverse(session, inv, payment, cmd, notify=False, upstream=False)
-        return p.OK, {}, False
+        return p.OK, {}, False, None  # nothing was paid, net: no receipt
     queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid",
-                                             receipt_url=book.url(receipt) if receipt is not None else None)
+                                             receipt_url=receipt.url(book) if receipt is not None else None)
     if upstream:
         notices.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
         queued = True
-    return p.OK, {}, queued
+    return p.OK, {}, queued, receipt
 
 
 def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
@@ -216,16 +217,16 @@ def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: boo
         Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED))).with_for_update())
     if payment is None:
         insert_ignore(session, PendingReversal, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, received_at=utcnow())
-        return p.UNKNOWN_PAYMENT, {}, False
+        return p.UNKNOWN_PAYMENT, {}, False, None
     inv = _locked_invoice(session, cmd)
     if inv is None or inv.id != payment.invoice_id:
-        return p.NOT_FOUND, {}, False
+        return p.NOT_FOUND, {}, False, None
     if cmd.amount != payment.amount:
-        return p.AMOUNT_DIFFERS, {}, False
+        return p.AMOUNT_DIFFERS, {}, False, None
     if payment.status == PaymentStatus.REVERSED:
-        return p.OK, {}, False
+        return p.OK, {}, False, None
     queued = _reverse(session, inv, payment, cmd, notify=True, upstream=upstream)
-    return p.OK, {}, queued
+    return p.OK, {}, queued, None
 
 
 def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,

@@ -13,19 +13,28 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
 from bot.core.etda import FILE_NAME, read_receipt_xml
-from bot.core.receiptno import receipt_number
+from bot.core.receiptno import SEQ_DIGITS, receipt_number
 from bot.core.tokens import new_public_id
 from bot.data.chain import content
 from bot.data.db import insert_ignore
-from bot.data.models import ChainLink, Invoice, Payment, Receipt, ReceiptCounter, ReceiptDocument
+from bot.data.models import (
+    ChainLink,
+    Invoice,
+    Payment,
+    Receipt,
+    ReceiptCounter,
+    ReceiptDocument,
+    UTCDateTime,
+)
 from bot.data.states import ChainKind, ReceiptVariant
 from bot.data.wakeup import notify_workers
 from bot.core.chain import link_hash
@@ -47,7 +56,7 @@ class ReceiptBook:
     """What the bank's path needs to issue receipts: the prefix and the public link of one."""
 
     prefix: str
-    url: Callable[[Receipt], str]
+    url: Callable[[object], str]  # of anything with the receipt's public_id
 
 
 @dataclass(frozen=True)
@@ -76,17 +85,55 @@ def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
 
 
 # -- issuing and voiding (inside the bank's transaction) -------------------------------------------
-def issue(session: Session, inv: Invoice, payment: Payment, book: ReceiptBook) -> Receipt:
-    """A receipt for a confirmed payment (flushed: it has its id), its PDF queued for the worker."""
-    year = thai_fiscal_year(payment.transacted_at)
-    seq = _next_seq(session, year)
-    receipt = Receipt(number=receipt_number(book.prefix, year, seq), fiscal_year=year, seq=seq,
-                      payment_id=payment.id, invoice_id=inv.id, public_id=new_public_id(), issued_at=utcnow(),
-                      pending=ReceiptVariant.ISSUED, attempts=0)
-    session.add(receipt)
-    session.flush()
+@dataclass(frozen=True)
+class ReceiptToIssue:
+    """A receipt decided on in a payment's transaction, numbered at its very end (`issue`)."""
+
+    public_id: str
+    invoice_id: int
+    payment_id: int
+    paid_at: datetime
+
+    def url(self, book: ReceiptBook) -> str:
+        return book.url(self)
+
+
+def to_issue(inv: Invoice, payment: Payment) -> ReceiptToIssue:
+    """The receipt's link is known before its number: the paid notice can carry it."""
+    return ReceiptToIssue(new_public_id(), inv.id, payment.id, payment.transacted_at)
+
+
+def issue(session: Session, wanted: ReceiptToIssue, book: ReceiptBook) -> str:
+    """Number the receipt and write it; its number. Call it last in the transaction: the fiscal
+    year's counter row stays locked until COMMIT, so every payment of that year waits for the
+    one before to commit (no gaps, no reuse), and the less it does meanwhile the better. On
+    PostgreSQL one statement raises the counter and writes the receipt."""
+    year = thai_fiscal_year(wanted.paid_at)
+    values = {"year": year, "prefix": book.prefix, "public_id": wanted.public_id, "payment_id": wanted.payment_id,
+              "invoice_id": wanted.invoice_id, "at": utcnow(), "pending": str(ReceiptVariant.ISSUED)}
+    if session.get_bind().dialect.name == "postgresql":
+        number = session.execute(_ISSUE_PG, values).scalar()
+        if number is None:  # the year's first receipt: make its row (a concurrent first one waits for ours)
+            insert_ignore(session, ReceiptCounter, fiscal_year=year, last_seq=0)
+            number = session.execute(_ISSUE_PG, values).scalar_one()
+    else:
+        seq = _next_seq(session, year)
+        number = receipt_number(book.prefix, year, seq)
+        session.add(Receipt(number=number, fiscal_year=year, seq=seq, payment_id=wanted.payment_id,
+                            invoice_id=wanted.invoice_id, public_id=wanted.public_id, issued_at=values["at"],
+                            pending=ReceiptVariant.ISSUED, attempts=0))
+        session.flush()
     notify_workers(session, QUEUE)
-    return receipt
+    return number
+
+
+# The number's form is receipt_number()'s (bot/core/receiptno.py); a test compares the two.
+_ISSUE_PG = text(f"""
+WITH c AS (UPDATE receipt_counters SET last_seq = last_seq + 1 WHERE fiscal_year = :year RETURNING last_seq)
+INSERT INTO receipts (number, fiscal_year, seq, payment_id, invoice_id, public_id, issued_at, pending, attempts)
+SELECT :prefix || '-' || :year || '-' || lpad(c.last_seq::text, {SEQ_DIGITS}, '0'), :year, c.last_seq, :payment_id,
+       :invoice_id, :public_id, :at, :pending, 0
+FROM c RETURNING number""").bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 def _next_seq(session: Session, year: int) -> int:
@@ -94,7 +141,7 @@ def _next_seq(session: Session, year: int) -> int:
     raise_ = (update(counter).where(counter.c.fiscal_year == year)
               .values(last_seq=counter.c.last_seq + 1).returning(counter.c.last_seq))
     seq = session.execute(raise_).scalar()
-    if seq is None:  # the year's first receipt: make its row (a concurrent first one waits for ours)
+    if seq is None:
         insert_ignore(session, ReceiptCounter, fiscal_year=year, last_seq=0)
         seq = session.execute(raise_).scalar_one()
     return seq
