@@ -22,7 +22,7 @@ ALL = {
     "remind": [("remind", "postgresql")],
     "bank": [("bank", "postgresql")],
     "chain": [("chain", "postgresql"), ("chain_in_process", "postgresql")],
-    "receipts": [("receipts", "postgresql")],
+    "receipts": [("receipts", "postgresql"), ("receipts_in_process", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],
     "lookups": [("lookups", "postgresql")],

@@ -834,6 +834,7 @@ def receipt_pdf(backend: str, quick: bool) -> list[dict]:
     from bot.data.db import Database
     from bot.data.models import Receipt
     from bot.factory import create_app
+    from bot.ledger.receipts import key_of
 
     n = 5 if quick else 40
     url = _database("sqlite" if backend == "sqlite" else backend, f"bench_receipt_pdf_{backend}")
@@ -850,14 +851,15 @@ def receipt_pdf(backend: str, quick: bool) -> list[dict]:
                                         headers={**headers, "Content-Type": "application/json"}).data
     db = Database(url)
     with db.sessions() as s:
-        links = [urlparse(app.extensions["tisi"].links.receipt_url(r)).path
-                 for r in s.query(Receipt).order_by(Receipt.id)]
+        links = [urlparse(app.extensions["tisi"].links.receipt_url(key_of(s, r))).path
+                 for r in s.query(Receipt).order_by(Receipt.payment_id)]
     db.dispose()
     first, cached, sizes = [], [], []
-    for link in links:
+    for i, link in enumerate(links):
         for bucket in (first, cached):
             began = time.perf_counter()
-            answer = client.get(link)
+            # One client each: /receipt allows 60 requests a minute per client.
+            answer = client.get(link, environ_base={"REMOTE_ADDR": f"10.1.{i // 200}.{i % 200 + 1}"})
             bucket.append((time.perf_counter() - began) * 1000)
             assert answer.status_code == 200, answer.status_code
         sizes.append(len(answer.data))
@@ -866,3 +868,49 @@ def receipt_pdf(backend: str, quick: bool) -> list[dict]:
              **summary(first), "p95_ms": round(pct(first, 95), 3), "kb": round(statistics.mean(sizes) / 1024, 1)},
             {"benchmark": f"receipt pdf {backend}", "variant": f"{n} receipts, again (served as stored)",
              **summary(cached), "p95_ms": round(pct(cached, 95), 3)}]
+
+
+def receipts_in_process(backend: str, quick: bool) -> list[dict]:
+    """Receipts' cost per payment without contention or the scheduler's noise: one process pays
+    invoices one after another through the Flask app, batches of 100 alternating between an app
+    issuing receipts and one that does not (each on its own database)."""
+    from bench.common import OUT as out
+    from bot.config import Settings
+    from bot.factory import create_app
+
+    n, batch = (400, 100) if quick else (3000, 100)
+    invoices = _invoice_rows(n + 1)
+    p12 = out / "bench-receipt-signing.p12"
+    clients = {}
+    for name, extra in (("receipts on", {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": "bench"}),
+                        ("receipts off", {"RECEIPT_SIGNING_P12": ""})):
+        url = _database(backend, f"bench_receiptsproc_{name.split()[1]}_{backend}")
+        _prepare(url, n + 1)
+        clients[name] = create_app(Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external",
+                                                             **extra))).test_client()
+    logging.getLogger().setLevel(logging.WARNING)
+
+    def pay(client, inv: dict, ref: str) -> None:
+        body, headers = _bank_body(inv, ref)
+        answer = client.post("/bank/ktb/billpayment", data=body, headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 200 and b'"0000"' in answer.data, answer.data
+
+    for name, client in clients.items():
+        pay(client, invoices[-1], "WARM" + name[-3:].strip().upper())
+    spent = {name: 0.0 for name in clients}
+    ratios = []
+    for start in range(0, n, batch):
+        order = list(clients.items())
+        took = {}
+        for name, client in order if (start // batch) % 2 == 0 else order[::-1]:
+            began = time.perf_counter()
+            for i in range(start, min(n, start + batch)):
+                pay(client, invoices[i], f"P{i:08d}")
+            took[name] = time.perf_counter() - began
+            spent[name] += took[name]
+        ratios.append(took["receipts off"] / took["receipts on"])
+    rows = [{"benchmark": f"receipts cost in process {backend}", "variant": f"{n} payments one by one, {name}",
+             "ms_per_payment": round(spent[name] / n * 1000, 3)} for name in clients]
+    rows[0]["ratio_to_off"] = round(spent["receipts off"] / spent["receipts on"], 3)
+    rows[0]["median_ratio_of_batches"] = round(statistics.median(ratios), 3)
+    return rows

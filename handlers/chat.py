@@ -129,7 +129,8 @@ def receipt_answer(invoice_no: str, ctx: ChatContext) -> dict:
     issued = receipts.current_for_invoice(ctx.session, inv.id) if inv.status == Status.PAID else None
     if issued is not None:
         return text(t("Receipt %(receipt)s for invoice %(number)s (%(amount)s):\n%(url)s", receipt=issued.number,
-                      number=inv.invoice_no, amount=baht(inv.amount, t), url=ctx.links.receipt_url(issued)))
+                      number=inv.invoice_no, amount=baht(inv.amount, t),
+                      url=ctx.links.receipt_url(receipts.receipt_key(inv.public_id, issued.payment_id))))
     if inv.status == Status.PAID:  # paid while receipts were not issued here
         return text(t("Invoice %(number)s is paid, but its receipt is not available in this chat. Please contact "
                       "TISI for the receipt.", number=inv.invoice_no))

@@ -112,7 +112,7 @@ def test_numbers_follow_the_fiscal_year_of_the_payment_date(bank, seed, db):
     _pay(bank, rows[1], transDateTime="2026-10-01T00:00:00+07:00")
     _pay(bank, rows[2], transDateTime="2026-10-01T08:00:00+07:00")
     with db.sessions() as s:
-        numbers = list(s.scalars(select(Receipt.number).order_by(Receipt.id)))
+        numbers = list(s.scalars(select(Receipt.number).order_by(Receipt.payment_id)))
     assert numbers == ["TISI-2569-000001", "TISI-2570-000001", "TISI-2570-000002"]
 
 
@@ -125,7 +125,7 @@ def test_reversal_voids_the_receipt_and_a_new_payment_gets_a_new_number(line, ba
     assert bank.post(bank.body("reversal", row, bank_ref="KTBFIRST01")).get_json()["respCode"] == "0000"
     _pay(bank, row, bank_ref="KTBSECOND1")
     with db.sessions() as s:
-        receipts = list(s.scalars(select(Receipt).order_by(Receipt.id)))
+        receipts = list(s.scalars(select(Receipt).order_by(Receipt.payment_id)))
     assert [r.number for r in receipts] == ["TISI-2570-000001", "TISI-2570-000002"]
     assert receipts[0].voided_at is not None and "KTBFIRST01" in receipts[0].void_reason
     assert receipts[1].voided_at is None
@@ -147,7 +147,7 @@ def test_fifty_concurrent_payments_get_fifty_consecutive_numbers(database_url, s
     from bot.ledger.receipts import ReceiptBook
 
     rows = seed(*(invoice_row(i) for i in range(1, 51)))
-    book = ReceiptBook("TISI", lambda r: f"http://x/{r.public_id}")
+    book = ReceiptBook("TISI", lambda key: f"http://x/{key}")
     pool = Database(database_url, pool_size=25, max_overflow=30)
     barrier = threading.Barrier(50)
     answers = []
@@ -307,6 +307,7 @@ def test_receipt_verify_accepts_a_certificate_of_a_trusted_root(database_url, fa
     """An Institute certificate issued by a CA: accepted through RECEIPT_TRUST_ROOTS alone."""
     from bot.dev.testcert import make_test_ca, make_test_p12, pem
     from bot.factory import create_app
+    from bot.ledger.receipts import key_of
     from tests.conftest import Bank
 
     ca = make_test_ca()
@@ -321,8 +322,8 @@ def test_receipt_verify_accepts_a_certificate_of_a_trusted_root(database_url, fa
         client = app.test_client()
         _pay(Bank(client), row)
         with db.sessions() as s:
-            receipt = s.scalars(select(Receipt)).one()
-        pdf = client.get(urlparse(app.extensions["tisi"].links.receipt_url(receipt)).path).data
+            key = key_of(s, s.scalars(select(Receipt)).one())
+        pdf = client.get(urlparse(app.extensions["tisi"].links.receipt_url(key)).path).data
     finally:
         app.extensions["tisi"].close()
     path = tmp_path / "r.pdf"
@@ -372,7 +373,7 @@ def test_the_bank_path_allocates_the_number_and_the_worker_makes_the_pdf(seed, d
     finally:
         dispatcher.close()
     with db.sessions() as s:
-        assert s.get(Receipt, receipt.id).pending is None
+        assert s.get(Receipt, receipt.payment_id).pending is None
 
 
 # -- where people get it ------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
                         .values(http_status=status, response_body=core.decode()))
         status, body = render(status, core)
         _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
-        if receipt is not None:  # last: its counter row stays locked until COMMIT
+        if receipt is not None:  # last: the year's counter row stays locked until COMMIT
             receipts.issue(session, receipt, book)
     return status, body, queued
 
@@ -187,13 +187,15 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
         _audit(session, inv, AuditAction.DOUBLE_PAYMENT, inv.status, inv.status, cmd)
     if refusal:
         return refusal, {}, False, None
+    # A receipt, unless receipts are off or the bank already reversed this payment (net: nothing paid).
+    receipt_prefix = book.prefix if book is not None and not pending_exists else None
     payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
                       channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
-                      tranx_id=tranx_id, created_at=utcnow())
+                      tranx_id=tranx_id, created_at=utcnow(), receipt_prefix=receipt_prefix)
     session.add(payment)
     inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
     session.flush()
-    receipt = receipts.to_issue(inv, payment) if book is not None else None
+    receipt = receipts.to_issue(inv, payment) if receipt_prefix is not None else None
     _audit(session, inv, AuditAction.PAID, Status.UNPAID, Status.PAID, cmd)
     if pending_exists:
         pending = session.scalar(select(PendingReversal).where(

@@ -26,7 +26,7 @@ FIELDS: dict[str, dict[str, str]] = {
              "resp_code": "text", "response_body": "text", "replayed": "bool"},
     "statement": {"id": "int", "sha256": "text", "effective_date": "date", "company_account": "text",
                   "imported_at": "time", "balanced": "bool", "report": "text"},
-    "receipt": {"id": "int", "receipt_id": "int", "variant": "text", "number": "text", "amount": "amount",
+    "receipt": {"id": "int", "payment_id": "int", "variant": "text", "number": "text", "amount": "amount",
                 "sha256": "text", "created_at": "time"},
 }
 

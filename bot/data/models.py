@@ -289,6 +289,9 @@ class Payment(Base):
     tranx_id: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set (RECEIPT_PREFIX) on a confirmed payment that gets a receipt: numbered as it commits
+    # (bot/data/receipt_numbers.py on PostgreSQL; bot.ledger.receipts.issue on SQLite).
+    receipt_prefix: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("bank_code", "bank_ref", name="uq_payment_bank_ref"),
@@ -377,19 +380,18 @@ class ReceiptCounter(Base):
 
 
 class Receipt(Base):
-    """A receipt (ใบเสร็จรับเงิน) for one confirmed payment. A reversal voids it (kept, with the
-    reason and time); a later payment of the invoice gets a new one. Its PDFs are rendered off the
-    bank's path (`pending` names the one still to make) and kept in `receipt_documents`."""
+    """A receipt (ใบเสร็จรับเงิน) for one confirmed payment, keyed by it. A reversal voids it (kept,
+    with the reason and time); a later payment of the invoice gets a new one. Its PDFs are made
+    off the bank's path (`pending` names the one still to make) and kept in `receipt_documents`.
+    Lean on purpose: each column with an index is one more write on the bank's path. Its public
+    link is built from the invoice's public id and the payment id (bot/ledger/receipts.py)."""
 
     __tablename__ = "receipts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True, autoincrement=False)
     number: Mapped[str] = mapped_column(String(40), unique=True)  # TISI-2569-000123
     fiscal_year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
-    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # random: the base of its link's token
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -398,9 +400,9 @@ class Receipt(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    __table_args__ = (UniqueConstraint("fiscal_year", "seq", name="uq_receipt_year_seq"),
-                      Index("ix_receipts_invoice", "invoice_id"),
-                      Index("ix_receipts_pending", "pending"))
+    # Only the receipts still to render: the worker's claim reads it.
+    __table_args__ = (Index("ix_receipts_pending", "pending", sqlite_where=text("pending IS NOT NULL"),
+                            postgresql_where=text("pending IS NOT NULL")),)
 
 
 class ReceiptDocument(Base):
@@ -410,7 +412,7 @@ class ReceiptDocument(Base):
     __tablename__ = "receipt_documents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("receipts.payment_id"))  # the receipt's key
     variant: Mapped[str] = mapped_column(String(8))  # a ReceiptVariant: the receipt, or it marked void
     number: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -418,4 +420,4 @@ class ReceiptDocument(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (UniqueConstraint("receipt_id", "variant", name="uq_receipt_document_variant"),)
+    __table_args__ = (UniqueConstraint("payment_id", "variant", name="uq_receipt_document_variant"),)

@@ -12,18 +12,18 @@ a rolled-back payment gives its number back, concurrent payments wait for each o
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
 from bot.core.etda import FILE_NAME, read_receipt_xml
-from bot.core.receiptno import SEQ_DIGITS, receipt_number
-from bot.core.tokens import new_public_id
+from bot.core.receiptno import receipt_number
 from bot.data.chain import content
 from bot.data.db import insert_ignore
 from bot.data.models import (
@@ -33,7 +33,6 @@ from bot.data.models import (
     Receipt,
     ReceiptCounter,
     ReceiptDocument,
-    UTCDateTime,
 )
 from bot.data.states import ChainKind, ReceiptVariant
 from bot.data.wakeup import notify_workers
@@ -56,7 +55,7 @@ class ReceiptBook:
     """What the bank's path needs to issue receipts: the prefix and the public link of one."""
 
     prefix: str
-    url: Callable[[object], str]  # of anything with the receipt's public_id
+    url: Callable[[str], str]  # of a receipt's key (`receipt_key`)
 
 
 @dataclass(frozen=True)
@@ -84,56 +83,54 @@ def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
     return certs
 
 
+# -- the public key of a receipt ------------------------------------------------------------------
+# A receipt's link token carries "<invoice public id>-<payment id>": random where it needs to be
+# (the invoice's public id reveals nothing), known before the receipt is numbered, and it needs
+# no column or index of its own on the bank's path. The HMAC tag of the token makes it unforgeable.
+_KEY_RE = re.compile(r"^([A-Za-z0-9_-]{16})-([0-9]{1,15})$")
+
+
+def receipt_key(invoice_public_id: str, payment_id: int) -> str:
+    return f"{invoice_public_id}-{payment_id}"
+
+
+def _parse_key(key: str) -> tuple[str, int] | None:
+    m = _KEY_RE.match(key or "")
+    return (m.group(1), int(m.group(2))) if m else None
+
+
 # -- issuing and voiding (inside the bank's transaction) -------------------------------------------
 @dataclass(frozen=True)
 class ReceiptToIssue:
     """A receipt decided on in a payment's transaction, numbered at its very end (`issue`)."""
 
-    public_id: str
-    invoice_id: int
+    key: str
     payment_id: int
     paid_at: datetime
 
     def url(self, book: ReceiptBook) -> str:
-        return book.url(self)
+        return book.url(self.key)
 
 
 def to_issue(inv: Invoice, payment: Payment) -> ReceiptToIssue:
     """The receipt's link is known before its number: the paid notice can carry it."""
-    return ReceiptToIssue(new_public_id(), inv.id, payment.id, payment.transacted_at)
+    return ReceiptToIssue(receipt_key(inv.public_id, payment.id), payment.id, payment.transacted_at)
 
 
-def issue(session: Session, wanted: ReceiptToIssue, book: ReceiptBook) -> str:
-    """Number the receipt and write it; its number. Call it last in the transaction: the fiscal
-    year's counter row stays locked until COMMIT, so every payment of that year waits for the
-    one before to commit (no gaps, no reuse), and the less it does meanwhile the better. On
-    PostgreSQL one statement raises the counter and writes the receipt."""
-    year = thai_fiscal_year(wanted.paid_at)
-    values = {"year": year, "prefix": book.prefix, "public_id": wanted.public_id, "payment_id": wanted.payment_id,
-              "invoice_id": wanted.invoice_id, "at": utcnow(), "pending": str(ReceiptVariant.ISSUED)}
+def issue(session: Session, wanted: ReceiptToIssue, book: ReceiptBook) -> None:
+    """Number the receipt, and write it. On PostgreSQL the database does it as the transaction
+    commits (the payment carries `receipt_prefix`: bot/data/receipt_numbers.py), so the bank's
+    path pays no round trip and the fiscal year's counter row is locked only during COMMIT. On
+    SQLite (one writer at a time) here; call it last in the transaction all the same."""
     if session.get_bind().dialect.name == "postgresql":
-        number = session.execute(_ISSUE_PG, values).scalar()
-        if number is None:  # the year's first receipt: make its row (a concurrent first one waits for ours)
-            insert_ignore(session, ReceiptCounter, fiscal_year=year, last_seq=0)
-            number = session.execute(_ISSUE_PG, values).scalar_one()
-    else:
-        seq = _next_seq(session, year)
-        number = receipt_number(book.prefix, year, seq)
-        session.add(Receipt(number=number, fiscal_year=year, seq=seq, payment_id=wanted.payment_id,
-                            invoice_id=wanted.invoice_id, public_id=wanted.public_id, issued_at=values["at"],
-                            pending=ReceiptVariant.ISSUED, attempts=0))
-        session.flush()
-    notify_workers(session, QUEUE)
-    return number
-
-
-# The number's form is receipt_number()'s (bot/core/receiptno.py); a test compares the two.
-_ISSUE_PG = text(f"""
-WITH c AS (UPDATE receipt_counters SET last_seq = last_seq + 1 WHERE fiscal_year = :year RETURNING last_seq)
-INSERT INTO receipts (number, fiscal_year, seq, payment_id, invoice_id, public_id, issued_at, pending, attempts)
-SELECT :prefix || '-' || :year || '-' || lpad(c.last_seq::text, {SEQ_DIGITS}, '0'), :year, c.last_seq, :payment_id,
-       :invoice_id, :public_id, :at, :pending, 0
-FROM c RETURNING number""").bindparams(bindparam("at", type_=UTCDateTime()))
+        return
+    year = thai_fiscal_year(wanted.paid_at)
+    seq = _next_seq(session, year)
+    session.add(Receipt(payment_id=wanted.payment_id, number=receipt_number(book.prefix, year, seq), fiscal_year=year,
+                        seq=seq, issued_at=utcnow(), pending=ReceiptVariant.ISSUED, attempts=0))
+    session.flush()
+    # No NOTIFY: it would be one more statement, and a lock, on every payment. The receipt
+    # queue is looked at every second, and a link opened sooner makes its PDF itself.
 
 
 def _next_seq(session: Session, year: int) -> int:
@@ -159,13 +156,20 @@ def void(session: Session, payment: Payment, reason: str) -> Receipt | None:
 
 
 def for_payment(session: Session, payment_id: int) -> Receipt | None:
-    return session.scalar(select(Receipt).where(Receipt.payment_id == payment_id))
+    return session.get(Receipt, payment_id)
 
 
 def current_for_invoice(session: Session, invoice_id: int) -> Receipt | None:
     """The receipt of the invoice's confirmed payment (not a void one)."""
-    return session.scalar(select(Receipt).where(Receipt.invoice_id == invoice_id, Receipt.voided_at.is_(None))
-                          .order_by(Receipt.id.desc()).limit(1))
+    payments = select(Payment.id).where(Payment.invoice_id == invoice_id)
+    return session.scalar(select(Receipt).where(Receipt.payment_id.in_(payments), Receipt.voided_at.is_(None))
+                          .order_by(Receipt.payment_id.desc()).limit(1))
+
+
+def key_of(session: Session, receipt: Receipt) -> str:
+    inv_public_id = session.scalar(select(Invoice.public_id).join(Payment, Payment.invoice_id == Invoice.id)
+                                   .where(Payment.id == receipt.payment_id))
+    return receipt_key(inv_public_id, receipt.payment_id)
 
 
 # -- rendering (off the bank's path) -----------------------------------------------------------------
@@ -174,8 +178,8 @@ def variant_of(receipt: Receipt) -> ReceiptVariant:
 
 
 def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str) -> ReceiptData:
-    inv = session.get(Invoice, receipt.invoice_id)
     payment = session.get(Payment, receipt.payment_id)
+    inv = session.get(Invoice, payment.invoice_id)
     data = ReceiptData(
         number=receipt.number, issued_at=receipt.issued_at, paid_at=payment.transacted_at,
         seller_tax_id=seller_tax_id, payer_name=inv.payer_name, payer_tax_id=inv.tax_id,
@@ -193,14 +197,14 @@ def make_pdf(data: ReceiptData, maker: ReceiptMaker) -> bytes:
     return maker.signer.sign(render_receipt(data))
 
 
-def store(session: Session, receipt_id: int, variant: ReceiptVariant, number: str, amount: Decimal,
+def store(session: Session, payment_id: int, variant: ReceiptVariant, number: str, amount: Decimal,
           pdf: bytes) -> ReceiptDocument:
     """Keep the first PDF made of this receipt and variant; a later one (a race) is dropped, so
     the link always serves the same bytes. Clears `pending` when it was this variant."""
-    receipt = session.scalar(select(Receipt).where(Receipt.id == receipt_id).with_for_update())
-    doc = _stored(session, receipt_id, variant)
+    receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment_id).with_for_update())
+    doc = _stored(session, payment_id, variant)
     if doc is None:
-        doc = ReceiptDocument(receipt_id=receipt_id, variant=variant, number=number, amount=amount,
+        doc = ReceiptDocument(payment_id=payment_id, variant=variant, number=number, amount=amount,
                               sha256=hashlib.sha256(pdf).hexdigest(), created_at=utcnow(), pdf=pdf)
         session.add(doc)
         session.flush()
@@ -209,24 +213,30 @@ def store(session: Session, receipt_id: int, variant: ReceiptVariant, number: st
     return doc
 
 
-def _stored(session: Session, receipt_id: int, variant: str) -> ReceiptDocument | None:
-    return session.scalar(select(ReceiptDocument).where(ReceiptDocument.receipt_id == receipt_id,
+def _stored(session: Session, payment_id: int, variant: str) -> ReceiptDocument | None:
+    return session.scalar(select(ReceiptDocument).where(ReceiptDocument.payment_id == payment_id,
                                                         ReceiptDocument.variant == variant))
 
 
-def by_public_id(session: Session, public_id: str) -> Receipt | None:
-    return session.scalar(select(Receipt).where(Receipt.public_id == public_id))
+def by_key(session: Session, key: str) -> Receipt | None:
+    parsed = _parse_key(key)
+    if parsed is None:
+        return None
+    inv_public_id, payment_id = parsed
+    return session.scalar(select(Receipt).join(Payment, Payment.id == Receipt.payment_id)
+                          .join(Invoice, Invoice.id == Payment.invoice_id)
+                          .where(Receipt.payment_id == payment_id, Invoice.public_id == inv_public_id))
 
 
-def served_pdf(db, public_id: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes] | None:
+def served_pdf(db, key: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes] | None:
     """The stored PDF of the receipt as it stands now (void once voided), made now if the worker
     has not made it yet. None: no such receipt. LookupError: not made yet and no key to make it."""
     with db.sessions() as session:
-        receipt = by_public_id(session, public_id)
+        receipt = by_key(session, key)
         if receipt is None:
             return None
         variant = variant_of(receipt)
-        doc = _stored(session, receipt.id, variant)
+        doc = _stored(session, receipt.payment_id, variant)
         if doc is not None:
             return receipt, doc.pdf
         if maker is None:
@@ -235,7 +245,7 @@ def served_pdf(db, public_id: str, maker: ReceiptMaker | None) -> tuple[Receipt,
         session.expunge(receipt)
     pdf = make_pdf(data, maker)
     with db.transaction() as session:
-        doc = store(session, receipt.id, variant, data.number, data.amount, pdf)
+        doc = store(session, receipt.payment_id, variant, data.number, data.amount, pdf)
         return receipt, doc.pdf
 
 
@@ -280,7 +290,7 @@ def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
         return FileVerdict(False, lines + [f"INVALID: the file says {xml.number} for {xml.amount:.2f} baht, the chain "
                                            f"{doc.number} for {doc.amount:.2f}"])
     lines.append(f"chain: link {link.seq} holds this file's SHA-256, number and amount")
-    receipt = session.get(Receipt, doc.receipt_id)
+    receipt = session.get(Receipt, doc.payment_id)
     if receipt.voided_at is not None:
         when = format_datetime_local(receipt.voided_at, "en")
         return FileVerdict(False, lines + [f"INVALID: voided: receipt {receipt.number} was voided on {when} "

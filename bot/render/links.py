@@ -21,7 +21,7 @@ def make_links(settings: Settings) -> Links:
     def slip_url(inv: Invoice) -> str:
         return f"{settings.public_base_url}/slip/{make_token(settings.secret_key, 'slip', inv.public_id)}.pdf"
 
-    def receipt_url(receipt) -> str:
-        return f"{settings.public_base_url}/receipt/{make_token(settings.secret_key, 'receipt', receipt.public_id)}.pdf"
+    def receipt_url(key: str) -> str:  # bot.ledger.receipts.receipt_key: the invoice's public id and the payment's id
+        return f"{settings.public_base_url}/receipt/{make_token(settings.secret_key, 'receipt', key)}.pdf"
 
     return Links(qr_url=qr_url, track_url=track_url, slip_url=slip_url, receipt_url=receipt_url)

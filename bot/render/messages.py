@@ -67,7 +67,7 @@ class Links:
     qr_url: Callable[[Invoice], str]
     track_url: Callable[[Invoice], str]
     slip_url: Callable[[Invoice], str]
-    receipt_url: Callable[[object], str] = lambda receipt: ""  # a Receipt (its public_id)
+    receipt_url: Callable[[str], str] = lambda key: ""  # of a receipt's key (bot.ledger.receipts.receipt_key)
 
 
 def baht(amount: Decimal, t: Translator) -> str:

@@ -27,7 +27,7 @@ MAX_ATTEMPTS = 10
 
 @dataclass
 class Job:
-    id: int
+    id: int  # the receipt's payment id
     variant: ReceiptVariant
     attempts: int
     number: str = ""
@@ -46,14 +46,15 @@ class ReceiptQueue:
 
     def claim(self, session: Session, limit: int) -> list[Job]:
         now = utcnow()
-        due = (select(_R.c.id).where(_R.c.pending.is_not(None), or_(_R.c.lease_until.is_(None), _R.c.lease_until < now))
-               .order_by(_R.c.id).limit(min(limit, self.batch)))
+        due = (select(_R.c.payment_id)
+               .where(_R.c.pending.is_not(None), or_(_R.c.lease_until.is_(None), _R.c.lease_until < now))
+               .order_by(_R.c.payment_id).limit(min(limit, self.batch)))
         if self.db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        rows = session.execute(update(_R).where(_R.c.id.in_(due.scalar_subquery()))
+        rows = session.execute(update(_R).where(_R.c.payment_id.in_(due.scalar_subquery()))
                                .values(lease_until=now + timedelta(seconds=self.lease), attempts=_R.c.attempts + 1)
-                               .returning(_R.c.id, _R.c.pending, _R.c.attempts)).all()
-        return sorted((Job(r.id, ReceiptVariant(r.pending), r.attempts) for r in rows), key=lambda j: j.id)
+                               .returning(_R.c.payment_id, _R.c.pending, _R.c.attempts)).all()
+        return sorted((Job(r.payment_id, ReceiptVariant(r.pending), r.attempts) for r in rows), key=lambda j: j.id)
 
     def send(self, job: Job) -> Outcome:
         try:
@@ -84,7 +85,8 @@ class ReceiptQueue:
             else:
                 values["pending"] = None  # served on request instead; the error stays on the row
                 log.warning("receipt %s: giving up making its PDF in the worker: %s", job.id, values["last_error"])
-            session.execute(update(_R).where(_R.c.id == job.id, _R.c.attempts == job.attempts).values(**values))
+            session.execute(update(_R).where(_R.c.payment_id == job.id, _R.c.attempts == job.attempts)
+                            .values(**values))
         return soonest
 
     def next_due_in(self) -> float | None:

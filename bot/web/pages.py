@@ -85,7 +85,8 @@ def track(token: str):
     if payment is not None:
         with tisi.db.sessions() as session:
             issued = receipts.for_payment(session, payment.id)
-        receipt_url = tisi.links.receipt_url(issued) if issued is not None else None
+        if issued is not None:
+            receipt_url = tisi.links.receipt_url(receipts.receipt_key(inv.public_id, payment.id))
     html = render_template(
         "html/track.html",
         t=t, lang=lang, inv=inv, status=status, status_name=t(STATUS_NAMES[status]),
@@ -134,11 +135,11 @@ def receipt(token: str):
     """The signed receipt, byte for byte as stored (made now if the worker has not yet); a void
     receipt is served as it is now: marked ยกเลิก."""
     tisi = current_app.extensions["tisi"]
-    public_id = read_token(tisi.settings.secret_key, "receipt", token)
-    if public_id is None:
+    key = read_token(tisi.settings.secret_key, "receipt", token)
+    if key is None:
         return bad_link()
     try:
-        found = receipts.served_pdf(tisi.db, public_id, tisi.receipt_maker)
+        found = receipts.served_pdf(tisi.db, key, tisi.receipt_maker)
     except LookupError:
         t = Translator(_page_lang())
         return error_page(503, title=t("Receipt not ready"),
