@@ -106,6 +106,21 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     assert answer_box["x"] + answer_box["width"] <= chat_box["x"] + chat_box["width"]
     _shot(page, "04-simulator-paid-push")
 
+    # 4-. The paid push's "ใบเสร็จรับเงิน" button opens the signed receipt (a test certificate in the demo).
+    with context.expect_page() as opened:
+        page.locator(".push").first.get_by_role("button", name="ใบเสร็จรับเงิน").click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    assert "/receipt/" in viewer.url
+    answer = context.request.get(viewer.url)
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    receipt = answer.body()
+    assert receipt.startswith(b"%PDF-") and b"/ByteRange" in receipt  # signed
+    assert "TISI-25" in answer.headers["content-disposition"]
+    (ARTIFACTS / "04-receipt.pdf").write_bytes(receipt)
+    pdfium.PdfDocument(receipt)[0].render(scale=1.3).to_pil().save(ARTIFACTS / "04-receipt.png")
+    viewer.close()
+
     # 4a. The card in each state: paid says what was paid, an expired one the invoice's amount.
     page.fill("#t", invoice_no)
     page.press("#t", "Enter")
@@ -139,6 +154,8 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     assert "ยอดที่ต้องชำระ" not in track.inner_text("body")
     assert track.inner_text("#bank-ref").strip() and track.inner_text("#paid-at").strip().endswith("น.")
     assert track.locator("#slip").count() == 0 and track.locator("#qr").count() == 0
+    assert track.locator("#receipt").inner_text() == "ใบเสร็จรับเงิน"
+    assert context.request.get(track.locator("#receipt").get_attribute("href")).body() == receipt  # the same bytes
     _shot(track, "05-track-paid")
     track.emulate_media(media="print")
     assert not track.is_visible("#print") and not track.is_visible(".lang a")

@@ -93,3 +93,32 @@ def test_the_demo_front_door_leads_to_the_simulator(demo_server):
     base, _, _ = demo_server
     with urllib.request.urlopen(f"{base}/", timeout=30) as resp:  # follows the redirect
         assert resp.url.endswith("/simulator") and resp.headers.get_content_type() == "text/html"
+
+
+def test_demo_receipt_from_the_paid_push_verifies_in_the_demo_folder(demo_server, tmp_path):
+    """The demo issues receipts (a self-signed test certificate, named as one); an operator in the
+    demo's folder checks one with `tisi-pay receipt verify`, which reads ./.env like every command."""
+    from bot.dev.demo import write_env_file
+
+    base, rows, _ = demo_server
+    port = int(base.rsplit(":", 1)[1])
+    assert write_env_file("127.0.0.1", port)  # what `tisi-pay demo` writes on its first run
+    user = "U" + "7" * 32
+    invoice_no = rows[2]["invoice_no"]
+    _post(f"{base}/simulator/send", {"userId": user, "text": invoice_no})
+    items = _feed_until(base, user, lambda items: any(m["type"] == "image" for i in items for m in i["messages"]))
+    paid = _post(f"{base}/simulator/pay", {"invoiceNo": invoice_no})
+    assert paid["answer"]["respCode"] == "0000"
+    pushes = _feed_until(base, user, lambda items: any(i["kind"] == "push" for i in items),
+                         since=max(i["seq"] for i in items))
+    footer = next(i for i in pushes if i["kind"] == "push")["messages"][0]["contents"]["footer"]
+    link = footer["contents"][0]["action"]["uri"]
+    status, ctype, pdf = _get(link)
+    assert status == 200 and ctype == "application/pdf"
+    (tmp_path / "receipt.pdf").write_bytes(pdf)
+    exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECEIPT_", "DATABASE_"))}
+    result = subprocess.run([exe, "receipt", "verify", "receipt.pdf"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "NOT the Institute's certificate" in result.stdout and "VALID: receipt TISI-" in result.stdout
