@@ -480,7 +480,6 @@ def chain(backend: str, quick: bool) -> list[dict]:
     many = int(1000 * duration)  # more than one server pays in the time (about 300/s here)
     n = many * rounds + 1
     invoices = _invoice_rows(n)
-    runs: dict[str, list[dict]] = {}
     with fake_line() as fake_url:
         servers = {}
         for variant, app, name, chained in CHAIN_VARIANTS:
@@ -494,16 +493,7 @@ def chain(backend: str, quick: bool) -> list[dict]:
         for ctx in contexts.values():
             ctx.__enter__()
         try:
-            for variant, (_, _, port) in servers.items():
-                load(port, "/bank/ktb/billpayment", [_bank_body(invoices[-1], f"WARM{variant[:4]}")] * 50,
-                     4, 1.0, warmup=True)
-            for round_no in range(rounds):
-                batch = invoices[round_no * many:(round_no + 1) * many]
-                order = list(servers.items())
-                shift = round_no % len(order)  # who goes first rotates
-                for variant, (_, _, port) in order[shift:] + order[:shift]:
-                    bodies = [_bank_body(inv, f"C{round_no}-{i:08d}") for i, inv in enumerate(batch)]
-                    runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
+            runs = _bank_rounds({v: port for v, (_, _, port) in servers.items()}, invoices, many, rounds, duration, "C")
         finally:
             for ctx in contexts.values():
                 ctx.__exit__(None, None, None)
@@ -544,15 +534,27 @@ def chain_in_process(backend: str, quick: bool) -> list[dict]:
         settings = Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external"))
         clients[name] = create_app(settings).test_client()
     logging.getLogger().setLevel(logging.WARNING)  # create_app set INFO: a line per payment otherwise
+    spent, ratios = _pay_in_alternating_batches(clients, invoices, n, batch)
+    rows = [{"benchmark": f"chain cost in process {backend}", "variant": f"{n} payments one by one, {name}",
+             "ms_per_payment": round(spent[name] / n * 1000, 3)} for name in clients]
+    rows[0]["ratio_to_without"] = round(spent["without the chain"] / spent["with the chain"], 3)
+    rows[0]["median_ratio_of_batches"] = round(statistics.median(ratios), 3)
+    return rows
 
+
+def _pay_in_alternating_batches(clients: dict, invoices: list[dict], n: int, batch: int) -> tuple[dict, list]:
+    """Pay invoices[0:n] one by one through each Flask test client, batch by batch, the order of
+    the clients reversed every other batch; the seconds each spent, and per batch the ratio of
+    the second client's time to the first's (the first is the variant under test)."""
     def pay(client, inv: dict, ref: str) -> None:
         body, headers = _bank_body(inv, ref)
         answer = client.post("/bank/ktb/billpayment", data=body, headers={**headers, "Content-Type": "application/json"})
         assert answer.status_code == 200 and b'"0000"' in answer.data, answer.data
 
-    for name, client in clients.items():
-        pay(client, invoices[-1], f"WARM{name[:4]}")
+    for k, client in enumerate(clients.values()):
+        pay(client, invoices[-1], f"WARM{k}")
     spent = {name: 0.0 for name in clients}
+    first, second = list(clients)
     ratios = []
     for start in range(0, n, batch):
         order = list(clients.items())
@@ -563,12 +565,26 @@ def chain_in_process(backend: str, quick: bool) -> list[dict]:
                 pay(client, invoices[i], f"P{i:08d}")
             took[name] = time.perf_counter() - began
             spent[name] += took[name]
-        ratios.append(took["without the chain"] / took["with the chain"])
-    rows = [{"benchmark": f"chain cost in process {backend}", "variant": f"{n} payments one by one, {name}",
-             "ms_per_payment": round(spent[name] / n * 1000, 3)} for name in clients]
-    rows[0]["ratio_to_without"] = round(spent["without the chain"] / spent["with the chain"], 3)
-    rows[0]["median_ratio_of_batches"] = round(statistics.median(ratios), 3)
-    return rows
+        ratios.append(took[second] / took[first])
+    return spent, ratios
+
+
+def _bank_rounds(ports: dict[str, int], invoices: list[dict], many: int, rounds: int, duration: float,
+                 tag: str) -> dict[str, list[dict]]:
+    """Each server (variant -> port) pays `many` distinct invoices per round with 16 clients for
+    `duration` seconds, the servers taking turns and who goes first rotating every round; each
+    variant's load results, round by round. Each server has a database of its own."""
+    for k, port in enumerate(ports.values()):
+        load(port, "/bank/ktb/billpayment", [_bank_body(invoices[-1], f"WARM{tag}{k}")] * 50, 4, 1.0, warmup=True)
+    runs: dict[str, list[dict]] = {}
+    for round_no in range(rounds):
+        batch = invoices[round_no * many:(round_no + 1) * many]
+        order = list(ports.items())
+        shift = round_no % len(order)
+        for variant, port in order[shift:] + order[:shift]:
+            bodies = [_bank_body(inv, f"{tag}{round_no}-{i:08d}") for i, inv in enumerate(batch)]
+            runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
+    return runs
 
 
 def _drop_chain_triggers(url: str) -> None:
@@ -787,7 +803,6 @@ def receipts(backend: str, quick: bool) -> list[dict]:
     variants = (("receipts on", {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": "bench"}),
                 ("receipts off", {"RECEIPT_SIGNING_P12": ""}),
                 ("receipts off, a second copy (control)", {"RECEIPT_SIGNING_P12": ""}))
-    runs: dict[str, list[dict]] = {}
     with fake_line() as fake_url:
         servers = {}
         for i, (variant, extra) in enumerate(variants):
@@ -799,16 +814,7 @@ def receipts(backend: str, quick: bool) -> list[dict]:
         for ctx in contexts.values():
             ctx.__enter__()
         try:
-            for variant, (_, port) in servers.items():
-                load(port, "/bank/ktb/billpayment", [_bank_body(invoices[-1], f"WARM{variant[:8]}")] * 50, 4, 1.0,
-                     warmup=True)
-            for round_no in range(rounds):
-                batch = invoices[round_no * many:(round_no + 1) * many]
-                order = list(servers.items())
-                shift = round_no % len(order)
-                for variant, (_, port) in order[shift:] + order[:shift]:
-                    bodies = [_bank_body(inv, f"R{round_no}-{i:08d}") for i, inv in enumerate(batch)]
-                    runs.setdefault(variant, []).append(load(port, "/bank/ktb/billpayment", bodies, 16, duration))
+            runs = _bank_rounds({v: port for v, (_, port) in servers.items()}, invoices, many, rounds, duration, "R")
         finally:
             for ctx in contexts.values():
                 ctx.__exit__(None, None, None)
@@ -889,26 +895,7 @@ def receipts_in_process(backend: str, quick: bool) -> list[dict]:
         clients[name] = create_app(Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external",
                                                              **extra))).test_client()
     logging.getLogger().setLevel(logging.WARNING)
-
-    def pay(client, inv: dict, ref: str) -> None:
-        body, headers = _bank_body(inv, ref)
-        answer = client.post("/bank/ktb/billpayment", data=body, headers={**headers, "Content-Type": "application/json"})
-        assert answer.status_code == 200 and b'"0000"' in answer.data, answer.data
-
-    for name, client in clients.items():
-        pay(client, invoices[-1], "WARM" + name[-3:].strip().upper())
-    spent = {name: 0.0 for name in clients}
-    ratios = []
-    for start in range(0, n, batch):
-        order = list(clients.items())
-        took = {}
-        for name, client in order if (start // batch) % 2 == 0 else order[::-1]:
-            began = time.perf_counter()
-            for i in range(start, min(n, start + batch)):
-                pay(client, invoices[i], f"P{i:08d}")
-            took[name] = time.perf_counter() - began
-            spent[name] += took[name]
-        ratios.append(took["receipts off"] / took["receipts on"])
+    spent, ratios = _pay_in_alternating_batches(clients, invoices, n, batch)
     rows = [{"benchmark": f"receipts cost in process {backend}", "variant": f"{n} payments one by one, {name}",
              "ms_per_payment": round(spent[name] / n * 1000, 3)} for name in clients]
     rows[0]["ratio_to_off"] = round(spent["receipts off"] / spent["receipts on"], 3)

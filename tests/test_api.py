@@ -54,3 +54,13 @@ def test_cancel_unpaid_then_paid_is_refused(client, bank, db, seed):
     assert client.post("/api/v1/invoices/2568119999999999/cancel", headers=AUTH).status_code == 404
     with db.sessions() as s:
         assert "cancelled" in s.scalars(select(AuditEntry.action)).all()
+
+
+def test_payer_branch_for_the_receipt(client, db):
+    """Optional: empty is the head office; a branch number is kept as 5 digits; anything else is refused."""
+    sent = client.post("/api/v1/invoices", json=[invoice_row(1, payer_branch="12"), invoice_row(2)], headers=AUTH)
+    assert sent.status_code == 200, sent.get_json()
+    assert client.get("/api/v1/invoices/2568110400000001", headers=AUTH).get_json()["payer_branch"] == "00012"
+    assert client.get("/api/v1/invoices/2568110400000002", headers=AUTH).get_json()["payer_branch"] is None
+    refused = client.post("/api/v1/invoices", json=[invoice_row(3, payer_branch="สาขา 1")], headers=AUTH)
+    assert refused.status_code == 422 and "payer_branch" in refused.get_json()["rejected"][0]["reason"]
