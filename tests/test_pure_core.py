@@ -21,15 +21,19 @@ def test_flex_templates_fill_placeholders_and_drop_what_is_none():
 
     before = json.dumps(_load("receipt"), sort_keys=True)
     rows = [render("row", label="ก", value='{"x"} {{y}}')]
-    bubble = render("receipt", header_color="#123456", title="T", fee_name=None, amount="1 บาท", rows=rows, note="n")
+    bubble = render("receipt", header_color="#123456", title="T", fee_name=None, amount="1 บาท", rows=rows, note="n",
+                    footer=None)
+    assert "footer" not in bubble  # a whole-value placeholder of None drops its key
     header = bubble["header"]["contents"]
     assert [c["text"] for c in header] == ["T"]  # the fee name's text component is gone with its text
     assert bubble["header"]["backgroundColor"] == "#123456"
     assert bubble["body"]["contents"][1]["contents"] == rows  # a whole-value placeholder takes the list
     assert rows[0]["contents"][1]["text"] == '{"x"} {{y}}'  # values are never re-read as templates
     assert json.dumps(_load("receipt"), sort_keys=True) == before  # the cached template is untouched
-    again = render("receipt", header_color="#000000", title="U", fee_name="F", amount="2", rows=[], note="m")
+    again = render("receipt", header_color="#000000", title="U", fee_name="F", amount="2", rows=[], note="m",
+                   footer={"type": "box"})
     assert again["header"]["contents"][1]["text"] == "F" and bubble["header"]["backgroundColor"] == "#123456"
+    assert again["footer"] == {"type": "box"}
 
 
 def test_production_code_never_imports_the_dev_folder():
