@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     services = Services(
         settings=settings,
         db=db or Database(settings.database_url),  # waits at most a second for a connection, then 503
-        line=LineGateway(settings.line_api_url, settings.line_channel_access_token),
+        line=LineGateway(settings.line_api_url, settings.line_channel_access_token,
+                         data_api_url=settings.line_data_api_url),
         signature=SignatureValidator(settings.line_channel_secret),
         links=make_links(settings),
         bank_db=Database(settings.database_url, **BANK_POOL),

@@ -2,7 +2,7 @@
 Importing the package registers every handler module's handlers."""
 from __future__ import annotations
 
-from handlers import chat, lifecycle  # noqa: F401  (registers their handlers)
+from handlers import chat, lifecycle, photos  # noqa: F401  (registers their handlers)
 from handlers.registry import ChatContext, Messages, registry
 
 __all__ = ["ChatContext", "Messages", "registry"]

@@ -83,7 +83,7 @@ def pg_database():
         yield url
 
 
-TABLES = ("receipt_documents", "receipts", "receipt_counters", "chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
+TABLES = ("photo_reads", "receipt_documents", "receipts", "receipt_counters", "chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
           "watches", "inbox_events", "worker_heartbeats", "line_users", "invoices")
 
 
@@ -298,7 +298,7 @@ class Line:
         return response
 
     def settle(self, timeout: float = 15.0, allow_errors: bool = False) -> None:
-        """Wait until no stored event is waiting to be handled or replied to."""
+        """Wait until no stored event is waiting to be read (a photo), handled or replied to."""
         from bot.data.models import InboxEvent
         from bot.data.states import InboxStatus
 
@@ -306,7 +306,7 @@ class Line:
         while True:
             with self.db.sessions() as s:
                 open_ = s.scalar(select(func.count()).select_from(InboxEvent)
-                                 .where(InboxEvent.status.in_(InboxStatus.open())))
+                                 .where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO))))
                 errors = s.execute(select(InboxEvent.id, InboxEvent.handler_error)
                                    .where(InboxEvent.handler_error.is_not(None))).all()
             if not open_:

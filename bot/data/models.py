@@ -421,3 +421,30 @@ class ReceiptDocument(Base):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("payment_id", "variant", name="uq_receipt_document_variant"),)
+
+
+class PhotoRead(Base):
+    """What a photo a user sent was found to hold: never the image, only its SHA-256 (to know the
+    same slip again), the decoded codes and the outcome. Kept as long as the chat event is."""
+
+    __tablename__ = "photo_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)  # LINE's message id
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    image_set: Mapped[str | None] = mapped_column(String(64), nullable=True)  # LINE's imageSet.id
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # a PhotoOutcome
+    detail: Mapped[str] = mapped_column(Text, default="")  # why refused, or what was read (JSON)
+    invoice_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    ref2: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # the code's amount
+    bank_code: Mapped[str | None] = mapped_column(String(8), nullable=True)  # an e-slip's sending bank
+    trans_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)  # an e-slip's reference
+    read_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # An e-slip (or the same image) another LINE user sent before: answered, and kept for staff.
+    presented_before: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_photo_reads_trans_ref", "trans_ref"), Index("ix_photo_reads_sha256", "sha256"))

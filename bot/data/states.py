@@ -29,6 +29,9 @@ class InboxStatus(StrEnum):
     # An attempt got no answer (it may have been accepted) and the one more try LINE refused as
     # "Invalid reply token" or also went unanswered: most likely shown, never sent again.
     UNCONFIRMED = "unconfirmed"  # delivered-unconfirmed (the column holds 12 characters)
+    # A photo (or an image or PDF file) waiting to be fetched and read on the photo pool; then
+    # PENDING, and its handler answers from what was read (table `photo_reads`).
+    PHOTO = "photo"
 
     @classmethod
     def open(cls) -> tuple["InboxStatus", ...]:

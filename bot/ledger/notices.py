@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core.dates import utcnow
 from bot.core.i18n import Translator
 from bot.data.db import insert_ignore
-from bot.data.models import Invoice, LineUser, Notice, Payment, Watch
+from bot.data.models import Invoice, LineUser, Notice, Payment, PhotoRead, Watch
 from bot.data.states import NoticeChannel, NoticeStatus
 from bot.data.wakeup import notify_workers
 from bot.render.messages import receipt
@@ -21,12 +21,17 @@ UPSTREAM_RECIPIENT = "upstream"
 OUTBOX = "outbox"  # the queue that delivers notices (bot.runtime.outbox.NoticeQueue.name)
 
 
-def recipients(session: Session, inv: Invoice) -> list[LineUser]:
-    """Followed LINE users who asked about this invoice or its license."""
+def recipients(session: Session, inv: Invoice, payment: Payment | None = None) -> list[LineUser]:
+    """Followed LINE users who asked about this invoice or its license, and (for a payment) those
+    who sent a bank e-slip with its reference before Krungthai confirmed it."""
     watchers = select(Watch.line_user_id).where(
         or_(Watch.invoice_id == inv.id, (Watch.license_no == inv.license_no) if inv.license_no else false())
     )
-    return list(session.scalars(select(LineUser).where(LineUser.id.in_(watchers), LineUser.followed.is_(True))).all())
+    who = LineUser.id.in_(watchers)
+    if payment is not None:
+        slips = select(PhotoRead.user_id).where(PhotoRead.trans_ref == payment.bank_ref)
+        who = or_(who, LineUser.user_id.in_(slips))
+    return list(session.scalars(select(LineUser).where(who, LineUser.followed.is_(True))).all())
 
 
 def enqueue(session: Session, *, channel: NoticeChannel, event_key: str, to: str, body: str) -> bool:
@@ -42,7 +47,7 @@ def enqueue_payment_notices(session: Session, inv: Invoice, payment: Payment, ki
                             receipt_url: str | None = None) -> bool:
     """The paid (or reversed) notice, once per recipient."""
     queued = False
-    for user in recipients(session, inv):
+    for user in recipients(session, inv, payment):
         message = receipt(inv, payment, Translator(user.language), reversed_=kind == "reversed",
                           receipt_url=receipt_url)
         queued |= enqueue(session, channel=NoticeChannel.LINE, event_key=f"{kind}:{payment.id}", to=user.user_id,

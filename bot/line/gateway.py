@@ -8,6 +8,7 @@ from linebot.v3.messaging import (
     ApiClient,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
@@ -27,6 +28,16 @@ REPLY_TIMEOUT = (3.0, 25.0)
 PUSH_TIMEOUT = (3.0, 10.0)
 LOADING_TIMEOUT = (2.0, 3.0)
 LOADING_SECONDS = 20  # LINE takes 5-60 in steps of 5; the animation ends anyway when our reply arrives
+CONTENT_TIMEOUT = (3.0, 20.0)
+
+
+class Content:
+    """What LINE's content host answered for a message's content."""
+
+    def __init__(self, status: int, data: bytes = b"", content_type: str = "", too_large: bool = False,
+                 detail: str = ""):
+        self.status, self.data, self.content_type = status, data, content_type
+        self.too_large, self.detail = too_large, detail
 
 
 class _Wire:
@@ -64,10 +75,41 @@ def _camel(name: str) -> str:
 
 
 class LineGateway:
-    def __init__(self, api_url: str, access_token: str, push_timeout: tuple[float, float] = PUSH_TIMEOUT):
+    def __init__(self, api_url: str, access_token: str, push_timeout: tuple[float, float] = PUSH_TIMEOUT,
+                 data_api_url: str | None = None):
         self._configuration = Configuration(host=api_url, access_token=access_token)
+        # What users send lives on LINE's content host only (api-data.line.me): its own configuration.
+        self._data_configuration = Configuration(host=data_api_url or api_url, access_token=access_token)
         self._push_timeout = push_timeout
         self._local = threading.local()
+
+    @property
+    def blob(self) -> MessagingApiBlob:
+        blob = getattr(self._local, "blob", None)
+        if blob is None:
+            blob = self._local.blob = MessagingApiBlob(ApiClient(self._data_configuration))
+        return blob
+
+    def content(self, message_id: str, max_bytes: int) -> Content:
+        """A message's content (a photo, a file), read at most to `max_bytes` + 1: a larger one is
+        reported `too_large` and not kept. 404: unknown or expired; 410: the user unsent it."""
+        start = time.perf_counter()
+        try:
+            answer = self.blob.get_message_content_with_http_info(
+                message_id, _preload_content=False, _request_timeout=CONTENT_TIMEOUT)
+            raw = answer.raw_data
+            data = raw.read(max_bytes + 1) if hasattr(raw, "read") else bytes(raw or b"")[: max_bytes + 1]
+            headers = answer.headers or {}
+            result = Content(answer.status_code or 200, b"" if len(data) > max_bytes else bytes(data),
+                             str(_header(headers, "Content-Type") or ""), too_large=len(data) > max_bytes)
+            if hasattr(raw, "release_conn"):
+                raw.release_conn()
+        except ApiException as exc:
+            result = Content(exc.status or 0, detail=str(exc.reason or ""))
+        except Exception as exc:  # timeouts, refused connections: try again later
+            result = Content(0, detail=type(exc).__name__)
+        metrics.line_call("content", result.status, time.perf_counter() - start)
+        return result
 
     @property
     def api(self) -> MessagingApi:

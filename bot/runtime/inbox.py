@@ -92,17 +92,21 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False, notif
     now = utcnow()
     lease_until = now + timedelta(seconds=CLAIMED_LEASE) if claim else None
     rows = []
+    photos = False
     for event in events:
         source = event.get("source") if isinstance(event.get("source"), dict) else {}
         token = event.get("replyToken")
+        photo = is_photo(event)  # read first, on the photo pool; answered after that
+        photos |= photo
         rows.append({
             "webhook_event_id": event_id(event),
             "event_type": str(event.get("type", ""))[:32],
             "user_id": source.get("userId") if source.get("type") == "user" else None,
             "reply_token": token if isinstance(token, str) and len(token) <= 255 else None,
             "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            "received_at": now, "status": InboxStatus.PENDING, "attempts": 1 if claim else 0,
-            "next_attempt_at": now, "lease_until": lease_until,
+            "received_at": now, "status": InboxStatus.PHOTO if photo else InboxStatus.PENDING,
+            "attempts": 1 if claim and not photo else 0, "next_attempt_at": now,
+            "lease_until": None if photo else lease_until,
         })
     with db.engine.begin() as conn:  # Core, not the ORM: LINE is waiting for our answer
         each = insert_ignore_each(conn, _T, rows)
@@ -111,7 +115,25 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False, notif
             outcomes.extend(key is not None for key in each)
         if new and notify and not claim:
             notify_workers(conn, ReplyQueue.name)
+        if new and photos:
+            notify_workers(conn, PHOTOS)
     return new
+
+
+PHOTOS = "photos"  # the queue that reads photos (bot.runtime.photos.PhotoQueue.name)
+_PHOTO_FILES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".pdf")
+
+
+def is_photo(event: dict) -> bool:
+    """An image message, or a file message whose name says image or PDF, that LINE holds."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    if event.get("type") != "message":
+        return False
+    provider = message.get("contentProvider") if isinstance(message.get("contentProvider"), dict) else {}
+    if message.get("type") == "image":
+        return provider.get("type", "line") == "line"
+    name = message.get("fileName")
+    return message.get("type") == "file" and isinstance(name, str) and name.lower().endswith(_PHOTO_FILES)
 
 
 # -- the worker side -----------------------------------------------------------------------------

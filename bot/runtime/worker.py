@@ -66,6 +66,9 @@ class Dispatcher:
         self._started_at = utcnow()
         self._last_beat = 0.0
         self._last_maintain = time.monotonic()
+        for queue in queues:  # a queue whose work feeds another's (photos read, then answered)
+            if hasattr(queue, "on_wake"):
+                queue.on_wake = self.wake
 
     def wake(self, queue: str | None = None) -> None:
         """Work was queued (in `queue`, or anywhere): look at it now."""
@@ -274,8 +277,11 @@ def _short(exc: BaseException) -> str:
 
 # -- assembling ----------------------------------------------------------------------------------
 def build_queues(settings, db: Database, line, links, *, maker=None) -> list[WorkQueue]:
+    from bot.runtime.photos import PhotoQueue
+
     queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days),
-                               NoticeQueue(db, line, upstream=upstream_client(settings))]
+                               NoticeQueue(db, line, upstream=upstream_client(settings)),
+                               PhotoQueue(db, line, settings.biller_id)]
     if maker is not None:  # receipts are issued (RECEIPT_SIGNING_P12): their PDFs are made here
         from bot.runtime.receipts import ReceiptQueue
 
@@ -351,7 +357,8 @@ def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(settings.database_url)
-    line = LineGateway(settings.line_api_url, settings.line_channel_access_token)
+    line = LineGateway(settings.line_api_url, settings.line_channel_access_token,
+                       data_api_url=settings.line_data_api_url)
     from bot.ledger.receipts import from_settings
 
     links = make_links(settings)

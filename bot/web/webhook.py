@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import metrics
-from bot.runtime.inbox import ReplyQueue, event_id, store_events
+from bot.runtime.inbox import PHOTOS, ReplyQueue, event_id, is_photo, store_events
 from bot.web.errors import json_error
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ def callback():
         tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once
     elif new and tisi.worker is not None:
         tisi.worker.wake(ReplyQueue.name)  # taken from the queue as soon as a sender is free
+    if new and tisi.worker is not None and any(is_photo(e) for e in events):
+        tisi.worker.wake(PHOTOS)  # read on the photo pool, then answered
     return _OK
 
 

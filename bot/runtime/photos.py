@@ -1,0 +1,165 @@
+"""Reading photos users send, on a pool of its own: `PhotoQueue`, driven by the worker loop like
+the inbox's replies, claims stored photo events (status `photo`) with a lease, fetches each from
+LINE's content host at once (LINE keeps content only for a while), reads its codes on its own two
+threads (20 photos at once queue here, not in front of text replies), and records what was read
+(`photo_reads`: never the image, only its SHA-256, the codes and the outcome). The event then
+becomes an ordinary pending event, and its handler (handlers/photos.py) answers from the read."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.dates import utcnow
+from bot.core.delivery import Outcome, backoff
+from bot.core.photocodes import PhotoOutcome, judge
+from bot.data.db import Database, insert_ignore
+from bot.data.models import InboxEvent, PhotoRead
+from bot.data.states import InboxStatus
+from bot.data.wakeup import notify_workers
+from bot.line.gateway import LineGateway
+from bot.runtime.inbox import PHOTOS, ReplyQueue
+from bot.vision.reader import MAX_BYTES, Refused, read_codes
+
+log = logging.getLogger(__name__)
+_T = InboxEvent.__table__
+LEASE_SECONDS = 60.0
+MAX_ATTEMPTS = 4  # LINE's content host failing: a few tries, then the user is told to send it again
+
+
+@dataclass
+class PhotoJob:
+    id: int
+    attempts: int
+    user_id: str | None
+    message_id: str
+    image_set: str | None
+    read: dict | None = None  # the photo_reads row to write
+
+
+class PhotoQueue:
+    name = PHOTOS
+    senders = 2  # reading is CPU: a bounded pool, apart from the reply senders
+    max_inflight = 4
+    batch = 4
+
+    def __init__(self, db: Database, line: LineGateway, biller_id: str, *, lease: float = LEASE_SECONDS):
+        self.db, self.line, self.biller_id, self.lease = db, line, biller_id, lease
+        self.on_wake = None  # set by the dispatcher: wakes the reply queue when a read is recorded
+
+    def claim(self, session: Session, limit: int) -> list[PhotoJob]:
+        now = utcnow()
+        due = (select(_T.c.id).where(_T.c.status == InboxStatus.PHOTO, _T.c.next_attempt_at <= now,
+                                     or_(_T.c.lease_until.is_(None), _T.c.lease_until < now))
+               .order_by(_T.c.id).limit(min(limit, self.batch)))
+        if self.db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = session.execute(update(_T).where(_T.c.id.in_(due.scalar_subquery()))
+                               .values(lease_until=now + timedelta(seconds=self.lease), attempts=_T.c.attempts + 1)
+                               .returning(_T.c.id, _T.c.attempts, _T.c.user_id, _T.c.payload)).all()
+        jobs = []
+        for row in sorted(rows, key=lambda r: r.id):
+            message = json.loads(row.payload).get("message") or {}
+            image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else {}
+            jobs.append(PhotoJob(row.id, row.attempts, row.user_id, str(message.get("id", ""))[:64],
+                                 str(image_set["id"])[:64] if image_set.get("id") else None))
+        return jobs
+
+    def send(self, job: PhotoJob) -> Outcome:
+        """Fetch and read one photo (sender thread, no transaction open)."""
+        if job.user_id:
+            self.line.show_loading(job.user_id)  # typing dots while we read
+        started = time.perf_counter()
+        content = self.line.content(job.message_id, MAX_BYTES)
+        read = {"message_id": job.message_id, "user_id": job.user_id, "image_set": job.image_set, "detail": ""}
+        if content.status in (404, 410):
+            read.update(outcome=PhotoOutcome.GONE, detail=f"LINE answered {content.status}")
+        elif content.too_large:
+            read.update(outcome=PhotoOutcome.REFUSED, detail="too_large")
+        elif content.status != 200:
+            if job.attempts < MAX_ATTEMPTS:  # LINE's content host is failing: later
+                return Outcome.from_status(content.status, content.detail or "content not fetched")
+            read.update(outcome=PhotoOutcome.GONE, detail=f"LINE answered {content.status} {content.detail}"[:200])
+        else:
+            read["sha256"] = hashlib.sha256(content.data).hexdigest()
+            try:
+                reading = read_codes(content.data)
+            except Refused as exc:
+                read.update(outcome=PhotoOutcome.REFUSED, detail=exc.reason)
+            else:
+                verdict = judge(reading.texts, self.biller_id)
+                read.update(outcome=verdict.outcome, detail=json.dumps({"codes": len(reading.texts)}))
+                if verdict.bill is not None:
+                    read.update(invoice_no=verdict.bill.ref1[:20], ref2=(verdict.bill.ref2 or "")[:20] or None,
+                                amount=max(verdict.amounts) if len(set(verdict.amounts)) == 1 else None)
+                    if len(set(verdict.amounts)) > 1:  # the QR and the barcode disagree: trust neither amount
+                        read["detail"] = json.dumps({"codes": len(reading.texts), "amounts_differ": True})
+                if verdict.eslip is not None:
+                    read.update(bank_code=verdict.eslip.bank_code[:8], trans_ref=verdict.eslip.trans_ref[:64])
+            del content  # the image is never kept
+        read["read_ms"] = int((time.perf_counter() - started) * 1000)
+        job.read = read
+        return Outcome.ok()
+
+    def record(self, session: Session, results: list[tuple[PhotoJob, Outcome]]) -> float | None:
+        now = utcnow()
+        soonest = None
+        answered = False
+        for job, outcome in results:
+            fence = (_T.c.id == job.id, _T.c.attempts == job.attempts, _T.c.status == InboxStatus.PHOTO)
+            if job.read is not None:
+                read = dict(job.read)
+                if read.get("trans_ref") or read.get("sha256"):
+                    read["presented_before"] = _presented_before(session, read)
+                insert_ignore(session, PhotoRead, created_at=now, **read)
+                session.execute(update(_T).where(*fence).values(status=InboxStatus.PENDING, next_attempt_at=now,
+                                                                lease_until=None))
+                answered = True
+                continue
+            delay = backoff(job.attempts)
+            soonest = delay if soonest is None else min(soonest, delay)
+            session.execute(update(_T).where(*fence).values(lease_until=now + timedelta(seconds=delay),
+                                                            last_error=outcome.describe()))
+        if answered:
+            notify_workers(session, ReplyQueue.name)
+            if self.on_wake is not None:
+                self.on_wake(ReplyQueue.name)
+        return soonest
+
+    def next_due_in(self) -> float | None:
+        with self.db.sessions() as session:
+            at = session.scalar(select(func.min(func.coalesce(_T.c.lease_until, _T.c.next_attempt_at)))
+                                .where(_T.c.status == InboxStatus.PHOTO))
+        return None if at is None else max(0.0, (at - utcnow()).total_seconds())
+
+    def handle_claimed(self, session: Session, ids: list[int]) -> list:
+        return []
+
+    def release(self, session: Session, ids: list[int]) -> None:
+        pass
+
+    def maintain(self, session: Session) -> None:
+        """What was read is kept as long as the chat event is (KEEP_FINISHED of the inbox)."""
+        from bot.runtime.inbox import KEEP_FINISHED
+
+        session.execute(PhotoRead.__table__.delete().where(PhotoRead.created_at < utcnow() - KEEP_FINISHED))
+
+    def close(self) -> None:
+        pass
+
+
+def _presented_before(session: Session, read: dict) -> bool:
+    """The same e-slip reference, or the same image, sent earlier by another LINE user."""
+    same = []
+    if read.get("trans_ref"):
+        same.append(PhotoRead.trans_ref == read["trans_ref"])
+    if read.get("sha256"):
+        same.append(PhotoRead.sha256 == read["sha256"])
+    other = select(PhotoRead.id).where(or_(*same), PhotoRead.user_id != read.get("user_id")).limit(1)
+    return session.scalar(other) is not None

@@ -1,0 +1,1 @@
+"""Reading images users send: the codes in a photo, a screenshot or a PDF (zxing-cpp)."""
