@@ -23,6 +23,7 @@ ALL = {
     "bank": [("bank", "postgresql")],
     "chain": [("chain", "postgresql"), ("chain_in_process", "postgresql")],
     "receipts": [("receipts", "postgresql"), ("receipts_in_process", "postgresql")],
+    "photo": [("photo", "postgresql")],
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],
     "lookups": [("lookups", "postgresql")],

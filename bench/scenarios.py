@@ -901,3 +901,120 @@ def receipts_in_process(backend: str, quick: bool) -> list[dict]:
     rows[0]["ratio_to_off"] = round(spent["receipts off"] / spent["receipts on"], 3)
     rows[0]["median_ratio_of_batches"] = round(statistics.median(ratios), 3)
     return rows
+
+
+def _slip_photo(edge: int) -> bytes:
+    """A phone photo of our pay-in slip: the PDF page at high resolution, turned 4°, on a grey
+    desk, with sensor noise, as a JPEG of `edge` × 3/4 `edge` pixels (4000 × 3000 = 12 MP)."""
+    import io as _io
+
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    from bot.render.slip import SlipData, render_slip
+
+    pdf = render_slip(SlipData(BILLER_ID, "2568110400012345", "68112345", Decimal("1000.00"), date(2026, 12, 31),
+                               "บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", TAX_ID, "License fee", "ท5137-2/10", "",
+                               datetime(2026, 11, 1, tzinfo=timezone.utc)))
+    page = pdfium.PdfDocument(pdf)[0].render(scale=edge * 0.8 / 595).to_pil().convert("RGB")
+    desk = Image.new("RGB", (edge, edge * 3 // 4), (120, 118, 112))
+    page = page.rotate(4, expand=True, fillcolor=(120, 118, 112))
+    page.thumbnail((int(edge * 0.95), int(edge * 0.74)))
+    desk.paste(page, ((desk.width - page.width) // 2, (desk.height - page.height) // 2))
+    desk = Image.blend(desk, Image.effect_noise(desk.size, 30).convert("RGB"), 0.08)
+    out = _io.BytesIO()
+    desk.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def photo(backend: str, quick: bool) -> list[dict]:
+    """Reading a photo: our reader (decode, guards, the passes it makes) per image, for a 12 MP
+    phone photo of the slip and the same shrunk to 1,280 px as LINE does, against zxing-cpp's own
+    single call on the same decoded image (the floor); one thread. Then whether photos delay text
+    replies: text messages at a steady pace through `gunicorn -w 2`, with and without 20 photos
+    sent at once in the middle, the text replies' latency as the fake LINE API sees them."""
+    import io as _io
+
+    import zxingcpp
+    from PIL import Image
+
+    from bot.vision.reader import read_codes
+
+    runs = 3 if quick else 20
+    rows = []
+    big = _slip_photo(4000)
+    small_img = Image.open(_io.BytesIO(big))
+    small_img.thumbnail((1280, 1280))
+    out = _io.BytesIO()
+    small_img.save(out, "JPEG", quality=85)
+    for name, data in (("12 MP phone photo (4000 × 3000 JPEG)", big), ("1,280 px, as LINE shrinks it", out.getvalue())):
+        ours, floor = [], []
+        decoded = Image.open(_io.BytesIO(data)).convert("L")
+        for _ in range(runs):
+            began = time.perf_counter()
+            texts = read_codes(data).texts
+            ours.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            zxingcpp.read_barcodes(decoded)
+            floor.append((time.perf_counter() - began) * 1000)
+        rows.append({"benchmark": "photo read", "variant": name, "codes": len(texts),
+                     "p50_ms": round(statistics.median(ours), 1), "p95_ms": round(pct(ours, 95), 1),
+                     "zxing_single_call_p50_ms": round(statistics.median(floor), 1),
+                     "zxing_single_call_p95_ms": round(pct(floor, 95), 1),
+                     "ratio_p50_to_floor": round(statistics.median(ours) / max(statistics.median(floor), 0.01), 2)})
+    rows += _text_replies_beside_photos(backend, quick, big)
+    return rows
+
+
+def _text_replies_beside_photos(backend: str, quick: bool, photo_bytes: bytes) -> list[dict]:
+    from bot.dev.fake_line import FakeLine
+
+    url = _database(backend, f"bench_photo_{backend}")
+    _prepare(url, 200)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the in-process fake: no line per request
+    fake = FakeLine(access_token=None).start()
+    rows = []
+    try:
+        port = free_port()
+        env = env_for(url, fake.url, port, LINE_DATA_API_URL=fake.data_url)
+        with gunicorn("app:app", env, port):
+            for label, photos in (("without photos", 0), ("with 20 photos sent at once", 20)):
+                fake.reset()
+                texts = 40 if quick else 200
+                sent_at: dict[str, float] = {}
+                bodies = _webhook_bodies(texts, 200)
+                for i, (body, headers) in enumerate(bodies):
+                    if photos and i == texts // 4:  # the photos arrive together, a quarter of the way in
+                        events = []
+                        for k in range(photos):
+                            message_id = f"{random.randrange(10**17, 10**18)}"
+                            fake.put_content(message_id, photo_bytes, "image/jpeg")
+                            events.append({"type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+                                           "source": {"type": "user", "userId": f"U{k:032x}"},
+                                           "webhookEventId": uuid.uuid4().hex.upper()[:26],
+                                           "deliveryContext": {"isRedelivery": False},
+                                           "replyToken": f"photo-{uuid.uuid4().hex}",
+                                           "message": {"id": message_id, "type": "image",
+                                                       "contentProvider": {"type": "line"}}})
+                        raw = json.dumps({"destination": "U" + "1" * 32, "events": events}).encode()
+                        send_each_once(port, "/callback", [(raw, {"X-Line-Signature": line_signature(
+                            CHANNEL_SECRET, raw), "Content-Type": "application/json"})], 1, 30)
+                    sent_at[_token(body)] = time.time()
+                    send_each_once(port, "/callback", [(body, headers)], 1, 30)
+                    time.sleep(0.05)  # 20 text messages a second
+                deadline = time.time() + 60
+                while time.time() < deadline and sum(not s.to.startswith("photo-") for s in fake.replies()) < texts:
+                    time.sleep(0.1)
+                if photos:
+                    while time.time() < deadline and sum(s.to.startswith("photo-") for s in fake.replies()) < photos:
+                        time.sleep(0.1)
+                replies = {s.to: s.at for s in fake.replies()}
+                latencies = [(replies[t] - sent_at[t]) * 1000 for t in sent_at if t in replies]
+                rows.append({"benchmark": f"photo isolation {backend}", "variant": f"text replies, {label}",
+                             **summary(latencies), "replied": len(latencies), "sent": texts,
+                             "photos_replied": sum(s.to.startswith("photo-") for s in fake.replies())})
+    finally:
+        fake.stop()
+    base, loaded = rows
+    loaded["p99_ratio_to_without"] = round(loaded["p99_ms"] / max(base["p99_ms"], 0.01), 2)
+    return rows

@@ -24,7 +24,11 @@ def test_every_benchmark_runs_on_tiny_sizes():
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
     assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "chain", "receipts", "receipt", "notices", "import", "lookup",
-                     "memory"}
+                     "memory", "photo"}
+    reads = [r for r in rows if r["benchmark"] == "photo read"]
+    assert len(reads) == 2 and all(r["codes"] >= 1 and r["p95_ms"] > 0 for r in reads)
+    beside = [r for r in rows if r["benchmark"].startswith("photo isolation")]
+    assert len(beside) == 2 and all(r["replied"] == r["sent"] for r in beside) and beside[1]["photos_replied"] == 20
     costs = [r for r in rows if r["benchmark"] == "receipts cost postgresql"]
     assert len(costs) == 3 and all(r["errors"] == 0 and r["requests"] > 0 for r in costs)
     assert costs[0]["ratio_to_off"] > 0

@@ -1,7 +1,8 @@
 """Reading photos users send, on a pool of its own: `PhotoQueue`, driven by the worker loop like
 the inbox's replies, claims stored photo events (status `photo`) with a lease, fetches each from
-LINE's content host at once (LINE keeps content only for a while), reads its codes on its own two
-threads (20 photos at once queue here, not in front of text replies), and records what was read
+LINE's content host at once (LINE keeps content only for a while), reads its codes in a child
+process of low priority (20 photos at once queue here and take only the CPU that text replies
+leave), and records what was read
 (`photo_reads`: never the image, only its SHA-256, the codes and the outcome). The event then
 becomes an ordinary pending event, and its handler (handlers/photos.py) answers from the read."""
 from __future__ import annotations
@@ -9,7 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +59,25 @@ class PhotoQueue:
     def __init__(self, db: Database, line: LineGateway, biller_id: str, *, lease: float = LEASE_SECONDS):
         self.db, self.line, self.biller_id, self.lease = db, line, biller_id, lease
         self.on_wake = None  # set by the dispatcher: wakes the reply queue when a read is recorded
+        self._readers: ProcessPoolExecutor | None = None
+        self._readers_lock = threading.Lock()
+
+    def _read(self, data: bytes) -> list[str]:
+        """Read in a child process of low priority: photos take CPU from text replies only
+        when nothing else wants it (threads would compete as equals, and hold the GIL in Pillow)."""
+        with self._readers_lock:
+            if self._readers is None:
+                self._readers = ProcessPoolExecutor(max_workers=1, mp_context=_reader_context(),
+                                                    initializer=_lower_priority)
+            readers = self._readers
+        try:
+            return readers.submit(_read_texts, data).result(timeout=READ_TIMEOUT)
+        except (BrokenProcessPool, FuturesTimeout):
+            with self._readers_lock:  # a reader that died or hung: a new one for the next photo
+                if self._readers is readers:
+                    self._readers = None
+            readers.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def claim(self, session: Session, limit: int) -> list[PhotoJob]:
         now = utcnow()
@@ -89,17 +115,21 @@ class PhotoQueue:
         else:
             read["sha256"] = hashlib.sha256(content.data).hexdigest()
             try:
-                reading = read_codes(content.data)
+                texts = self._read(content.data)
             except Refused as exc:
                 read.update(outcome=PhotoOutcome.REFUSED, detail=exc.reason)
+            except (BrokenProcessPool, FuturesTimeout) as exc:
+                if job.attempts < MAX_ATTEMPTS:
+                    return Outcome(False, True, 0, f"reader failed: {type(exc).__name__}")
+                read.update(outcome=PhotoOutcome.REFUSED, detail="unreadable")
             else:
-                verdict = judge(reading.texts, self.biller_id)
-                read.update(outcome=verdict.outcome, detail=json.dumps({"codes": len(reading.texts)}))
+                verdict = judge(texts, self.biller_id)
+                read.update(outcome=verdict.outcome, detail=json.dumps({"codes": len(texts)}))
                 if verdict.bill is not None:
                     read.update(invoice_no=verdict.bill.ref1[:20], ref2=(verdict.bill.ref2 or "")[:20] or None,
                                 amount=max(verdict.amounts) if len(set(verdict.amounts)) == 1 else None)
                     if len(set(verdict.amounts)) > 1:  # the QR and the barcode disagree: trust neither amount
-                        read["detail"] = json.dumps({"codes": len(reading.texts), "amounts_differ": True})
+                        read["detail"] = json.dumps({"codes": len(texts), "amounts_differ": True})
                 if verdict.eslip is not None:
                     read.update(bank_code=verdict.eslip.bank_code[:8], trans_ref=verdict.eslip.trans_ref[:64])
             del content  # the image is never kept
@@ -151,7 +181,29 @@ class PhotoQueue:
         session.execute(PhotoRead.__table__.delete().where(PhotoRead.created_at < utcnow() - KEEP_FINISHED))
 
     def close(self) -> None:
-        pass
+        with self._readers_lock:
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.shutdown(wait=False, cancel_futures=True)
+
+
+READ_TIMEOUT = 30.0  # a photo no reader finishes in this long is not read
+
+
+def _reader_context():
+    """Readers are forked from a fork server (one per process, started once, single-threaded: safe
+    to fork from a web process full of threads), with the reader's imports loaded already."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.vision.reader"])
+    return context
+
+
+def _lower_priority() -> None:
+    os.nice(10)
+
+
+def _read_texts(data: bytes) -> list[str]:
+    return read_codes(data).texts
 
 
 def _presented_before(session: Session, read: dict) -> bool:
