@@ -6,7 +6,7 @@ from __future__ import annotations
 from linebot.v3.webhooks import FileMessageContent, ImageMessageContent, MessageEvent
 from sqlalchemy import select
 
-from bot.core.dates import format_datetime_local
+from bot.core.dates import format_datetime_local, utcnow
 from bot.core.i18n import N_
 from bot.core.photocodes import PhotoOutcome
 from bot.data.models import Invoice, Payment, PhotoRead
@@ -35,7 +35,7 @@ def on_photo(event: MessageEvent, ctx: ChatContext) -> Messages:
     read = ctx.session.scalar(select(PhotoRead).where(PhotoRead.message_id == event.message.id))
     if read is None:  # not fetched: a file that is no image or PDF, or an image LINE does not hold
         return on_other_message(event, ctx)
-    read.answered_at = read.answered_at or read.created_at
+    read.answered_at = read.answered_at or utcnow()
     outcome = PhotoOutcome(read.outcome)
     if outcome is PhotoOutcome.OUR_BILL:
         return _our_bill(read, ctx)
