@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
@@ -356,7 +357,36 @@ def test_health_tells_the_truth(database_url, db, client, app, line):
     result = _health(database_url)
     assert result.returncode == 1 and "outbox" in result.stdout and "waited" in result.stdout
     body = client.get("/healthz").get_json()
-    assert body["outbox_pending"] == 1 and body["outbox_oldest_s"] >= 180
+    assert body["outbox_pending"] == 1 and body["outbox_oldest_s"] >= 180 and body["receipts_pending"] == 0
+
+
+def test_health_names_photos_and_receipts_that_wait(database_url, db, client, app, line, seed):
+    """A photo pool or a receipt queue that stopped shows as an old item, not as silence."""
+    from bot.data.models import InboxEvent, Payment, Receipt
+    from bot.data.states import InboxStatus, ReceiptVariant
+    from tests.conftest import invoice_row
+
+    line.say("วิธีใช้")  # a worker beats
+    seed(invoice_row(1))
+    with db.transaction() as s:
+        s.add(InboxEvent(webhook_event_id="01PHOTOWAITING", event_type="message", user_id=USER, payload="{}",
+                         status=InboxStatus.PHOTO, received_at=utcnow() - _minutes(4),
+                         next_attempt_at=utcnow() + _minutes(10)))
+    result = _health(database_url)
+    assert result.returncode == 1 and "inbox" in result.stdout and "waited" in result.stdout
+    with db.transaction() as s:
+        s.query(InboxEvent).filter_by(webhook_event_id="01PHOTOWAITING").delete()
+        inv_id = s.scalar(select(func.min(Invoice.id)))
+        payment = Payment(invoice_id=inv_id, bank_code="006", bank_ref="KTBSTUCK", amount=Decimal("1000.00"),
+                          channel="QR", transacted_at=utcnow(), status="confirmed", tranx_id="T", created_at=utcnow())
+        s.add(payment)
+        s.flush()
+        s.add(Receipt(payment_id=payment.id, number="TISI-2570-000001", fiscal_year=2570, seq=1,
+                      issued_at=utcnow() - _minutes(5), pending=ReceiptVariant.ISSUED, attempts=10))
+    result = _health(database_url)
+    assert result.returncode == 1 and "receipt" in result.stdout, result.stdout
+    body = client.get("/healthz").get_json()
+    assert body["receipts_pending"] == 1 and body["receipts_oldest_s"] >= 300
 
 
 # -- helpers -------------------------------------------------------------------------------------

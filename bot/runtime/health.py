@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.data.db import Database
-from bot.data.models import InboxEvent, Notice, WorkerHeartbeat
+from bot.data.models import InboxEvent, Notice, Receipt, WorkerHeartbeat
 from bot.data.states import InboxStatus, NoticeStatus
 
 WORKER_SILENT_AFTER = 60.0  # seconds without a heartbeat: no worker is running
@@ -41,6 +41,8 @@ class Health:
     outbox_pending: int
     outbox_oldest_s: float | None
     schema_behind: str | None = None
+    receipts_pending: int = 0  # receipts whose PDF is still to make (the worker's receipt queue)
+    receipts_oldest_s: float | None = None
 
     def problems(self) -> list[str]:
         """Why an operator should look, worst first; empty when all is well."""
@@ -54,6 +56,9 @@ class Health:
         for name, age in (("inbox", self.inbox_oldest_s), ("outbox", self.outbox_oldest_s)):
             if age is not None and age > WAITED_TOO_LONG:
                 out.append(f"oldest {name} item has waited {age:.0f} s")
+        if self.receipts_oldest_s is not None and self.receipts_oldest_s > WAITED_TOO_LONG:
+            out.append(f"oldest receipt has waited {self.receipts_oldest_s:.0f} s for its PDF "
+                       "(RECEIPT_SIGNING_P12 readable? see receipts.last_error)")
         return out
 
     def as_dict(self) -> dict:
@@ -62,7 +67,8 @@ class Health:
 
         return {"worker_seen_s": r(self.worker_seen_s), "inbox_pending": self.inbox_pending,
                 "inbox_oldest_s": r(self.inbox_oldest_s), "outbox_pending": self.outbox_pending,
-                "outbox_oldest_s": r(self.outbox_oldest_s)}
+                "outbox_oldest_s": r(self.outbox_oldest_s), "receipts_pending": self.receipts_pending,
+                "receipts_oldest_s": r(self.receipts_oldest_s)}
 
 
 def check(db: Database) -> Health:
@@ -80,8 +86,12 @@ def check(db: Database) -> Health:
     with db.sessions() as session:
         session.execute(text("SELECT 1"))
         seen = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+        # Photos waiting to be read are inbox items too: a stuck photo pool shows here.
         inbox = session.execute(select(func.count(), func.min(InboxEvent.received_at))
-                                .where(InboxEvent.status.in_(InboxStatus.open()))).one()
+                                .where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)))).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
-    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]))  # min/max keep the column type
+        receipts = session.execute(select(func.count(), func.min(Receipt.issued_at))
+                                   .where(Receipt.pending.is_not(None))).one()
+    return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]),  # min/max keep the column type
+                  receipts_pending=receipts[0], receipts_oldest_s=age(receipts[1]))
