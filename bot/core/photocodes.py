@@ -1,4 +1,4 @@
-"""What the codes read from a photo say (CONTRACT §6 "Photos"). Pure: the decoding of the image
+"""What the codes read from a photo say (README, "Photos"). Pure: the decoding of the image
 is elsewhere; this turns decoded texts into one answer, never a guess.
 
 - Our bill payment: a Thai QR with tag 30 (AID A000000677010112) or the Bank of Thailand

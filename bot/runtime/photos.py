@@ -32,6 +32,7 @@ from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.line.gateway import LineGateway
 from bot.runtime.inbox import PHOTOS, ReplyQueue
+from bot.runtime.queue import LocalQueue
 from bot.vision.reader import MAX_BYTES, Refused, read_codes
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class PhotoJob:
     read: dict | None = None  # the photo_reads row to write
 
 
-class PhotoQueue:
+class PhotoQueue(LocalQueue):
     name = PHOTOS
     senders = 2  # reading is CPU: a bounded pool, apart from the reply senders
     max_inflight = 4
@@ -167,12 +168,6 @@ class PhotoQueue:
             at = session.scalar(select(func.min(func.coalesce(_T.c.lease_until, _T.c.next_attempt_at)))
                                 .where(_T.c.status == InboxStatus.PHOTO))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
-
-    def handle_claimed(self, session: Session, ids: list[int]) -> list:
-        return []
-
-    def release(self, session: Session, ids: list[int]) -> None:
-        pass
 
     def maintain(self, session: Session) -> None:
         """What was read is kept as long as the chat event is (KEEP_FINISHED of the inbox)."""

@@ -28,3 +28,21 @@ class WorkQueue(Protocol):
     def next_due_in(self) -> float | None: ...
     def maintain(self, session: Session) -> None: ...
     def close(self) -> None: ...
+
+
+class LocalQueue:
+    """The parts of a WorkQueue that a queue claiming only by itself leaves empty: nothing is
+    stored already leased to it (the inbox's web hand-off), and by default nothing to maintain or
+    close. The photo and receipt queues start from it."""
+
+    def handle_claimed(self, session: Session, ids: list[int]) -> list:
+        return []
+
+    def release(self, session: Session, ids: list[int]) -> None:
+        pass
+
+    def maintain(self, session: Session) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

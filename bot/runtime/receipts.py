@@ -18,6 +18,7 @@ from bot.data.db import Database
 from bot.data.models import Receipt
 from bot.data.states import ReceiptVariant
 from bot.ledger.receipts import QUEUE, ReceiptMaker, make_pdf, receipt_data, store
+from bot.runtime.queue import LocalQueue
 
 log = logging.getLogger(__name__)
 _R = Receipt.__table__
@@ -35,7 +36,7 @@ class Job:
     pdf: bytes | None = None
 
 
-class ReceiptQueue:
+class ReceiptQueue(LocalQueue):
     name = QUEUE
     senders = 2  # rendering is CPU: more threads than cores would only queue behind the GIL
     max_inflight = 4
@@ -95,14 +96,3 @@ class ReceiptQueue:
                                 .where(_R.c.pending.is_not(None)))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
-    def handle_claimed(self, session: Session, ids: list[int]) -> list:
-        return []
-
-    def release(self, session: Session, ids: list[int]) -> None:
-        pass
-
-    def maintain(self, session: Session) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
