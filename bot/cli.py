@@ -353,6 +353,10 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
     try:
         with database.sessions() as session:
             verdict = verify(session, secret, digests)
+        from bot.ledger.console import remember_check
+
+        with database.transaction() as session:  # shown on the console's first page
+            remember_check(session, verdict.intact, verdict.line())
     finally:
         database.dispose()
     click.echo(verdict.line())
@@ -434,6 +438,89 @@ def receipt_verify(file: Path) -> None:
     for line in verdict.lines:
         click.echo(line)
     sys.exit(0 if verdict.valid else 1)
+
+
+@cli.group(short_help="Accounts of the staff console (/staff).")
+def staff() -> None:
+    """Accounts of the staff console: viewer (reads), finance (also retries and exports, answers
+    conversations), admin (also manages accounts)."""
+
+
+@staff.command("add", short_help="Make an account; print its one-time password and TOTP QR.")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "finance", "admin"]), required=True)
+def staff_add(name: str, role: str) -> None:
+    """Make an account NAME with a role. Prints a one-time password (the first sign-in must set a
+    new one) and the TOTP provisioning URI, as text and as a QR code to scan with an
+    authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP, …). Show them only
+    to the person: they are not printed again."""
+    import segno
+
+    from bot.data.states import StaffRole
+    from bot.ledger.staff import AccountError, add_account
+
+    database = _existing_database(_database_url())
+    try:
+        with database.transaction() as session:
+            made = add_account(session, name, StaffRole(role))
+    except AccountError as exc:
+        click.echo(f"tisi-pay staff add: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"account {made.name} ({made.role}) is ready.")
+    click.echo(f"one-time password: {made.password}")
+    click.echo(f"TOTP provisioning URI: {made.totp_uri}")
+    click.echo("scan it with an authenticator app:")
+    segno.make(made.totp_uri, error="m").terminal(compact=True)
+    click.echo("sign in at /staff with the name, this password and the app's 6-digit code; then choose a new password.")
+
+
+@staff.command("list", short_help="List the accounts.")
+def staff_list() -> None:
+    """Each account: name, role, state (active, locked, disabled, one-time password unchanged), last sign-in."""
+    from bot.core.dates import utcnow
+    from bot.ledger.staff import accounts
+
+    database = _existing_database(_database_url())
+    try:
+        with database.sessions() as session:
+            found = accounts(session)
+    finally:
+        database.dispose()
+    if not found:
+        click.echo("no accounts yet: tisi-pay staff add NAME --role viewer|finance|admin")
+        return
+    now = utcnow()
+    for a in found:
+        if a.disabled_at:
+            state = f"disabled {a.disabled_at:%Y-%m-%d %H:%M}Z"
+        elif a.locked_until and a.locked_until > now:
+            state = f"locked until {a.locked_until:%Y-%m-%d %H:%M}Z"
+        elif a.password_temporary:
+            state = "one-time password not yet changed"
+        else:
+            state = "active"
+        last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}Z" if a.last_sign_in_at else "never"
+        click.echo(f"{a.name:<24} {a.role:<8} {state:<36} last sign-in: {last}")
+
+
+@staff.command("disable", short_help="Disable an account (its sessions end at once).")
+@click.argument("name")
+def staff_disable(name: str) -> None:
+    """Disable account NAME: it can no longer sign in, and its open sessions end at their next click."""
+    from bot.ledger.staff import AccountError, disable_account
+
+    database = _existing_database(_database_url())
+    try:
+        with database.transaction() as session:
+            disable_account(session, name)
+    except AccountError as exc:
+        click.echo(f"tisi-pay staff disable: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"account {name.strip().lower()} is disabled")
 
 
 def _database_url() -> str:

@@ -10,8 +10,10 @@ from bot.core.clientip import parse_networks
 from bot.core.receiptno import DEFAULT_PREFIX, PREFIX_RE
 from bot.core.refs import is_biller_id
 from bot.core.schedule import (
+    DEFAULT_OFFICE_HOURS,
     DEFAULT_QUIET_HOURS,
     DEFAULT_REMINDER_DAYS,
+    OfficeHours,
     QuietHours,
     parse_reminder_days,
 )
@@ -77,6 +79,7 @@ class Settings:
     receipt_signing_p12: str | None = None
     receipt_signing_password: str | None = None
     receipt_trust_roots: str | None = None  # PEM file of CAs `receipt verify` accepts besides our certificate
+    office_hours: OfficeHours = OfficeHours.parse(DEFAULT_OFFICE_HOURS)  # told to users who ask for a person
 
     @property
     def receipts_enabled(self) -> bool:
@@ -127,6 +130,11 @@ class Settings:
             quiet_hours = QuietHours.parse(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
         except ValueError as exc:
             problems.append(f"QUIET_HOURS: {exc}")
+        office_hours = OfficeHours.parse(DEFAULT_OFFICE_HOURS)
+        try:
+            office_hours = OfficeHours.parse(env.get("OFFICE_HOURS", "").strip() or DEFAULT_OFFICE_HOURS)
+        except ValueError as exc:
+            problems.append(f"OFFICE_HOURS: {exc}")
         receipt_prefix = env.get("RECEIPT_PREFIX", "").strip() or DEFAULT_PREFIX
         if not PREFIX_RE.match(receipt_prefix):
             problems.append("RECEIPT_PREFIX must be 1-12 characters of A-Z and 0-9")
@@ -176,4 +184,5 @@ class Settings:
             receipt_signing_p12=p12,
             receipt_signing_password=env.get("RECEIPT_SIGNING_PASSWORD") or None,
             receipt_trust_roots=trust_roots,
+            office_hours=office_hours,
         )

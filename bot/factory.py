@@ -73,10 +73,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.register_blueprint(web.bp)
     for endpoint in ("web.track", "web.slip", "web.receipt"):  # per client; never /callback, /bank or /qr
         app.view_functions[endpoint] = limiter.limit(webguard.PAGE_LIMIT)(app.view_functions[endpoint])
+    _console(app, limiter)
     _register_optional(app, services, limiter)
     _json_errors(app)
     _warm_up()
     return app
+
+
+def _console(app: Flask, limiter) -> None:
+    """The staff console (/staff); its sign-in is rate-limited per client, besides the account's lock."""
+    from bot.web import console
+
+    console.install(app)
+    app.view_functions["console.sign_in"] = limiter.limit(console.SIGN_IN_LIMIT, methods=["POST"])(
+        app.view_functions["console.sign_in"])
 
 
 def _refuse_old_schema(db: Database) -> None:

@@ -25,6 +25,7 @@ from bot.render.messages import (
     text,
     with_quick_replies,
 )
+from handlers import handoff
 from handlers.registry import ChatContext, Messages, registry
 
 MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five per reply
@@ -46,6 +47,8 @@ _HINTS = {
 @registry.on(MessageEvent, TextMessageContent)
 def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     parsed = parse_message(event.message.text)
+    if parsed.intent is not Intent.HANDOFF and handoff.passes_to_staff(parsed, event.message.text, ctx):
+        return []  # a conversation with staff is open: this is for them
     if parsed.intent is Intent.LANGUAGE:
         ctx.choose_language(parsed.language)
         t = ctx.t
@@ -53,8 +56,10 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([text(reply), text(help_text(t))], t)
     ctx.follow_language(event.message.text)
     t = ctx.t
+    if parsed.intent is Intent.HANDOFF:
+        return with_quick_replies(handoff.open_conversation(ctx), t)
     if parsed.intent in (Intent.HELP, Intent.UNKNOWN):
-        return with_quick_replies([text(help_text(t))], t)
+        return with_quick_replies([text(help_text(t))], t, staff=True)
     if parsed.intent is Intent.GREETING:
         return with_quick_replies([text(t("Hello! I am TISI Pay.")), text(help_text(t))], t)
     if parsed.intent is Intent.NEED_NUMBER:
@@ -242,7 +247,11 @@ def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
 
 @registry.on(MessageEvent)
 def on_other_message(event: MessageEvent, ctx: ChatContext) -> Messages:
-    """Stickers, images, audio, files, locations: we read text only."""
+    """Stickers, images, audio, files, locations: we read text only (during a conversation with
+    staff they are noted for staff, and the bot says nothing)."""
+    message = getattr(event, "message", None)
+    if handoff.keep_for_staff(getattr(message, "type", None) or "message", ctx):
+        return []
     t = ctx.t
     return with_quick_replies([text(t("Sorry, I can only read text. Please type an invoice number or a license number."))], t)
 

@@ -8,6 +8,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import Translator
+from bot.core.schedule import OfficeHours
 from bot.core.textparse import written_in
 from bot.data.models import LineUser
 from bot.render.messages import Links
@@ -24,6 +25,8 @@ class ChatContext:
     links: Links
     reminder_days: tuple[int, ...] = (7, 1)  # said in the consent sentence of a subscription
     language: str | None = None  # this message's language, when it decides (see `follow_language`)
+    office_hours: OfficeHours | None = None  # told to a user who asks for a person
+    support_contact: str = ""
 
     @property
     def t(self) -> Translator:

@@ -28,6 +28,8 @@ FIELDS: dict[str, dict[str, str]] = {
                   "imported_at": "time", "balanced": "bool", "report": "text"},
     "receipt": {"id": "int", "payment_id": "int", "variant": "text", "number": "text", "amount": "amount",
                 "sha256": "text", "created_at": "time"},
+    "staff": {"id": "int", "at": "time", "account": "text", "action": "text", "target": "text", "detail": "text",
+              "address": "text"},
 }
 
 

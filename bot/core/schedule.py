@@ -99,3 +99,50 @@ def reminder_due(due: date, today: date, reminder_days: tuple[int, ...]) -> tupl
             return ReminderKind.before(days), left
         window_end = days
     return None
+
+
+DEFAULT_OFFICE_HOURS = "Mon-Fri 08:30-16:30"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_OFFICE_RE = re.compile(r"^([A-Za-z]{3})(?:-([A-Za-z]{3}))? +([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-3]):"
+                        r"([0-5][0-9])$")
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When staff answer conversations (Asia/Bangkok): 'Mon-Fri 08:30-16:30'; days and one span."""
+
+    first_day: int  # 0 = Monday
+    last_day: int
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> "OfficeHours":
+        m = _OFFICE_RE.match(" ".join((text or "").split()))
+        if not m:
+            raise ValueError(f"{text!r} is not like 'Mon-Fri 08:30-16:30'")
+        first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
+        if first not in _WEEKDAYS or last not in _WEEKDAYS:
+            raise ValueError(f"{text!r}: days are Mon, Tue, Wed, Thu, Fri, Sat, Sun")
+        h1, m1, h2, m2 = (int(g) for g in m.groups()[2:])
+        if (h2, m2) <= (h1, m1):
+            raise ValueError(f"{text!r}: the hours must end after they start")
+        return cls(_WEEKDAYS.index(first), _WEEKDAYS.index(last), time(h1, m1), time(h2, m2))
+
+    def days(self) -> list[int]:
+        span = (self.last_day - self.first_day) % 7
+        return [(self.first_day + i) % 7 for i in range(span + 1)]
+
+    def contains(self, moment: datetime) -> bool:
+        local = to_bangkok(moment)
+        return local.weekday() in self.days() and self.start <= local.time().replace(tzinfo=None) < self.end
+
+    def describe(self, lang: str) -> str:
+        """th: 'วันจันทร์–วันศุกร์ 08:30–16:30 น.'; en: 'Mon–Fri 08:30–16:30' (day names from Babel)."""
+        from babel.dates import get_day_names
+
+        names = get_day_names("wide" if lang == "th" else "abbreviated", locale="th_TH" if lang == "th" else "en_US")
+        days = names[self.first_day] if self.first_day == self.last_day else (
+            f"{names[self.first_day]}–{names[self.last_day]}")
+        hours = f"{self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{days} {hours} น." if lang == "th" else f"{days} {hours}"

@@ -45,6 +45,7 @@ class Intent(enum.Enum):
     MY_LICENSES = "my_licenses"  # what am I subscribed to?
     HISTORY = "history"  # my last payments
     RECEIPT = "receipt"  # the receipt of an invoice named in the message
+    HANDOFF = "handoff"  # wants a person: a conversation with the Institute's staff
     UNKNOWN = "unknown"
 
 
@@ -185,6 +186,12 @@ _HISTORY_WORDS = (
 )
 # With a number: the receipt of that invoice (without one, these words ask for the history).
 _RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "e-receipt")
+# A person, not the bot. Tested before help ("สอบถามเจ้าหน้าที่" asks for a person, not for help).
+_HANDOFF_WORDS = (
+    "ติดต่อเจ้าหน้าที่", "คุยกับเจ้าหน้าที่", "ขอคุยกับเจ้าหน้าที่", "สอบถามเจ้าหน้าที่", "เจ้าหน้าที่", "คุยกับคน",
+    "พนักงาน", "talk to staff", "talk to a person", "talk to someone", "talk to a human", "contact staff",
+    "human", "agent", "operator", "staff",
+)
 _GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
 _LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
 _LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
@@ -214,8 +221,9 @@ def parse_message(raw: str) -> ParsedMessage:
     language = _language_switch(lowered, compact)
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
-    for words, intent in ((_MY_LICENSES_WORDS, Intent.MY_LICENSES), (_HISTORY_WORDS, Intent.HISTORY),
-                          (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)):
+    for words, intent in ((_HANDOFF_WORDS, Intent.HANDOFF), (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
+                          (_HISTORY_WORDS, Intent.HISTORY), (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE),
+                          (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)):
         if _has_any(_spaced(compact, lowered), words):
             return ParsedMessage(intent, hint=hint)
     if _has_any(compact, _HELP_WORDS) or compact in ("?", "？"):

@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 from bot.core.chain import FIELDS, GENESIS, content_sql, link_hash
 from bot.core.chain import content as _content
 from bot.core.dates import utcnow
-from bot.data.models import AuditEntry, BankMessage, ChainLink, ReceiptDocument, StatementFile
+from bot.data.models import AuditEntry, BankMessage, ChainLink, ReceiptDocument, StaffActionEntry, StatementFile
 from bot.data.states import ChainKind
 
 ADVISORY_LOCK = 0x7715_0001  # pg_advisory_xact_lock key of chain appends
 KINDS = {AuditEntry: ChainKind.AUDIT, BankMessage: ChainKind.BANK, StatementFile: ChainKind.STATEMENT,
-         ReceiptDocument: ChainKind.RECEIPT}
-TABLES = {ChainKind.AUDIT: AuditEntry, ChainKind.BANK: BankMessage, ChainKind.STATEMENT: StatementFile,
-          ChainKind.RECEIPT: ReceiptDocument}
+         ReceiptDocument: ChainKind.RECEIPT, StaffActionEntry: ChainKind.STAFF}
+TABLES = {kind: model for model, kind in KINDS.items()}
 # The kinds the chain had when migrations 0006 and 0007 ran (later ones add theirs themselves).
 FIRST_KINDS = (ChainKind.AUDIT, ChainKind.BANK, ChainKind.STATEMENT)
 _PENDING = "chain_pending"

@@ -98,7 +98,9 @@ class Invoice(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),
-                      Index("ix_invoices_status_due", "status", "due_date"))
+                      Index("ix_invoices_status_due", "status", "due_date"),
+                      # The console's search; on PostgreSQL payer_name has a trigram index too (0011).
+                      Index("ix_invoices_tax_id", "tax_id"))
 
     def effective_status(self, today: date | None = None) -> str:
         if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
@@ -270,7 +272,8 @@ class BankMessage(Base):
     # kept in the local spool and replayed from there; the id makes a second replay a no-op.
     spool_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
-    __table_args__ = (Index("uq_bank_messages_spool_id", "spool_id", unique=True),)
+    __table_args__ = (Index("uq_bank_messages_spool_id", "spool_id", unique=True),
+                      Index("ix_bank_messages_bank_ref", "bank_ref"))  # an invoice's story in the console
 
 
 class Payment(Base):
@@ -296,6 +299,7 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("bank_code", "bank_ref", name="uq_payment_bank_ref"),
         Index("ix_payments_invoice", "invoice_id"),
+        Index("ix_payments_transacted", "transacted_at"),  # the console's takings by day
     )
 
 
@@ -448,3 +452,108 @@ class PhotoRead(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_photo_reads_trans_ref", "trans_ref"), Index("ix_photo_reads_sha256", "sha256"))
+
+
+class StaffAccount(Base):
+    """A member of the Institute's staff who signs in to the console (`tisi-pay staff add`)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(12))  # a StaffRole
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id (bot/core/credentials.py)
+    # The password printed by `staff add`: good for one sign-in, which must set a new one.
+    password_temporary: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str] = mapped_column(String(64))  # base32, as in the provisioning URI
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)  # a code is accepted once
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)  # failures in a row
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StaffSession(Base):
+    """A browser's session with the console, kept here (the cookie holds only its random id, of
+    which this stores the SHA-256): signing in starts a new one and ends the old, signing out or 30
+    idle minutes end it for good, whatever the browser still holds."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"), nullable=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON: CSRF token, language, …
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_staff_sessions_seen", "seen_at"),)
+
+
+class StaffActionEntry(Base):
+    """Append-only record of what staff did (and of account changes): each a link of the audit chain."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account: Mapped[str] = mapped_column(String(64))  # the account's name (as typed, for a failed sign-in)
+    action: Mapped[str] = mapped_column(String(32))  # a StaffAction
+    target: Mapped[str] = mapped_column(String(128), default="")  # what it was done to: a notice, an invoice, …
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON
+    address: Mapped[str] = mapped_column(String(64), default="")  # the client's address
+
+    __table_args__ = (Index("ix_staff_actions_account", "account", "at"),)
+
+
+class ChainCheck(Base):
+    """The outcome of each `tisi-pay audit verify`, shown on the console's first page."""
+
+    __tablename__ = "chain_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    intact: Mapped[bool] = mapped_column(Boolean)
+    summary: Mapped[str] = mapped_column(Text)  # the line `audit verify` printed
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Conversation(Base):
+    """A LINE user asked for a person ("ติดต่อเจ้าหน้าที่"): open until staff close it; meanwhile the
+    bot answers only invoice and license numbers and passes other text to staff."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[int] = mapped_column(ForeignKey("line_users.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # staff's first reply
+    last_user_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the user's last message
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        # One open conversation per user, however many workers handle their messages at once.
+        Index("uq_conversations_open", "line_user_id", unique=True, sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
+        Index("ix_conversations_closed", "closed_at"),
+    )
+
+
+class ConversationMessage(Base):
+    """A line of a conversation: what the user wrote while it was open, or a staff answer (pushed
+    through the outbox, event key staff-reply:<id>)."""
+
+    __tablename__ = "conversation_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    speaker: Mapped[str] = mapped_column(String(8))  # a Speaker
+    staff_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    answered_by_bot: Mapped[bool] = mapped_column(Boolean, default=False)  # an invoice or license number
+
+    __table_args__ = (Index("ix_conversation_messages_conversation", "conversation_id", "id"),)

@@ -75,6 +75,7 @@ class ChainKind(StrEnum):
     BANK = "bank"  # a bank message, as received and answered
     STATEMENT = "statement"  # a reconciled bank statement and its outcomes
     RECEIPT = "receipt"  # a signed receipt PDF: its SHA-256, number and amount
+    STAFF = "staff"  # something a member of staff did in the console (or an account change)
 
 
 class ReceiptVariant(StrEnum):
@@ -98,3 +99,49 @@ class ReconcileOutcome(StrEnum):
     @property
     def balanced(self) -> bool:
         return self in (ReconcileOutcome.MATCHED, ReconcileOutcome.MATCHED_REVERSAL)
+
+
+class StaffRole(StrEnum):
+    """What a console account may do; each role may do what the ones before it may."""
+
+    VIEWER = "viewer"  # read every page
+    FINANCE = "finance"  # also retry stuck items, export payments, answer conversations
+    ADMIN = "admin"  # also manage accounts
+
+    def allows(self, needed: "StaffRole") -> bool:
+        order = list(StaffRole)
+        return order.index(self) >= order.index(needed)
+
+
+class StaffAction(StrEnum):
+    """What a staff action entry records (table `staff_actions`, each a link of the audit chain)."""
+
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"  # wrong name, password or code; or a locked or disabled account
+    LOCKED = "locked"  # the fifth failure in a row: refused for LOCK_MINUTES
+    SIGNED_OUT = "signed_out"
+    PASSWORD_CHANGED = "password_changed"
+    ACCOUNT_ADDED = "account_added"
+    ACCOUNT_DISABLED = "account_disabled"
+    NOTICE_RETRIED = "notice_retried"
+    ANSWER_PUSHED = "answer_pushed"  # a chat answer whose reply failed, sent again as a push
+    EXPORTED = "exported"
+    CONVERSATION_REPLIED = "conversation_replied"
+    CONVERSATION_CLOSED = "conversation_closed"
+
+
+class Speaker(StrEnum):
+    """Who wrote a line of a conversation with staff (table `conversation_messages`)."""
+
+    USER = "user"
+    STAFF = "staff"
+
+
+class SignInOutcome(StrEnum):
+    """What a sign-in attempt at the console came to."""
+
+    SIGNED_IN = "signed_in"
+    NEW_PASSWORD = "new_password"  # right, with the one-time password: a new one must be set first
+    WRONG = "wrong"  # name, password or code wrong (never said which)
+    LOCKED = "locked"  # too many failures in a row: refused until locked_until
+    DISABLED = "disabled"  # right, but the account was disabled

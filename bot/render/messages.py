@@ -79,7 +79,7 @@ def text(message: str) -> dict:
 
 
 def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
-                       subscribe: str | None = None, subscribed: bool = False) -> list[dict]:
+                       subscribe: str | None = None, subscribed: bool = False, staff: bool = False) -> list[dict]:
     """Quick replies for the next likely step, on the last message (LINE shows them only there).
 
     `subscribe`: a license number (or an invoice number without license) the user may ask to be
@@ -100,6 +100,8 @@ def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str |
     if invoice_no:
         items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
     items.append(_quick(t("Help"), t("help")))
+    if staff:  # under the help: the way to a person
+        items.append(_quick(t("Talk to staff"), t("talk to staff")))
     items.append(_quick("English", "English") if t.lang == "th" else _quick("ภาษาไทย", "ภาษาไทย"))
     if messages:
         messages[-1] = {**messages[-1], "quickReply": {"items": items}}

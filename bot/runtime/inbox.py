@@ -158,9 +158,11 @@ class ReplyQueue:
     name = "inbox"
 
     def __init__(self, db: Database, line: LineGateway, links: Links, *, senders: int = 32, batch: int = 64,
-                 lease: float = LEASE_SECONDS, reminder_days: tuple[int, ...] = (7, 1)):
+                 lease: float = LEASE_SECONDS, reminder_days: tuple[int, ...] = (7, 1), office_hours=None,
+                 support_contact: str = ""):
         self.db, self.line, self.links = db, line, links
         self.reminder_days = reminder_days
+        self.office_hours, self.support_contact = office_hours, support_contact
         self.senders, self.batch, self.lease = senders, batch, lease
         self.max_inflight = senders * 2
         self._loading = _LoadingTimer(line)
@@ -272,7 +274,8 @@ class ReplyQueue:
         user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
         user = svc.get_or_create_user(session, user_id) if user_id else None
         return handler(event, ChatContext(session=session, user=user, links=self.links,
-                                          reminder_days=self.reminder_days))
+                                          reminder_days=self.reminder_days, office_hours=self.office_hours,
+                                          support_contact=self.support_contact))
 
     @staticmethod
     def _language(session: Session, user_id: str | None) -> str | None:

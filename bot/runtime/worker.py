@@ -279,7 +279,9 @@ def _short(exc: BaseException) -> str:
 def build_queues(settings, db: Database, line, links, *, maker=None) -> list[WorkQueue]:
     from bot.runtime.photos import PhotoQueue
 
-    queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days),
+    queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days,
+                                               office_hours=settings.office_hours,
+                                               support_contact=settings.support_contact),
                                NoticeQueue(db, line, upstream=upstream_client(settings)),
                                PhotoQueue(db, line, settings.biller_id)]
     if maker is not None:  # receipts are issued (RECEIPT_SIGNING_P12): their PDFs are made here

@@ -1,0 +1,328 @@
+"""What the staff console reads and changes: today's takings and the days before, finding an
+invoice and its whole story, stuck queue items and their retries, payments for export. Every
+query here is bounded (a day, 30 days, one invoice, a page of rows) and indexed, so the pages
+answer quickly with millions of invoices and audit entries (bench --only console)."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Iterator
+
+from sqlalchemy import Date, cast, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.dates import BANGKOK, utcnow
+from bot.core.textparse import find_invoices, find_licenses, normalize
+from bot.data.models import (
+    AuditEntry,
+    BankMessage,
+    ChainCheck,
+    ChainLink,
+    InboxEvent,
+    Invoice,
+    LineUser,
+    Notice,
+    Payment,
+    PhotoRead,
+    Receipt,
+    ReceiptDocument,
+    StatementFile,
+    Watch,
+)
+from bot.data.states import InboxStatus, NoticeChannel, NoticeStatus, PaymentStatus, StaffAction
+from bot.data.wakeup import notify_workers
+from bot.ledger import staff
+from bot.ledger.notices import OUTBOX, enqueue
+
+CHART_DAYS = 30
+FOUND_AT_MOST = 50
+STUCK_AFTER = timedelta(seconds=120)  # as `tisi-pay health`: waiting longer than this is stuck
+SHOWN_AT_MOST = 100
+MIN_NAME_SEARCH = 2  # characters of a payer name
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A Bangkok day as UTC instants [start, end)."""
+    start = datetime.combine(day, time(0), tzinfo=BANGKOK)
+    return start, start + timedelta(days=1)
+
+
+def bangkok_date(session: Session, column):
+    """The Bangkok date of a stored UTC time, in SQL (Bangkok has no daylight saving)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Bangkok", column), Date)
+    return func.date(column, "+7 hours")
+
+
+# -- today -----------------------------------------------------------------------------------------
+@dataclass
+class Takings:
+    day: date
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    by_channel: list[tuple[str, int, Decimal]] = field(default_factory=list)
+    by_fee: list[tuple[str, int, Decimal]] = field(default_factory=list)
+    reversed_count: int = 0
+    reversed_total: Decimal = Decimal("0.00")
+    double_count: int = 0  # refused second payments, to refund
+
+
+def takings(session: Session, day: date) -> Takings:
+    """Payments the bank made that day (Bangkok), still confirmed; reversals and double payments apart."""
+    start, end = day_bounds(day)
+    result = Takings(day)
+    rows = session.execute(
+        select(Payment.status, Payment.channel, Invoice.fee_code, func.count(), func.sum(Payment.amount))
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.transacted_at >= start, Payment.transacted_at < end)
+        .group_by(Payment.status, Payment.channel, Invoice.fee_code)).all()
+    channels: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    fees: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    for status, channel, fee, count, total in rows:
+        total = total or Decimal("0.00")
+        if status == PaymentStatus.CONFIRMED:
+            result.count += count
+            result.total += total
+            channels[channel][0] += count
+            channels[channel][1] += total
+            fees[fee][0] += count
+            fees[fee][1] += total
+        elif status == PaymentStatus.REVERSED:
+            result.reversed_count += count
+            result.reversed_total += total
+        else:
+            result.double_count += count
+    result.by_channel = sorted(((k, c, t) for k, (c, t) in channels.items()), key=lambda r: -r[2])
+    result.by_fee = sorted(((k, c, t) for k, (c, t) in fees.items()), key=lambda r: -r[2])
+    return result
+
+
+def daily(session: Session, last_day: date, days: int = CHART_DAYS) -> list[tuple[date, int, Decimal]]:
+    """Confirmed payments per Bangkok day for the `days` days up to `last_day`, every day listed."""
+    first = last_day - timedelta(days=days - 1)
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last_day)
+    day_of = bangkok_date(session, Payment.transacted_at)
+    rows = session.execute(
+        select(day_of, func.count(), func.sum(Payment.amount))
+        .where(Payment.transacted_at >= start, Payment.transacted_at < end,
+               Payment.status == PaymentStatus.CONFIRMED)
+        .group_by(day_of)).all()
+    found = {(d if isinstance(d, date) else date.fromisoformat(d)): (c, t or Decimal("0.00")) for d, c, t in rows}
+    return [(first + timedelta(days=i), *found.get(first + timedelta(days=i), (0, Decimal("0.00"))))
+            for i in range(days)]
+
+
+@dataclass(frozen=True)
+class ChainState:
+    head_seq: int
+    head_hash: str | None
+    last_check: ChainCheck | None
+
+
+def chain_state(session: Session) -> ChainState:
+    head = session.execute(select(ChainLink.seq, ChainLink.hash).order_by(ChainLink.seq.desc()).limit(1)).first()
+    check = session.scalar(select(ChainCheck).order_by(ChainCheck.id.desc()).limit(1))
+    return ChainState(head.seq if head else 0, head.hash if head else None, check)
+
+
+def remember_check(session: Session, intact: bool, summary: str) -> None:
+    """What `tisi-pay audit verify` found, with the chain's head as it checked it."""
+    head = session.execute(select(ChainLink.seq, ChainLink.hash).order_by(ChainLink.seq.desc()).limit(1)).first()
+    session.add(ChainCheck(at=utcnow(), intact=intact, summary=summary[:2000], last_seq=head.seq if head else 0,
+                           last_hash=head.hash if head else "0" * 64))
+
+
+# -- find --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Found:
+    by: str  # invoice, license, tax_id, name, or "" for a query too short to search
+    invoices: list[Invoice]
+
+
+def find(session: Session, query: str) -> Found:
+    """By invoice number (Thai digits, dashes and words around it are fine), license number, tax
+    ID or part of the payer's name."""
+    text = normalize(query or "")[:200]
+    if not text:
+        return Found("", [])
+    licenses, rest = find_licenses(text)
+    invoices, _ = find_invoices(rest)
+    ordered = (Invoice.created_at.desc(), Invoice.id.desc())
+    if invoices:
+        return Found("invoice", list(session.scalars(select(Invoice).where(Invoice.invoice_no.in_(invoices)))))
+    if licenses:
+        return Found("license", list(session.scalars(select(Invoice).where(Invoice.license_no.in_(licenses))
+                                                     .order_by(*ordered).limit(FOUND_AT_MOST))))
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) == 13 and len(text.replace(" ", "").replace("-", "")) == 13:
+        return Found("tax_id", list(session.scalars(select(Invoice).where(Invoice.tax_id == digits)
+                                                    .order_by(*ordered).limit(FOUND_AT_MOST))))
+    if len(text) < MIN_NAME_SEARCH:
+        return Found("", [])
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    name = Invoice.payer_name.ilike(pattern, escape="\\")
+    return Found("name", list(session.scalars(select(Invoice).where(name).order_by(*ordered).limit(FOUND_AT_MOST))))
+
+
+# -- one invoice's story -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Happening:
+    at: datetime
+    kind: str  # audit, asked, notice, bank, payment, reversal, receipt, photo
+    what: str  # the action, status or outcome (a state's value, shown translated)
+    detail: dict
+
+
+def mask_line_id(user_id: str) -> str:
+    """Enough of a LINE user id to tell two apart on one page, not enough to message them."""
+    return user_id[:5] + "…" + user_id[-4:] if len(user_id) > 12 else "…"
+
+
+def story(session: Session, inv: Invoice, reminder_days: tuple[int, ...] = (7, 1)) -> list[Happening]:
+    """Everything that happened to an invoice, oldest first."""
+    out: list[Happening] = []
+    for e in session.scalars(select(AuditEntry).where(AuditEntry.invoice_id == inv.id).order_by(AuditEntry.id)):
+        out.append(Happening(e.at, "audit", e.action, {"from": e.from_status, "to": e.to_status, "actor": e.actor,
+                                                         **json.loads(e.detail or "{}")}))
+    watchers = (select(LineUser.user_id, Watch.created_at).join(Watch, Watch.line_user_id == LineUser.id)
+                .where(or_(Watch.invoice_id == inv.id, Watch.license_no == inv.license_no) if inv.license_no
+                       else Watch.invoice_id == inv.id).order_by(Watch.created_at).limit(SHOWN_AT_MOST))
+    for user_id, at in session.execute(watchers):
+        out.append(Happening(at, "asked", "asked", {"user": mask_line_id(user_id)}))
+    payments = list(session.scalars(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id)))
+    for p in payments:
+        out.append(Happening(p.created_at, "payment", p.status if p.status != PaymentStatus.REVERSED else "confirmed",
+                             {"amount": p.amount, "bank_ref": p.bank_ref, "channel": p.channel,
+                              "transacted_at": p.transacted_at, "payment_id": p.id}))
+        if p.reversed_at is not None:
+            out.append(Happening(p.reversed_at, "reversal", "reversed", {"amount": p.amount, "bank_ref": p.bank_ref}))
+    refs = [p.bank_ref for p in payments]
+    if refs:
+        for m in session.scalars(select(BankMessage).where(BankMessage.bank_ref.in_(refs)).order_by(BankMessage.id)):
+            out.append(Happening(m.received_at, "bank", m.command or "?", {
+                "bank_ref": m.bank_ref, "resp_code": m.resp_code, "http_status": m.http_status,
+                "replayed": m.replayed, "spooled": m.spool_id is not None, "message_id": m.id}))
+    keys = [f"{kind}:{inv.id}" for kind in ("new", "overdue", *(f"remind{d}" for d in reminder_days))]
+    keys += [f"{kind}:{p.id}" for p in payments for kind in ("paid", "reversed", "upstream:paid", "upstream:reversed")]
+    for n in session.scalars(select(Notice).where(Notice.event_key.in_(keys)).order_by(Notice.id)):
+        out.append(Happening(n.created_at, "notice", n.status, {
+            "event": n.event_key.rsplit(":", 1)[0], "to": n.to_user if n.channel == NoticeChannel.UPSTREAM
+            else mask_line_id(n.to_user), "attempts": n.attempts, "sent_at": n.sent_at, "last_error": n.last_error}))
+    ids = [p.id for p in payments]
+    if ids:
+        for r in session.scalars(select(Receipt).where(Receipt.payment_id.in_(ids))):
+            out.append(Happening(r.issued_at, "receipt", "issued", {"number": r.number, "payment_id": r.payment_id}))
+            if r.voided_at is not None:
+                out.append(Happening(r.voided_at, "receipt", "void", {"number": r.number, "reason": r.void_reason}))
+        for d in session.execute(select(ReceiptDocument.created_at, ReceiptDocument.variant, ReceiptDocument.number,
+                                        ReceiptDocument.sha256).where(ReceiptDocument.payment_id.in_(ids))):
+            out.append(Happening(d.created_at, "receipt", "document", {"number": d.number, "variant": d.variant,
+                                                                       "sha256": d.sha256}))
+    for photo in session.scalars(select(PhotoRead).where(PhotoRead.invoice_no == inv.invoice_no).limit(SHOWN_AT_MOST)):
+        out.append(Happening(photo.created_at, "photo", photo.outcome, {"user": mask_line_id(photo.user_id or "")}))
+    out.sort(key=lambda h: h.at)
+    return out
+
+
+def receipts_of(session: Session, inv: Invoice) -> list[Receipt]:
+    return list(session.scalars(select(Receipt).join(Payment, Payment.id == Receipt.payment_id)
+                                .where(Payment.invoice_id == inv.id).order_by(Receipt.issued_at)))
+
+
+# -- queues -------------------------------------------------------------------------------------------
+_EVENT_TROUBLE = (InboxStatus.REFUSED, InboxStatus.EXPIRED, InboxStatus.UNCONFIRMED)
+# An answer whose reply LINE refused or that expired can be pushed instead (once); an unconfirmed
+# one was most likely shown: never sent again.
+PUSHABLE = (InboxStatus.REFUSED, InboxStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Stuck:
+    events: list[InboxEvent]
+    notices: list[Notice]
+    receipts: list[Receipt]
+    pushed: set[int]  # events whose answer was pushed already
+
+
+def stuck(session: Session, now: datetime | None = None) -> Stuck:
+    now = now or utcnow()
+    old = now - STUCK_AFTER
+    events = list(session.scalars(select(InboxEvent).where(or_(
+        InboxEvent.status.in_(_EVENT_TROUBLE), InboxEvent.handler_error.is_not(None),
+        InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)) & (InboxEvent.received_at < old)))
+        .order_by(InboxEvent.id.desc()).limit(SHOWN_AT_MOST)))
+    notices = list(session.scalars(select(Notice).where(or_(
+        Notice.status == NoticeStatus.FAILED, (Notice.status == NoticeStatus.PENDING) & (Notice.created_at < old)))
+        .order_by(Notice.id.desc()).limit(SHOWN_AT_MOST)))
+    receipts = list(session.scalars(select(Receipt).where(Receipt.pending.is_not(None), Receipt.issued_at < old)
+                                    .order_by(Receipt.issued_at).limit(SHOWN_AT_MOST)))
+    keys = [f"answer:{e.id}" for e in events]
+    pushed = {int(k.split(":")[1]) for k in session.scalars(select(Notice.event_key).where(Notice.event_key.in_(keys)))}
+    return Stuck(events, notices, receipts, pushed)
+
+
+class QueueError(ValueError):
+    """A retry that cannot be done (said as a key: unknown, not_failed, not_pushable, …)."""
+
+
+def retry_notice(session: Session, notice_id: int, staff_name: str, *, address: str = "") -> None:
+    """Try a failed (or long-waiting) notice again now, with a fresh count of attempts. Its retry
+    key is kept: if LINE did take an earlier attempt, it answers 409 and nothing is shown twice."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise QueueError("unknown")
+    if notice.status == NoticeStatus.SENT:
+        raise QueueError("already_sent")
+    previous = notice.status
+    session.execute(update(Notice).where(Notice.id == notice.id, Notice.status != NoticeStatus.SENT)
+                    .values(status=NoticeStatus.PENDING, attempts=0, next_attempt_at=utcnow(), lease_until=None))
+    notify_workers(session, OUTBOX)
+    staff.record(session, staff_name, StaffAction.NOTICE_RETRIED, target=f"notice {notice.id}", address=address,
+                 event=notice.event_key, previous=previous, last_error=(notice.last_error or "")[:300])
+
+
+def push_answer(session: Session, event_id: int, staff_name: str, *, address: str = "") -> bool:
+    """Push the stored answer of an event whose reply LINE refused or let expire; False if it was
+    pushed before (once per event, however often this is pressed)."""
+    event = session.get(InboxEvent, event_id)
+    if event is None:
+        raise QueueError("unknown")
+    if event.status not in PUSHABLE or not event.reply or not event.user_id or event.reply == "[]":
+        raise QueueError("not_pushable")
+    new = enqueue(session, channel=NoticeChannel.LINE, event_key=f"answer:{event.id}", to=event.user_id,
+                  body=event.reply)
+    if new:
+        notify_workers(session, OUTBOX)
+        staff.record(session, staff_name, StaffAction.ANSWER_PUSHED, target=f"event {event.id}", address=address,
+                     status=event.status, last_error=(event.last_error or "")[:300])
+    return new
+
+
+# -- export ------------------------------------------------------------------------------------------
+def payments_between(session: Session, first: date, last: date) -> Iterator[tuple[Payment, Invoice, str | None]]:
+    """Every payment the bank made from `first` to `last` (Bangkok days), with its invoice and
+    receipt number, oldest first, read in batches."""
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    query = (select(Payment, Invoice, Receipt.number)
+             .join(Invoice, Invoice.id == Payment.invoice_id)
+             .outerjoin(Receipt, Receipt.payment_id == Payment.id)
+             .where(Payment.transacted_at >= start, Payment.transacted_at < end)
+             .order_by(Payment.transacted_at, Payment.id))
+    yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+
+
+def count_payments_between(session: Session, first: date, last: date) -> int:
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    return session.scalar(select(func.count()).select_from(Payment)
+                          .where(Payment.transacted_at >= start, Payment.transacted_at < end)) or 0
+
+
+def statements(session: Session, limit: int = 100) -> list[StatementFile]:
+    return list(session.scalars(select(StatementFile).order_by(StatementFile.effective_date.desc(),
+                                                               StatementFile.id.desc()).limit(limit)))
