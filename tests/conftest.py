@@ -83,7 +83,8 @@ def pg_database():
         yield url
 
 
-TABLES = ("photo_reads", "receipt_documents", "receipts", "receipt_counters", "chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
+TABLES = ("conversation_messages", "conversations", "staff_actions", "staff_sessions", "staff_accounts", "chain_checks",
+          "photo_reads", "receipt_documents", "receipts", "receipt_counters", "chain_links", "subscriptions", "statement_files", "notices", "pending_reversals", "payments", "bank_requests", "bank_messages", "audit_entries",
           "watches", "inbox_events", "worker_heartbeats", "line_users", "invoices")
 
 

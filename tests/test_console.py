@@ -1,0 +1,416 @@
+"""The staff console through Flask's real routing, on SQLite and PostgreSQL: accounts and
+sign-in (password, TOTP, lock, new session id, idle end), CSRF and roles, and each page's
+figures against what the bank and the chat did. The browser half is tests/test_browser.py."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+
+from bot.cli import cli
+from bot.core import credentials
+from bot.core.dates import today_bangkok, utcnow
+from bot.core.statement import build_statement
+from bot.data.models import (
+    ChainLink,
+    Notice,
+    StaffAccount,
+    StaffActionEntry,
+    StaffSession,
+)
+from bot.data.states import NoticeStatus, StaffAction, StaffRole
+from bot.ledger.audit import verify
+from bot.ledger.staff import add_account
+from tests.conftest import BANK_SECRET, invoice_row
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+NEW_PASSWORD = "ช้างเผือก-Granite-2569"
+
+
+def fresh_code(db, name: str) -> str:
+    """A TOTP code the server has not seen for this account (each code works once)."""
+    with db.sessions() as s:
+        account = s.scalar(select(StaffAccount).where(StaffAccount.name == name))
+    import pyotp
+
+    totp = pyotp.TOTP(account.totp_secret)
+    while True:
+        now = int(time.time())
+        step = max(totp.timecode(now) - 1, account.totp_last_step + 1)
+        if step <= totp.timecode(now) + 1:
+            return totp.generate_otp(step)
+        time.sleep(1)
+
+
+class Staff:
+    """A browser-like client of the console: cookies kept, CSRF tokens read from the forms."""
+
+    def __init__(self, client, db):
+        self.client, self.db = client, db
+
+    def token(self, path: str = "/staff/sign-in") -> str:
+        page = self.client.get(path)
+        found = CSRF_RE.search(page.get_data(as_text=True))
+        assert found, f"no CSRF token on {path}"
+        return found.group(1)
+
+    def post(self, path: str, data: dict | None = None, *, token_from: str = "/staff/sign-in", csrf: bool = True):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token(token_from)
+        return self.client.post(path, data=data)
+
+    def sign_in(self, name: str, password: str, code: str | None = None):
+        return self.post("/staff/sign-in", {"name": name, "password": password,
+                                            "code": code if code is not None else fresh_code(self.db, name)})
+
+    def cookie(self) -> str | None:
+        found = self.client.get_cookie("tisi_staff", path="/staff")
+        return found.value if found else None
+
+
+def make_account(db, name: str, role: str):
+    with db.transaction() as s:
+        return add_account(s, name, StaffRole(role))
+
+
+@pytest.fixture
+def staff_client(app, db):
+    return Staff(app.test_client(), db)
+
+
+@pytest.fixture
+def signed_in(app, db):
+    """A signed-in client of a given role (its one-time password already replaced)."""
+    def _sign_in(role: str = "finance", name: str | None = None) -> Staff:
+        name = name or f"{role}1"
+        made = make_account(db, name, role)
+        client = Staff(app.test_client(), db)
+        assert client.sign_in(name, made.password).headers["Location"].endswith("/staff/password")
+        answer = client.post("/staff/password", {"password": NEW_PASSWORD, "again": NEW_PASSWORD},
+                             token_from="/staff/password")
+        assert answer.status_code == 302, answer.get_data(as_text=True)
+        return client
+    return _sign_in
+
+
+def actions(db, action: StaffAction | None = None) -> list[StaffActionEntry]:
+    with db.sessions() as s:
+        query = select(StaffActionEntry).order_by(StaffActionEntry.id)
+        if action is not None:
+            query = query.where(StaffActionEntry.action == action)
+        return list(s.scalars(query))
+
+
+# -- accounts and signing in -------------------------------------------------------------------
+def test_without_a_session_every_page_leads_to_the_sign_in_page(client):
+    for path in ("/staff/", "/staff/find?q=1", "/staff/queues", "/staff/export", "/staff/conversations",
+                 "/staff/accounts", "/staff/invoice/2568110400000001"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and "/staff/sign-in?next=" in answer.headers["Location"], path
+    page = client.get("/staff/sign-in")
+    assert page.status_code == 200 and "เข้าสู่ระบบ" in page.get_data(as_text=True)
+    assert "Content-Security-Policy" in page.headers and page.headers["Cache-Control"] == "no-store"
+
+
+def test_first_sign_in_sets_a_new_password_then_the_console_opens(app, db, staff_client):
+    made = make_account(db, "somchai", "viewer")
+    first = staff_client.sign_in("somchai", made.password)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/staff/password")
+    assert staff_client.client.get("/staff/").headers["Location"].endswith("/staff/password")  # nothing else first
+    short = staff_client.post("/staff/password", {"password": "short", "again": "short"}, token_from="/staff/password")
+    assert short.status_code == 400 and "12" in short.get_data(as_text=True)
+    named = staff_client.post("/staff/password", {"password": "somchai-1234567", "again": "somchai-1234567"},
+                              token_from="/staff/password")
+    assert named.status_code == 400
+    done = staff_client.post("/staff/password", {"password": NEW_PASSWORD, "again": NEW_PASSWORD},
+                             token_from="/staff/password")
+    assert done.status_code == 302
+    today = staff_client.client.get("/staff/")
+    assert today.status_code == 200 and "somchai" in today.get_data(as_text=True)
+    # The one-time password works no more.
+    other = Staff(app.test_client(), db)
+    assert other.sign_in("somchai", made.password).status_code == 401
+    assert other.sign_in("somchai", NEW_PASSWORD).status_code == 302
+    kinds = [a.action for a in actions(db)]
+    assert kinds[:3] == [StaffAction.ACCOUNT_ADDED, StaffAction.SIGNED_IN, StaffAction.PASSWORD_CHANGED]
+    assert StaffAction.SIGN_IN_FAILED in kinds
+
+
+def test_a_new_session_id_at_sign_in_and_the_old_one_is_useless(app, db, staff_client):
+    made = make_account(db, "malee", "finance")
+    staff_client.token()  # the sign-in page: an anonymous session holding the CSRF token
+    before = staff_client.cookie()
+    assert before
+    staff_client.sign_in("malee", made.password)
+    after = staff_client.cookie()
+    assert after and after != before
+    with db.sessions() as s:  # the cookie is a random id; the database keeps only its hash
+        assert s.get(StaffSession, after) is None
+        assert s.scalar(select(func.count()).select_from(StaffSession).where(StaffSession.account_id.is_not(None))) == 1
+    stale = app.test_client()  # someone who kept the id from before the sign-in
+    stale.set_cookie("tisi_staff", before, path="/staff")
+    assert stale.get("/staff/password").status_code == 302  # to the sign-in page: not signed in
+    assert "/staff/sign-in" in stale.get("/staff/password").headers["Location"]
+    # Signing out ends the signed-in id too, whatever copy is kept.
+    staff_client.post("/staff/password", {"password": NEW_PASSWORD, "again": NEW_PASSWORD}, token_from="/staff/password")
+    kept = staff_client.cookie()
+    assert staff_client.post("/staff/sign-out", token_from="/staff/").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("tisi_staff", kept, path="/staff")
+    assert "/staff/sign-in" in replay.get("/staff/").headers["Location"]
+
+
+def test_cookie_is_httponly_strict_and_secure_under_https(app, db, staff_client, settings):
+    header = staff_client.client.get("/staff/sign-in").headers["Set-Cookie"]
+    assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/staff" in header
+    assert "Secure" not in header  # plain http (the tests' PUBLIC_BASE_URL)
+    secure = app.test_client().get("/staff/sign-in", base_url="https://tisi.example").headers["Set-Cookie"]
+    assert "Secure" in secure
+
+
+def test_wrong_code_wrong_password_and_the_lock(app, db, staff_client):
+    made = make_account(db, "nok", "finance")
+    assert staff_client.sign_in("nok", made.password, code="000000").status_code == 401
+    assert staff_client.sign_in("nok", "not the password").status_code == 401
+    assert staff_client.sign_in("nobody", "x", code="123456").status_code == 401  # unknown names look the same
+    for _ in range(2):
+        assert staff_client.sign_in("nok", "wrong again").status_code == 401
+    fifth = staff_client.sign_in("nok", "wrong at last")
+    assert fifth.status_code == 403 and "ล็อก" in fifth.get_data(as_text=True)
+    right = staff_client.sign_in("nok", made.password)  # right, but locked: refused
+    assert right.status_code == 403
+    assert staff_client.client.get("/staff/").status_code == 302
+    assert len(actions(db, StaffAction.LOCKED)) == 1
+    reasons = [json.loads(a.detail)["reason"] for a in actions(db, StaffAction.SIGN_IN_FAILED)]
+    assert reasons.count("wrong or used code") == 1 and "unknown account" in reasons and "locked" in reasons
+    with db.transaction() as s:  # fifteen minutes later
+        s.execute(update(StaffAccount).values(locked_until=utcnow() - timedelta(seconds=1)))
+    assert staff_client.sign_in("nok", made.password).status_code == 302
+
+
+def test_a_code_is_accepted_once(app, db, staff_client):
+    made = make_account(db, "daeng", "viewer")
+    code = fresh_code(db, "daeng")
+    assert staff_client.sign_in("daeng", made.password, code).status_code == 302
+    again = Staff(app.test_client(), db)
+    assert again.sign_in("daeng", made.password, code).status_code == 401
+
+
+def test_idle_sessions_end_after_30_minutes(db, signed_in):
+    client = signed_in("viewer")
+    assert client.client.get("/staff/").status_code == 200
+    with db.transaction() as s:
+        s.execute(update(StaffSession).values(seen_at=utcnow() - timedelta(minutes=31)))
+    assert "/staff/sign-in" in client.client.get("/staff/").headers["Location"]
+
+
+def test_forms_without_their_csrf_token_are_refused(db, signed_in):
+    client = signed_in("admin")
+    for path in ("/staff/sign-out", "/staff/export", "/staff/queues/notice/1/retry", "/staff/accounts/x/disable"):
+        answer = client.post(path, {"first": "2026-01-01", "last": "2026-01-02"}, csrf=False)
+        assert answer.status_code == 400, path
+    forged = client.client.post("/staff/sign-out", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert client.client.get("/staff/").status_code == 200  # still signed in
+
+
+def test_roles(db, signed_in):
+    viewer = signed_in("viewer")
+    assert viewer.client.get("/staff/export").status_code == 403
+    assert viewer.post("/staff/export", {"first": "2026-01-01", "last": "2026-01-01"}, token_from="/staff/").status_code == 403
+    assert viewer.post("/staff/queues/notice/1/retry", token_from="/staff/").status_code == 403
+    assert viewer.client.get("/staff/accounts").status_code == 403
+    page = viewer.client.get("/staff/").get_data(as_text=True)
+    assert "/staff/export" not in page and "/staff/accounts" not in page  # not offered either
+    finance = signed_in("finance")
+    assert finance.client.get("/staff/export").status_code == 200
+    assert finance.client.get("/staff/accounts").status_code == 403
+    admin = signed_in("admin")
+    assert admin.client.get("/staff/accounts").status_code == 200
+    assert admin.post("/staff/accounts/viewer1/disable", token_from="/staff/accounts").status_code == 302
+    assert "/staff/sign-in" in viewer.client.get("/staff/").headers["Location"]  # disabled: its session is over
+    assert [a.target for a in actions(db, StaffAction.ACCOUNT_DISABLED)] == ["viewer1"]
+
+
+def test_staff_actions_are_links_of_the_audit_chain(db, signed_in):
+    signed_in("finance")
+    with db.sessions() as s:
+        linked = s.scalar(select(func.count()).select_from(ChainLink).where(ChainLink.kind == "staff"))
+        verdict = verify(s, BANK_SECRET)
+    assert linked == len(actions(db)) >= 3
+    assert verdict.intact, verdict.problems
+    with db.transaction() as s:  # a staff action changed behind the application's back is caught
+        if s.get_bind().dialect.name == "sqlite":
+            s.execute(__import__("sqlalchemy").text("DROP TRIGGER staff_actions_no_update"))
+        else:
+            s.execute(__import__("sqlalchemy").text("SET LOCAL session_replication_role = replica"))
+        s.execute(update(StaffActionEntry).where(StaffActionEntry.id == 1).values(account="mallory"))
+    with db.sessions() as s:
+        broken = verify(s, BANK_SECRET)
+    assert not broken.intact and "staff 1" in broken.problems[0]
+
+
+# -- pages -------------------------------------------------------------------------------------
+def test_today_shows_the_takings_by_channel_and_fee_and_30_days(db, seed, bank, signed_in):
+    rows = seed(invoice_row(1), invoice_row(2, amount="500.00", fee_code="INSPECTION"), invoice_row(3, amount="250.25"))
+    now = utcnow().astimezone().isoformat()
+    for i, (row, channel) in enumerate(zip(rows, ("QR", "ATM", "QR"))):
+        answer = bank.post(bank.body("payment", row, bank_ref=f"T{i}", channel=channel, transDateTime=now))
+        assert answer.get_json()["respCode"] == "0000"
+    bank.post(bank.body("reversal", rows[2], bank_ref="T2", transDateTime=now))
+    client = signed_in("viewer")
+    page = client.client.get("/staff/").get_data(as_text=True)
+    count = re.search(r'id="today-count">(\d+)<', page).group(1)
+    total = re.search(r'id="today-total">([^<]+)<', page).group(1)
+    assert (count, total) == ("2", "1,500.00")
+    assert "1 · 250.25" in page  # the reversal, apart
+    by_channel = page[page.index('id="by-channel"'):page.index('id="by-fee"')]
+    assert "คิวอาร์" in by_channel or "Thai QR" in by_channel
+    assert "ค่าตรวจสอบ" in page or "Inspection" in page or "ตรวจ" in page
+    chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))
+    assert len(chart["labels"]) == 30 and chart["counts"][-1] == 2 and chart["baht"][-1] == "1500.00"
+    assert str(today_bangkok().year + 543) in chart["labels"][-1]  # Buddhist era in Thai
+    assert "/assets/vendor/chart.umd.min.js" in page
+
+
+def test_find_by_each_key_and_the_invoice_story(db, seed, bank, line, fake_line, signed_in):
+    rows = seed(invoice_row(1, payer_name="บริษัท ช้างเหล็กไทย จำกัด"), invoice_row(2, license_no="ท1234-5/67"))
+    line.say(rows[0]["invoice_no"])  # a LINE user asks: a watch, and the paid push goes to them
+    assert bank.post(bank.body("payment", rows[0], bank_ref="STORY1")).get_json()["respCode"] == "0000"
+    fake_line.wait_for(lambda f: f.pushes())
+    client = signed_in("viewer")
+    thai_digits = rows[0]["invoice_no"].translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
+    by_number = client.client.get("/staff/find", query_string={"q": f"ใบแจ้งหนี้ {thai_digits[:4]}-{thai_digits[4:]}"})
+    assert by_number.status_code == 302 and by_number.headers["Location"].endswith(f"/staff/invoice/{rows[0]['invoice_no']}")
+    by_license = client.client.get("/staff/find", query_string={"q": "ท 1234-5/67"}).get_data(as_text=True)
+    assert rows[1]["invoice_no"] in by_license and rows[0]["invoice_no"] not in by_license
+    by_tax = client.client.get("/staff/find", query_string={"q": rows[0]["tax_id"]}).get_data(as_text=True)
+    assert rows[0]["invoice_no"] in by_tax and rows[1]["invoice_no"] in by_tax
+    by_name = client.client.get("/staff/find", query_string={"q": "ช้างเหล็ก"}).get_data(as_text=True)
+    assert rows[0]["invoice_no"] in by_name and rows[1]["invoice_no"] not in by_name
+    nothing = client.client.get("/staff/find", query_string={"q": "ไม่มีชื่อนี้ 100%_"}).get_data(as_text=True)
+    assert 'id="nothing-found"' in nothing
+    story = client.client.get(f"/staff/invoice/{rows[0]['invoice_no']}").get_data(as_text=True)
+    table = story[story.index('id="story"'):]
+    order = [table.index(k) for k in ('class="kind-audit"', 'class="kind-asked"', 'class="kind-payment"',
+                                      'class="kind-bank"', 'class="kind-notice"')]
+    assert order[0] == min(order) and "STORY1" in table
+    assert "Uaaaa…aaaa" in table and "U" + "a" * 32 not in story  # LINE ids masked
+    assert "/track/" in story
+    assert client.client.get("/staff/invoice/2568999999999999").status_code == 404
+
+
+def test_reconciliation_lists_files_and_puts_discrepancies_first(db, seed, bank, signed_in, tmp_path):
+    from bot.ledger.reconcile import reconcile_file
+    from tests.test_reconcile import DAY, _detail
+
+    rows = seed(invoice_row(1), invoice_row(2))
+    bank.post(bank.body("payment", rows[0], bank_ref="R1", transDateTime="2026-11-25T14:30:00+07:00"))
+    data = build_statement("1234567890", "TISI", DAY, [_detail(rows[0]), _detail(rows[1])])
+    with db.transaction() as s:
+        reconcile_file(s, data)
+    client = signed_in("viewer")
+    listing = client.client.get("/staff/reconciliation").get_data(as_text=True)
+    link = re.search(r'href="(/staff/reconciliation/\d+)"', listing).group(1)
+    assert "ไม่ตรงกัน" in listing or "discrepancies" in listing
+    report = client.client.get(link).get_data(as_text=True)
+    table = report[report.index('id="outcomes"'):]
+    assert table.index(rows[1]["invoice_no"]) < table.index(rows[0]["invoice_no"])  # the discrepancy first
+    assert 'class="discrepancy"' in table
+
+
+def test_queues_show_a_failed_push_and_finance_retries_it_once(db, seed, bank, line, fake_line, signed_in):
+    rows = seed(invoice_row(1))
+    line.say(rows[0]["invoice_no"])
+    fake_line.plan_push_failures({"status": 400})  # refused for good: the notice fails
+    bank.post(bank.body("payment", rows[0], bank_ref="Q1"))
+    deadline = time.time() + 10
+    while True:
+        with db.sessions() as s:
+            failed = s.scalar(select(Notice).where(Notice.status == NoticeStatus.FAILED))
+        if failed is not None or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert failed is not None
+    viewer = signed_in("viewer")
+    page = viewer.client.get("/staff/queues").get_data(as_text=True)
+    assert f'id="notice-{failed.id}"' in page and "planned failure" in page and "/retry" not in page
+    finance = signed_in("finance")
+    answer = finance.post(f"/staff/queues/notice/{failed.id}/retry", token_from="/staff/queues")
+    assert answer.status_code == 302 and "done=" in answer.headers["Location"]
+    assert fake_line.wait_for(lambda f: len(f.pushes()) == 1)
+    time.sleep(0.3)
+    assert len(fake_line.pushes()) == 1
+    again = finance.post(f"/staff/queues/notice/{failed.id}/retry", token_from="/staff/queues")
+    assert "problem=already_sent" in again.headers["Location"]
+    assert [a.target for a in actions(db, StaffAction.NOTICE_RETRIED)] == [f"notice {failed.id}"]
+
+
+def test_export_is_excel_friendly_csv_and_recorded(db, seed, bank, signed_in):
+    rows = seed(invoice_row(1, payer_name='บริษัท "เครื่องหมาย, จุลภาค" จำกัด'), invoice_row(2))
+    for i, row in enumerate(rows):
+        bank.post(bank.body("payment", row, bank_ref=f"X{i}", transDateTime="2026-11-25T14:30:00+07:00"))
+    client = signed_in("finance")
+    answer = client.post("/staff/export", {"first": "2026-11-25", "last": "2026-11-25"}, token_from="/staff/export")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert 'filename="tisi-payments-2026-11-25-2026-11-25.csv"' in answer.headers["Content-Disposition"]
+    body = answer.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Thai
+    import csv
+    import io
+
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(table) == 3 and "เลขที่ใบแจ้งหนี้" in ",".join(table[0])
+    first = table[1]
+    assert first[0] == "2026-11-25 14:30:00" and first[1] == "25/11/2569"
+    assert first[2] == f'="{rows[0]["invoice_no"]}"' and 'เครื่องหมาย, จุลภาค' in first[6] and first[8] == "1000.00"
+    wrong = client.post("/staff/export", {"first": "2026-11-26", "last": "2026-11-25"}, token_from="/staff/export")
+    assert wrong.status_code == 400
+    exported = actions(db, StaffAction.EXPORTED)
+    assert len(exported) == 1 and json.loads(exported[0].detail)["rows"] == 2
+
+
+# -- the command line ------------------------------------------------------------------------------
+def test_staff_commands(database_url):
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url}
+    added = runner.invoke(cli, ["staff", "add", "Pranee", "--role", "finance"], env=env)
+    assert added.exit_code == 0, added.output
+    password = re.search(r"one-time password: (\S+)", added.output).group(1)
+    uri = re.search(r"TOTP provisioning URI: (\S+)", added.output).group(1)
+    assert uri.startswith("otpauth://totp/TISI%20Pay:pranee?secret=") and "issuer=TISI%20Pay" in uri
+    assert "█" in added.output or "▀" in added.output  # the QR, drawn in the terminal
+    assert len(password) == 16
+    secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1)
+    assert credentials.totp_step(credentials.totp_now(secret), secret, 0) is not None
+    twice = runner.invoke(cli, ["staff", "add", "pranee", "--role", "viewer"], env=env)
+    assert twice.exit_code == 1 and "exists" in twice.output
+    bad = runner.invoke(cli, ["staff", "add", "x y", "--role", "viewer"], env=env)
+    assert bad.exit_code == 1
+    listed = runner.invoke(cli, ["staff", "list"], env=env)
+    assert "pranee" in listed.output and "finance" in listed.output and "one-time password" in listed.output
+    assert runner.invoke(cli, ["staff", "disable", "pranee"], env=env).exit_code == 0
+    assert "disabled" in runner.invoke(cli, ["staff", "list"], env=env).output
+    assert runner.invoke(cli, ["staff", "disable", "nobody"], env=env).exit_code == 1
+
+
+def test_audit_verify_result_is_shown_on_the_first_page(database_url, db, signed_in):
+    result = CliRunner().invoke(cli, ["audit", "verify"], env={"DATABASE_URL": database_url,
+                                                             "BANK_WEBHOOK_SECRET": BANK_SECRET})
+    assert result.exit_code == 0, result.output
+    page = signed_in("viewer").client.get("/staff/").get_data(as_text=True)
+    check = page[page.index('id="chain-check"'):]
+    assert "intact" in check.split("</dd>")[0] or "ครบถ้วน" in check.split("</dd>")[0]
+
+
+def test_helpers_are_exact():
+    from bot.web.console import _excel_text
+
+    assert _excel_text("2568110400012345") == '="2568110400012345"' and _excel_text("ท5137-2/10") == "ท5137-2/10"
+    assert _excel_text("68110001") == "68110001"
