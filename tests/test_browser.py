@@ -170,3 +170,140 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     assert violations == []
     assert missing == []
     context.close()
+
+
+# -- the staff console -------------------------------------------------------------------------------
+def _console_sign_in(page, base: str, db, name: str, password: str, new_password: str | None = None) -> None:
+    from tests.conftest import fresh_code
+
+    page.goto(f"{base}/staff/")
+    assert "/staff/sign-in" in page.url  # no session: the sign-in page
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.fill("#code", fresh_code(db, name))
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_load_state()
+    if new_password:
+        assert page.url.endswith("/staff/password")
+        page.fill("#password", new_password)
+        page.fill("#again", new_password)
+        page.click("#new-password button[type=submit]")
+        page.wait_for_load_state()
+
+
+def test_staff_console_in_a_browser(browser, live_server, db, seed, bank, line, fake_line, tmp_path):
+    """Sign in with a TOTP code made here, read today's figures and the drawn chart, find an invoice
+    and its story, export CSV, answer a conversation and see the push; and every refusal."""
+    from tests.conftest import NEW_PASSWORD, fresh_code, invoice_row, make_account
+
+    base = live_server
+    rows = seed(invoice_row(1, payer_name="บริษัท เบราว์เซอร์ทดสอบ จำกัด"), invoice_row(2))
+    line.say(rows[0]["invoice_no"])
+    from bot.core.dates import utcnow
+
+    paid = bank.post(bank.body("payment", rows[0], bank_ref="BROWSER1", transDateTime=utcnow().isoformat()))
+    assert paid.get_json()["respCode"] == "0000"
+    line.say("ติดต่อเจ้าหน้าที่")
+    line.say("ขอสอบถามเรื่องใบเสร็จครับ")
+    finance = make_account(db, "kanya", "finance")
+    viewer = make_account(db, "wichai", "viewer")
+    locked = make_account(db, "lucky", "viewer")
+
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="th-TH")
+    violations: list[str] = []
+    context.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page = context.new_page()
+
+    # A wrong code is refused, in Thai; the right one (made by the test) signs in.
+    page.goto(f"{base}/staff/")
+    before = {c["name"]: c["value"] for c in context.cookies()}.get("tisi_staff")
+    page.fill("#name", "kanya")
+    page.fill("#password", finance.password)
+    page.fill("#code", "000000")
+    page.click("#sign-in button[type=submit]")
+    assert "ไม่ถูกต้อง" in page.inner_text("#sign-in-error")
+    _console_sign_in(page, base, db, "kanya", finance.password, NEW_PASSWORD)
+    after = {c["name"]: c["value"] for c in context.cookies()}["tisi_staff"]
+    assert before and after != before
+
+    # Today: the figures and the chart, drawn by Chart.js from our own origin.
+    assert page.inner_text("#today-count") == "1" and page.inner_text("#today-total") == "1,000.00"
+    page.wait_for_function("() => document.body.dataset.chart === 'drawn'", timeout=15000)
+    drawn = page.evaluate("() => { const c = document.getElementById('chart'); const d = c.getContext('2d')"
+                          ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4)"
+                          " if (d[i]) n++; return n; }")
+    assert drawn > 1000  # pixels painted on the canvas
+    _shot(page, "10-console-today")
+
+    # Find an invoice by part of the payer's name, then read its story.
+    page.click("header nav a:text('ค้นหา')")
+    page.fill("#q", "เบราว์เซอร์")
+    page.press("#q", "Enter")
+    page.click(f"#results a:text('{rows[0]['invoice_no']}')")
+    story = page.inner_text("#story")
+    assert "BROWSER1" in story and "ชำระแล้ว" in story and "ส่งถึงแล้ว" in story and "ผู้ใช้ LINE สอบถาม" in story
+    _shot(page, "11-console-invoice-story")
+
+    # Export the day's payments as CSV.
+    page.goto(f"{base}/staff/export")
+    with page.expect_download() as download:
+        page.click("#export button[type=submit]")
+    csv_bytes = download.value.path().read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf") and rows[0]["invoice_no"].encode() in csv_bytes
+    assert download.value.suggested_filename.startswith("tisi-payments-")
+
+    # Answer the conversation: the push reaches the user at the fake LINE API.
+    page.goto(f"{base}/staff/conversations")
+    page.click("#open-conversations a")
+    assert "ขอสอบถามเรื่องใบเสร็จครับ" in page.inner_text("#messages")
+    page.fill("#answer", "ใบเสร็จดาวน์โหลดได้จากปุ่มในข้อความแจ้งชำระค่ะ")
+    page.click("#reply button[type=submit]")
+    assert fake_line.wait_for(lambda f: any("ดาวน์โหลดได้จากปุ่ม" in str(p.messages) for p in f.pushes()))
+    assert "ดาวน์โหลดได้จากปุ่ม" in page.inner_text("#messages")
+    _shot(page, "12-console-conversation")
+
+    # A form posted without its CSRF token: 400.
+    page.goto(f"{base}/staff/export")
+    page.evaluate("() => document.querySelector('#export input[name=csrf_token]').remove()")
+    with page.expect_navigation() as posted:
+        page.click("#export button[type=submit]")
+    assert posted.value.status == 400 and "หมดอายุ" in page.inner_text("#error-message")
+
+    # The id the browser had before signing in is of no use to anyone who kept it.
+    stale = browser.new_context()
+    stale.add_cookies([{"name": "tisi_staff", "value": before, "url": f"{base}/staff/"}])
+    stale_page = stale.new_page()
+    stale_page.goto(f"{base}/staff/")
+    assert "/staff/sign-in" in stale_page.url
+    stale.close()
+
+    # A viewer trying a finance action: 403.
+    other = browser.new_context(locale="th-TH")
+    other.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    viewer_page = other.new_page()
+    _console_sign_in(viewer_page, base, db, "wichai", viewer.password, NEW_PASSWORD + "v")
+    answer = viewer_page.goto(f"{base}/staff/export")
+    assert answer.status == 403 and "สิทธิ์" in viewer_page.inner_text("#error-message")
+    _shot(viewer_page, "13-console-viewer-403")
+    other.close()
+
+    # Five wrong sign-ins lock an account.
+    lock_context = browser.new_context(locale="th-TH")
+    lock_page = lock_context.new_page()
+    lock_page.goto(f"{base}/staff/sign-in")
+    for _ in range(5):
+        lock_page.fill("#name", "lucky")
+        lock_page.fill("#password", "not-the-password")
+        lock_page.fill("#code", "123456")
+        lock_page.click("#sign-in button[type=submit]")
+    assert "ล็อก" in lock_page.inner_text("#sign-in-error")
+    lock_page.fill("#name", "lucky")
+    lock_page.fill("#password", locked.password)
+    lock_page.fill("#code", fresh_code(db, "lucky"))
+    lock_page.click("#sign-in button[type=submit]")
+    assert "ล็อก" in lock_page.inner_text("#sign-in-error")  # the right password too, while locked
+    _shot(lock_page, "14-console-locked")
+    lock_context.close()
+
+    assert violations == []
+    context.close()

@@ -8,7 +8,6 @@ import re
 import time
 from datetime import timedelta
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
@@ -23,81 +22,9 @@ from bot.data.models import (
     StaffActionEntry,
     StaffSession,
 )
-from bot.data.states import NoticeStatus, StaffAction, StaffRole
+from bot.data.states import NoticeStatus, StaffAction
 from bot.ledger.audit import verify
-from bot.ledger.staff import add_account
-from tests.conftest import BANK_SECRET, invoice_row
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-NEW_PASSWORD = "ช้างเผือก-Granite-2569"
-
-
-def fresh_code(db, name: str) -> str:
-    """A TOTP code the server has not seen for this account (each code works once)."""
-    with db.sessions() as s:
-        account = s.scalar(select(StaffAccount).where(StaffAccount.name == name))
-    import pyotp
-
-    totp = pyotp.TOTP(account.totp_secret)
-    while True:
-        now = int(time.time())
-        step = max(totp.timecode(now) - 1, account.totp_last_step + 1)
-        if step <= totp.timecode(now) + 1:
-            return totp.generate_otp(step)
-        time.sleep(1)
-
-
-class Staff:
-    """A browser-like client of the console: cookies kept, CSRF tokens read from the forms."""
-
-    def __init__(self, client, db):
-        self.client, self.db = client, db
-
-    def token(self, path: str = "/staff/sign-in") -> str:
-        page = self.client.get(path)
-        found = CSRF_RE.search(page.get_data(as_text=True))
-        assert found, f"no CSRF token on {path}"
-        return found.group(1)
-
-    def post(self, path: str, data: dict | None = None, *, token_from: str = "/staff/sign-in", csrf: bool = True):
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.token(token_from)
-        return self.client.post(path, data=data)
-
-    def sign_in(self, name: str, password: str, code: str | None = None):
-        return self.post("/staff/sign-in", {"name": name, "password": password,
-                                            "code": code if code is not None else fresh_code(self.db, name)})
-
-    def cookie(self) -> str | None:
-        found = self.client.get_cookie("tisi_staff", path="/staff")
-        return found.value if found else None
-
-
-def make_account(db, name: str, role: str):
-    with db.transaction() as s:
-        return add_account(s, name, StaffRole(role))
-
-
-@pytest.fixture
-def staff_client(app, db):
-    return Staff(app.test_client(), db)
-
-
-@pytest.fixture
-def signed_in(app, db):
-    """A signed-in client of a given role (its one-time password already replaced)."""
-    def _sign_in(role: str = "finance", name: str | None = None) -> Staff:
-        name = name or f"{role}1"
-        made = make_account(db, name, role)
-        client = Staff(app.test_client(), db)
-        assert client.sign_in(name, made.password).headers["Location"].endswith("/staff/password")
-        answer = client.post("/staff/password", {"password": NEW_PASSWORD, "again": NEW_PASSWORD},
-                             token_from="/staff/password")
-        assert answer.status_code == 302, answer.get_data(as_text=True)
-        return client
-    return _sign_in
-
+from tests.conftest import BANK_SECRET, NEW_PASSWORD, Staff, fresh_code, invoice_row, make_account
 
 def actions(db, action: StaffAction | None = None) -> list[StaffActionEntry]:
     with db.sessions() as s:

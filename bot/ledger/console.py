@@ -186,8 +186,11 @@ def story(session: Session, inv: Invoice, reminder_days: tuple[int, ...] = (7, 1
     """Everything that happened to an invoice, oldest first."""
     out: list[Happening] = []
     for e in session.scalars(select(AuditEntry).where(AuditEntry.invoice_id == inv.id).order_by(AuditEntry.id)):
-        out.append(Happening(e.at, "audit", e.action, {"from": e.from_status, "to": e.to_status, "actor": e.actor,
-                                                         **json.loads(e.detail or "{}")}))
+        detail = json.loads(e.detail or "{}")
+        if "from" in detail and "to" in detail:  # an amount changed: from and to are amounts
+            detail = {"amount": f"{detail.pop('from')} → {detail.pop('to')}", **detail}
+        status = f"{e.from_status} → {e.to_status}" if e.from_status and e.from_status != e.to_status else e.to_status
+        out.append(Happening(e.at, "audit", e.action, {"status": status, "actor": e.actor, **detail}))
     watchers = (select(LineUser.user_id, Watch.created_at).join(Watch, Watch.line_user_id == LineUser.id)
                 .where(or_(Watch.invoice_id == inv.id, Watch.license_no == inv.license_no) if inv.license_no
                        else Watch.invoice_id == inv.id).order_by(Watch.created_at).limit(SHOWN_AT_MOST))

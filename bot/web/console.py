@@ -332,18 +332,35 @@ def invoice(invoice_no: str):
     return _page("invoice.html", inv=inv, status=status, status_name=t(STATUS_NAMES[status]),
                  fee_name=t(FEE_NAMES.get(inv.fee_code, inv.fee_code)), happenings=happenings, links=links,
                  kind_name=lambda k: t(KIND_NAMES.get(k, k)), what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w,
-                 due=format_long_date(inv.due_date, t.lang), detail_text=_detail_text)
+                 due=format_long_date(inv.due_date, t.lang), detail_text=lambda d: _detail_text(d, t))
 
 
-def _detail_text(detail: dict) -> str:
-    """A happening's details on one line: data, shown as stored (amounts with two decimals)."""
+DETAIL_NAMES = {
+    "status": N_("status"), "actor": N_("by"), "amount": N_("amount"), "bank_ref": N_("bank reference"),
+    "bankRef": N_("bank reference"), "bankCode": N_("bank code"), "channel": N_("channel"),
+    "transacted_at": N_("paid at"), "transDateTime": N_("bank's time"), "command": N_("command"),
+    "user": N_("LINE user"), "event": N_("notice"), "to": N_("to"), "attempts": N_("attempts"),
+    "sent_at": N_("delivered at"), "last_error": N_("LINE's answer"), "resp_code": N_("our answer"),
+    "http_status": N_("HTTP"), "replayed": N_("repeated request"), "spooled": N_("kept through an outage"),
+    "number": N_("receipt no."), "reason": N_("reason"), "variant": N_("document"), "sha256": "SHA-256",
+    "receipt": N_("receipt no."),
+}
+
+
+def _detail_text(detail: dict, t: Translator) -> str:
+    """A happening's details on one line, the names in the reader's language and the data as stored
+    (amounts with two decimals, times in Bangkok, statuses by their names)."""
     parts = []
     for key, value in detail.items():
-        if value is None or value == "" or key in ("payment_id", "message_id"):
+        if value is None or value == "" or value is False or key in ("payment_id", "message_id"):
             continue
         if hasattr(value, "astimezone"):
             value = to_bangkok(value).strftime("%Y-%m-%d %H:%M")
-        parts.append(f"{key}: {value}")
+        elif value is True:
+            value = t("yes")
+        elif key == "status":
+            value = " → ".join(t(STATUS_NAMES[s]) if s in STATUS_NAMES else s for s in str(value).split(" → "))
+        parts.append(f"{t(DETAIL_NAMES[key]) if key in DETAIL_NAMES else key}: {value}")
     return " · ".join(parts)
 
 
