@@ -27,6 +27,7 @@ ALL = {
     "notices": [("notices", "postgresql")],
     "import": [("import_", "sqlite"), ("import_", "postgresql")],
     "lookups": [("lookups", "postgresql")],
+    "console": [("console", "postgresql")],
     "memory": [("memory", "sqlite")],
 }
 

@@ -1018,3 +1018,132 @@ def _text_replies_beside_photos(backend: str, quick: bool, photo_bytes: bytes) -
     base, loaded = rows
     loaded["p99_ratio_to_without"] = round(loaded["p99_ms"] / max(base["p99_ms"], 0.01), 2)
     return rows
+
+
+_NAME_WORDS_A = ("เหล็ก", "ไทย", "สยาม", "รุ่งเรือง", "เจริญ", "พัฒนา", "อุตสาหกรรม", "ยานยนต์", "ไฟฟ้า", "เคมี",
+                 "พลาสติก", "อาหาร", "เกษตร", "ก่อสร้าง", "ค้าส่ง", "บรรจุภัณฑ์", "สิ่งทอ", "ยาง", "กระดาษ", "แก้ว")
+_NAME_WORDS_B = ("กรุ๊ป", "โฮลดิ้ง", "เทรดดิ้ง", "เอ็นจิเนียริ่ง", "แมนูแฟคเจอริ่ง", "ซัพพลาย", "อินเตอร์", "โปรดักส์",
+                 "เทคโนโลยี", "แอนด์ซันส์", "ลิสซิ่ง", "โลจิสติกส์", "มาร์เก็ตติ้ง", "เมทัล", "พาร์ท", "อินดัสตรี",
+                 "เซอร์วิส", "คอร์ปอเรชั่น", "อีสเทิร์น", "ไทยแลนด์")
+
+
+def _console_data(url: str, size: int) -> None:
+    """`size` invoices (a fifth of companies' tax IDs each have ~20; payer names from 400 word pairs),
+    two audit entries each, a payment and its bank message for every other one (spread over 90
+    days), a paid notice for one in ten: written with triggers off (the chain is not the subject)."""
+    from sqlalchemy import text
+
+    from bot.data.db import Database
+    from bot.data.migrate import upgrade
+
+    upgrade(url)
+    db = Database(url)
+    words_a = "ARRAY[" + ",".join(f"'{w}'" for w in _NAME_WORDS_A) + "]"
+    words_b = "ARRAY[" + ",".join(f"'{w}'" for w in _NAME_WORDS_B) + "]"
+    companies = max(1, size // 20)
+    with db.transaction() as s:
+        s.execute(text("SET LOCAL session_replication_role = replica"))
+        s.execute(text(
+            "INSERT INTO invoices (id, invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, "
+            "due_date, status, public_id, paid_at, created_at, updated_at) "
+            "SELECT g, '2568' || lpad(g::text, 12, '0'), lpad((g % 100000000)::text, 8, '0'), "
+            "'ท' || (1000 + g / 3) || '-1/68', lpad((1000000000000 + g % :companies)::text, 13, '0'), "
+            f"'บริษัท ' || ({words_a})[1 + g % 20] || ({words_b})[1 + (g / 20) % 20] || ' จำกัด', "
+            "(ARRAY['LICENSE','INSPECTION','CERTIFICATION','ANNUAL'])[1 + g % 4], '', 100000 + (g % 500) * 100, "
+            "current_date + 60, CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'unpaid' END, md5(g::text), "
+            "CASE WHEN g % 2 = 0 THEN now() - ((g / 2) % 90) * interval '1 day' END, "
+            "now() - (g % 90) * interval '1 day', now() FROM generate_series(1, :n) g"), {"n": size, "companies": companies})
+        s.execute(text(
+            "INSERT INTO audit_entries (at, invoice_id, action, from_status, to_status, actor, detail) "
+            "SELECT now() - (g % 90) * interval '1 day', g, 'created', NULL, 'unpaid', 'import', '{\"amount\": \"1000.00\"}' "
+            "FROM generate_series(1, :n) g UNION ALL "
+            "SELECT now() - (g % 90) * interval '1 day', g, CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'amount_changed' END, "
+            "'unpaid', CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'unpaid' END, 'bank', '{}' FROM generate_series(1, :n) g"),
+            {"n": size})
+        s.execute(text(
+            "INSERT INTO payments (invoice_id, bank_code, bank_ref, amount, channel, transacted_at, status, tranx_id, "
+            "created_at) SELECT g, '006', 'B' || g, 100000 + (g % 500) * 100, "
+            "(ARRAY['QR','ATM','MOBILE','BRANCH'])[1 + g % 4], "
+            "now() - ((g / 2) % 90) * interval '1 day' - (g % 600) * interval '1 minute', 'confirmed', 'T' || g, now() "
+            "FROM generate_series(2, :n, 2) g"), {"n": size})
+        s.execute(text(
+            "INSERT INTO bank_messages (received_at, command, bank_code, bank_ref, request_body, http_status, resp_code, "
+            "response_body, replayed) SELECT now(), 'payment', '006', 'B' || g, '{}', 200, '0000', '{}', false "
+            "FROM generate_series(2, :n, 2) g"), {"n": size})
+        s.execute(text(
+            "INSERT INTO notices (retry_key, channel, event_key, to_user, messages, status, attempts, next_attempt_at, "
+            "created_at, sent_at) SELECT md5('n' || g), 'line', 'paid:' || (g / 2), 'U' || md5(g::text), '[]', 'sent', 1, "
+            "now(), now(), now() FROM generate_series(10, :n, 10) g"), {"n": size})
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("SELECT setval('invoices_id_seq', (SELECT max(id) FROM invoices))")
+        conn.exec_driver_sql("ANALYZE")
+    db.dispose()
+
+
+def console(backend: str, quick: bool) -> list[dict]:
+    """The staff console's Today and Find pages (and an invoice's story) with 1,000,000 invoices and
+    2,000,000 audit entries on PostgreSQL, against 1,000 invoices in the same run: through Flask's
+    routing with a signed-in session, as a browser asks (issue 20: < 200 ms)."""
+    import re
+
+    import pyotp
+    from sqlalchemy import select, update
+
+    from bot.config import Settings
+    from bot.data.db import Database
+    from bot.data.models import StaffAccount
+    from bot.data.states import StaffRole
+    from bot.factory import create_app
+    from bot.ledger.staff import add_account
+
+    sizes = (1000, 20000) if quick else (1000, 1000000)
+    samples_each = 15 if quick else 60
+    rows, base = [], {}
+    for size in sizes:
+        url = _database("postgresql", f"bench_console_{size}")
+        started = time.perf_counter()
+        _console_data(url, size)
+        loaded_s = round(time.perf_counter() - started, 1)
+        db = Database(url)
+        with db.transaction() as s:
+            made = add_account(s, "bench", StaffRole.FINANCE)
+            s.execute(update(StaffAccount).values(password_temporary=False))
+        env = env_for(url, "http://127.0.0.1:9", 8080, WORKER="external")
+        app = create_app(Settings.from_env(env), db=db)
+        client = app.test_client()
+        page = client.get("/staff/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        with db.sessions() as s:
+            secret = s.scalar(select(StaffAccount.totp_secret).where(StaffAccount.name == "bench"))
+        answer = client.post("/staff/sign-in", data={"csrf_token": token, "name": "bench", "password": made.password,
+                                                     "code": pyotp.TOTP(secret).now()})
+        assert answer.status_code == 302, answer.status_code
+        rng = random.Random(7)
+        companies = max(1, size // 20)
+        cases = {
+            "today": lambda: "/staff/",
+            "find by invoice no.": lambda: f"/staff/find?q=2568{rng.randrange(1, size):012d}",
+            "invoice story": lambda: f"/staff/invoice/2568{rng.randrange(1, size):012d}",
+            "find by license no.": lambda: f"/staff/find?q=ท{1000 + rng.randrange(1, size) // 3}-1/68",
+            "find by tax ID": lambda: f"/staff/find?q={1000000000000 + rng.randrange(companies):013d}",
+            "find by payer name (a word pair)": lambda: "/staff/find?q=" + _NAME_WORDS_A[rng.randrange(20)]
+            + _NAME_WORDS_B[rng.randrange(20)],
+            "find by payer name (a common word)": lambda: "/staff/find?q=" + _NAME_WORDS_B[rng.randrange(20)],
+        }
+        for name, path in cases.items():
+            client.get(path())  # warm: the first request of a kind compiles and caches
+            times = []
+            for _ in range(samples_each):
+                target = path()
+                start = time.perf_counter()
+                response = client.get(target)
+                times.append((time.perf_counter() - start) * 1000)
+                assert response.status_code in (200, 302), (target, response.status_code)
+            result = summary(times)
+            base.setdefault(name, result)
+            rows.append({"benchmark": "console postgresql", "variant": f"{name}, {size} invoices, {2 * size} audit entries",
+                         **result, "ratio_to_1000": round(result["median_ms"] / base[name]["median_ms"], 2),
+                         "data_loaded_s": loaded_s})
+        app.extensions["tisi"].close()
+        db.dispose()
+    return rows

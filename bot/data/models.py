@@ -100,7 +100,7 @@ class Invoice(Base):
     __table_args__ = (Index("ix_invoices_license_status", "license_no", "status"),
                       Index("ix_invoices_status_due", "status", "due_date"),
                       # The console's search; on PostgreSQL payer_name has a trigram index too (0011).
-                      Index("ix_invoices_tax_id", "tax_id"))
+                      Index("ix_invoices_tax_id", "tax_id", "id"))
 
     def effective_status(self, today: date | None = None) -> str:
         if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
@@ -451,7 +451,8 @@ class PhotoRead(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (Index("ix_photo_reads_trans_ref", "trans_ref"), Index("ix_photo_reads_sha256", "sha256"))
+    __table_args__ = (Index("ix_photo_reads_trans_ref", "trans_ref"), Index("ix_photo_reads_sha256", "sha256"),
+                      Index("ix_photo_reads_invoice_no", "invoice_no"))  # an invoice's story in the console
 
 
 class StaffAccount(Base):

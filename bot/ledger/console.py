@@ -151,7 +151,7 @@ def find(session: Session, query: str) -> Found:
         return Found("", [])
     licenses, rest = find_licenses(text)
     invoices, _ = find_invoices(rest)
-    ordered = (Invoice.created_at.desc(), Invoice.id.desc())
+    ordered = (Invoice.id.desc(),)  # newest first, by the primary key: no sort of many matches
     if invoices:
         return Found("invoice", list(session.scalars(select(Invoice).where(Invoice.invoice_no.in_(invoices)))))
     if licenses:

@@ -93,9 +93,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_conversation_messages_conversation", "conversation_messages", ["conversation_id", "id"])
 
-    op.create_index("ix_invoices_tax_id", "invoices", ["tax_id"])
+    op.create_index("ix_invoices_tax_id", "invoices", ["tax_id", "id"])  # a company's invoices, newest first
     op.create_index("ix_payments_transacted", "payments", ["transacted_at"])
     op.create_index("ix_bank_messages_bank_ref", "bank_messages", ["bank_ref"])
+    op.create_index("ix_photo_reads_invoice_no", "photo_reads", ["invoice_no"])
 
     if op.get_bind().dialect.name == "postgresql":
         from bot.data.chain import trigger_sql
@@ -138,6 +139,7 @@ def downgrade() -> None:
         for statement in drop_trigger_sql((ChainKind.STAFF,)):
             op.execute(statement)
         op.execute("DROP INDEX IF EXISTS ix_invoices_payer_name_trgm")
+    op.drop_index("ix_photo_reads_invoice_no", "photo_reads")
     op.drop_index("ix_bank_messages_bank_ref", "bank_messages")
     op.drop_index("ix_payments_transacted", "payments")
     op.drop_index("ix_invoices_tax_id", "invoices")
