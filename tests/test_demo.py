@@ -122,3 +122,23 @@ def test_demo_receipt_from_the_paid_push_verifies_in_the_demo_folder(demo_server
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "NOT the Institute's certificate" in result.stdout and "VALID: receipt TISI-" in result.stdout
+
+
+def test_the_demo_has_a_staff_account_an_operator_can_sign_in_with(demo_server):
+    """`tisi-pay demo` makes an administrator account and shows its password and current code at
+    /simulator/staff, so the console can be tried without a phone."""
+    import re
+
+    _, _, app = demo_server
+    client = app.test_client()
+    shown = client.get("/simulator/staff").get_data(as_text=True)
+    name = re.search(r'id="demo-name">([^<]+)<', shown).group(1)
+    password = re.search(r'id="demo-password">([^<]+)<', shown).group(1)
+    code = re.search(r'id="demo-code">(\d{6})<', shown).group(1)
+    assert name == "demo-admin"
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post("/staff/sign-in", data={"csrf_token": token, "name": name, "password": password, "code": code})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/staff/")
+    assert client.get("/staff/accounts").status_code == 200  # an administrator
+    assert 'href="/simulator/staff"' in client.get("/simulator").get_data(as_text=True)

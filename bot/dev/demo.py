@@ -15,7 +15,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from bot.config import DEMO_BILLER_ID, Settings
-from bot.core.dates import today_bangkok
+from bot.core.dates import today_bangkok, utcnow
 from bot.core.taxid import with_check_digit
 
 INSTANCE = Path("instance")
@@ -116,6 +116,42 @@ def prepare(settings: Settings) -> list[dict]:
     return rows
 
 
+DEMO_STAFF = "demo-admin"
+
+
+def demo_staff(settings: Settings) -> dict:
+    """The demo's staff console account (admin), made on the first run and kept in
+    instance/demo-staff.json: its password is set (no one-time password to change) and the
+    simulator shows its current code at /simulator/staff."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from bot.data.db import Database
+    from bot.data.models import StaffAccount
+    from bot.data.states import StaffRole
+    from bot.ledger.staff import add_account
+
+    path = INSTANCE / "demo-staff.json"
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            exists = session.scalar(select(StaffAccount.id).where(StaffAccount.name == DEMO_STAFF)) is not None
+            if exists and path.exists():
+                return json.loads(path.read_text())
+            if exists:  # the file was deleted: the account cannot be used without it, so start it again
+                session.execute(update(StaffAccount).where(StaffAccount.name == DEMO_STAFF)
+                                .values(name=f"{DEMO_STAFF}-old-{secrets.token_hex(3)}", disabled_at=utcnow()))
+            made = add_account(session, DEMO_STAFF, StaffRole.ADMIN, actor="demo")
+            session.execute(update(StaffAccount).where(StaffAccount.name == DEMO_STAFF).values(password_temporary=False))
+    finally:
+        db.dispose()
+    account = {"name": made.name, "password": made.password, "secret": made.totp_secret, "uri": made.totp_uri}
+    path.write_text(json.dumps(account, indent=1))
+    path.chmod(0o600)
+    return account
+
+
 def build_demo_app(host: str, port: int):
     """The demo app, with the fake LINE API mounted at /fake-line; and the demo invoices."""
     from bot.dev.fake_line import FakeLine
@@ -124,9 +160,10 @@ def build_demo_app(host: str, port: int):
 
     settings = demo_settings(host, port)
     rows = prepare(settings)
+    staff = demo_staff(settings)
     fake = FakeLine(access_token=settings.line_channel_access_token)
     app = create_app(settings)
-    init_simulator(app, fake, bank_secret=DEMO_BANK_SECRET)
+    init_simulator(app, fake, bank_secret=DEMO_BANK_SECRET, staff=staff)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/fake-line": fake, "/fake-line-data": fake.data_host})
     return app, rows
 
@@ -137,6 +174,8 @@ def run_demo(host: str, port: int, serve: bool = True) -> None:
         print("Wrote ./.env with the demo's settings: other tisi-pay commands in this folder use the demo.")
     print(f"TISI Pay demo: open http://{host}:{port}/simulator  (database: {app.extensions['tisi'].settings.database_url})")
     print("Demo invoices: " + ", ".join(r["invoice_no"] for r in rows) + "; licenses ท5137-2/10, ส1234-5/67")
+    print(f"Staff console: http://{host}:{port}/staff  (account {DEMO_STAFF}; its password and current code: "
+          f"http://{host}:{port}/simulator/staff)")
     if serve:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 

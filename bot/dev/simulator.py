@@ -190,7 +190,22 @@ def feed():
     return jsonify({"items": items})
 
 
-def init_simulator(app: Flask, fake, bank_secret: str) -> None:
-    app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret, "lock": threading.Lock()}
+@bp.get("/simulator/staff")
+def staff_sign_in():
+    """The demo's staff account and the code its authenticator would show now: so that someone
+    trying the demo can open the console (/staff) without a phone. Demo only."""
+    import pyotp
+
+    account = current_app.extensions["simulator"].get("staff")
+    if not account:
+        return Response("no demo staff account", status=404, mimetype="text/plain")
+    html = render_template("html/simulator_staff.html", name=account["name"], password=account["password"],
+                           code=pyotp.TOTP(account["secret"]).now(), uri=account["uri"])
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def init_simulator(app: Flask, fake, bank_secret: str, staff: dict | None = None) -> None:
+    app.extensions["simulator"] = {"fake": fake, "tokens": {}, "bank_secret": bank_secret, "lock": threading.Lock(),
+                                   "staff": staff}
     app.config["TISI_HOME_REDIRECT"] = "/simulator"  # the demo's front door is its simulator
     app.register_blueprint(bp)
