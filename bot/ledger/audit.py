@@ -215,6 +215,7 @@ def digest(session: Session, day: date) -> dict:
     return {"date": day.isoformat(), "last_seq": last.seq if last else 0, "last_hash": last.hash if last else GENESIS,
             "links_that_day": sum(counts.values()),
             "audit_entries": counts.get(ChainKind.AUDIT, 0), "bank_messages": counts.get(ChainKind.BANK, 0),
-            "statements": counts.get(ChainKind.STATEMENT, 0), "receipts": counts.get(ChainKind.RECEIPT, 0)}
+            "statements": counts.get(ChainKind.STATEMENT, 0), "receipts": counts.get(ChainKind.RECEIPT, 0),
+            "staff_actions": counts.get(ChainKind.STAFF, 0)}
 
 

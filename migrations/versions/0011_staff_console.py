@@ -94,7 +94,7 @@ def upgrade() -> None:
     op.create_index("ix_conversation_messages_conversation", "conversation_messages", ["conversation_id", "id"])
 
     op.create_index("ix_invoices_tax_id", "invoices", ["tax_id", "id"])  # a company's invoices, newest first
-    op.create_index("ix_payments_transacted", "payments", ["transacted_at"])
+    op.create_index("ix_payments_transacted", "payments", ["transacted_at"], postgresql_include=["status", "amount"])
     op.create_index("ix_bank_messages_bank_ref", "bank_messages", ["bank_ref"])
     op.create_index("ix_photo_reads_invoice_no", "photo_reads", ["invoice_no"])
 
