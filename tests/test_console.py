@@ -191,6 +191,9 @@ def test_today_shows_the_takings_by_channel_and_fee_and_30_days(db, seed, bank, 
         answer = bank.post(bank.body("payment", row, bank_ref=f"T{i}", channel=channel, transDateTime=now))
         assert answer.get_json()["respCode"] == "0000"
     bank.post(bank.body("reversal", rows[2], bank_ref="T2", transDateTime=now))
+    earlier = seed(invoice_row(4, amount="70.00"))[0]  # paid three days ago: a closed day of the chart
+    three_days_ago = (utcnow() - timedelta(days=3)).astimezone().isoformat()
+    bank.post(bank.body("payment", earlier, bank_ref="T4", transDateTime=three_days_ago))
     client = signed_in("viewer")
     page = client.client.get("/staff/").get_data(as_text=True)
     count = re.search(r'id="today-count">(\d+)<', page).group(1)
@@ -202,6 +205,7 @@ def test_today_shows_the_takings_by_channel_and_fee_and_30_days(db, seed, bank, 
     assert "ค่าตรวจสอบ" in page or "Inspection" in page or "ตรวจ" in page
     chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))
     assert len(chart["labels"]) == 30 and chart["counts"][-1] == 2 and chart["baht"][-1] == "1500.00"
+    assert chart["counts"][-4] == 1 and chart["baht"][-4] == "70.00" and sum(chart["counts"]) == 3
     assert str(today_bangkok().year + 543) in chart["labels"][-1]  # Buddhist era in Thai
     assert "/assets/vendor/chart.umd.min.js" in page
 
@@ -209,6 +213,8 @@ def test_today_shows_the_takings_by_channel_and_fee_and_30_days(db, seed, bank, 
 def test_find_by_each_key_and_the_invoice_story(db, seed, bank, line, fake_line, signed_in):
     rows = seed(invoice_row(1, payer_name="บริษัท ช้างเหล็กไทย จำกัด"), invoice_row(2, license_no="ท1234-5/67"))
     line.say(rows[0]["invoice_no"])  # a LINE user asks: a watch, and the paid push goes to them
+    refused = bank.post(bank.body("payment", rows[0], bank_ref="WRONG1", amount="999.00")).get_json()["respCode"]
+    assert refused != "0000"
     assert bank.post(bank.body("payment", rows[0], bank_ref="STORY1")).get_json()["respCode"] == "0000"
     fake_line.wait_for(lambda f: f.pushes())
     client = signed_in("viewer")
@@ -228,6 +234,7 @@ def test_find_by_each_key_and_the_invoice_story(db, seed, bank, line, fake_line,
     order = [table.index(k) for k in ('class="kind-audit"', 'class="kind-asked"', 'class="kind-payment"',
                                       'class="kind-bank"', 'class="kind-notice"')]
     assert order[0] == min(order) and "STORY1" in table
+    assert table.count('class="kind-bank"') == 2 and "WRONG1" in table and refused in table  # the refused one too
     assert "Uaaaa…aaaa" in table and "U" + "a" * 32 not in story  # LINE ids masked
     assert "/track/" in story
     assert client.client.get("/staff/invoice/2568999999999999").status_code == 404

@@ -100,7 +100,8 @@ def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.
             log.warning("bank request answered %s, not logged: the database is unavailable (%s)", code, short(exc))
             return
         spooled = spool.append(command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
-                               bank_ref=getattr(cmd, "bank_ref", None), request_body=raw_body, http_status=status,
+                               bank_ref=getattr(cmd, "bank_ref", None), ref1=getattr(cmd, "ref1", None),
+                               request_body=raw_body, http_status=status,
                                resp_code=code, response_body=body, signed=signed)
         log.warning("bank request %s %s answered %s: the database is unavailable (%s); kept in the spool as %s",
                     getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, short(exc), spooled)
@@ -129,7 +130,7 @@ def _log(session: Session, cmd, raw_body: bytes, status: int, body: bytes, resp_
     session.add(BankMessage(
         received_at=utcnow(),
         command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
-        bank_ref=getattr(cmd, "bank_ref", None),
+        bank_ref=getattr(cmd, "bank_ref", None), ref1=(getattr(cmd, "ref1", None) or "")[:20] or None,
         request_body=raw_body[:65536].decode("utf-8", "replace"), http_status=status,
         resp_code=resp_code, response_body=body.decode(), replayed=replayed,
         bank_timestamp=(timestamp or "")[:32] or None, bank_signature=(signature or "")[:128] or None,

@@ -39,12 +39,12 @@ class Spool:
         self.pending = any(self.directory.glob("*.jsonl*"))  # left by an outage before a restart
 
     def append(self, *, command, bank_code, bank_ref, request_body: bytes, http_status: int, resp_code: str,
-               response_body: bytes, signed: tuple[str | None, str | None] | None) -> str:
+               response_body: bytes, signed: tuple[str | None, str | None] | None, ref1: str | None = None) -> str:
         """Keep one message durably (fsynced) before the bank gets our answer; its spool id."""
         timestamp, signature = signed or (None, None)
         record = {
             "spool_id": str(uuid.uuid4()), "received_at": utcnow().isoformat(), "command": command,
-            "bank_code": bank_code, "bank_ref": bank_ref,
+            "bank_code": bank_code, "bank_ref": bank_ref, "ref1": (ref1 or "")[:20] or None,
             "request_body": request_body[:65536].decode("utf-8", "replace"), "http_status": http_status,
             "resp_code": resp_code, "response_body": response_body.decode("utf-8", "replace"),
             "bank_timestamp": (timestamp or "")[:32] or None, "bank_signature": (signature or "")[:128] or None,

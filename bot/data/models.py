@@ -260,6 +260,9 @@ class BankMessage(Base):
     command: Mapped[str | None] = mapped_column(String(16), nullable=True)
     bank_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     bank_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The invoice it named (its Ref1, as sent): finds an invoice's messages for the console, refused
+    # ones too. Read from request_body, which the chain covers; not a field of the link itself.
+    ref1: Mapped[str | None] = mapped_column(String(20), nullable=True)
     request_body: Mapped[str] = mapped_column(Text)
     http_status: Mapped[int] = mapped_column(Integer)
     resp_code: Mapped[str] = mapped_column(String(4))
@@ -273,7 +276,7 @@ class BankMessage(Base):
     spool_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (Index("uq_bank_messages_spool_id", "spool_id", unique=True),
-                      Index("ix_bank_messages_bank_ref", "bank_ref"))  # an invoice's story in the console
+                      Index("ix_bank_messages_ref1", "ref1"))  # an invoice's story in the console
 
 
 class Payment(Base):

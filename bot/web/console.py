@@ -264,7 +264,7 @@ def today():
     day = today_bangkok()
     with tisi.db.sessions() as s:
         takings = ledger.takings(s, day)
-        series = ledger.daily(s, day)
+        series = ledger.daily(s, takings)
         chain = ledger.chain_state(s)
     try:
         queues = health.check(tisi.db)

@@ -1,7 +1,7 @@
 """The staff console: accounts, server-side sessions, staff actions (append-only, each a link of the
 audit chain), audit-verify results, conversations with staff; indexes for the console's search and
 takings (invoices by tax ID, and on PostgreSQL by payer name with trigrams; payments by date; bank
-messages by reference).
+messages by the invoice they name).
 
 Revision ID: 0011
 Revises: 0010
@@ -95,7 +95,8 @@ def upgrade() -> None:
 
     op.create_index("ix_invoices_tax_id", "invoices", ["tax_id", "id"])  # a company's invoices, newest first
     op.create_index("ix_payments_transacted", "payments", ["transacted_at"], postgresql_include=["status", "amount"])
-    op.create_index("ix_bank_messages_bank_ref", "bank_messages", ["bank_ref"])
+    op.add_column("bank_messages", sa.Column("ref1", sa.String(20), nullable=True))
+    op.create_index("ix_bank_messages_ref1", "bank_messages", ["ref1"])
     op.create_index("ix_photo_reads_invoice_no", "photo_reads", ["invoice_no"])
 
     if op.get_bind().dialect.name == "postgresql":
@@ -140,7 +141,8 @@ def downgrade() -> None:
             op.execute(statement)
         op.execute("DROP INDEX IF EXISTS ix_invoices_payer_name_trgm")
     op.drop_index("ix_photo_reads_invoice_no", "photo_reads")
-    op.drop_index("ix_bank_messages_bank_ref", "bank_messages")
+    op.drop_index("ix_bank_messages_ref1", "bank_messages")
+    op.drop_column("bank_messages", "ref1")
     op.drop_index("ix_payments_transacted", "payments")
     op.drop_index("ix_invoices_tax_id", "invoices")
     for table in ("conversation_messages", "conversations", "chain_checks", "staff_actions", "staff_sessions",
