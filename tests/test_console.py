@@ -348,3 +348,33 @@ def test_helpers_are_exact():
 
     assert _excel_text("2568110400012345") == '="2568110400012345"' and _excel_text("ท5137-2/10") == "ท5137-2/10"
     assert _excel_text("68110001") == "68110001"
+
+
+def test_an_answer_whose_reply_failed_is_pushed_once_by_finance(db, seed, line, fake_line, signed_in):
+    """LINE refused a reply (or its token expired): finance sends the stored answer as a push, once;
+    an unconfirmed one (most likely shown) is never offered."""
+    from bot.data.models import InboxEvent
+    from bot.data.states import InboxStatus
+
+    rows = seed(invoice_row(1))
+    line.say(rows[0]["invoice_no"])
+    with db.transaction() as s:
+        event = s.scalar(select(InboxEvent).order_by(InboxEvent.id.desc()))
+        event.status, event.last_error = InboxStatus.REFUSED, "400 Invalid reply token"
+        event_id, answer = event.id, json.loads(event.reply)
+    finance = signed_in("finance")
+    page = finance.client.get("/staff/queues").get_data(as_text=True)
+    assert f'id="event-{event_id}"' in page and f"/staff/queues/event/{event_id}/push" in page
+    pushed = finance.post(f"/staff/queues/event/{event_id}/push", token_from="/staff/queues")
+    assert pushed.status_code == 302 and "done=" in pushed.headers["Location"]
+    assert fake_line.wait_for(lambda f: len(f.pushes()) == 1)
+    assert fake_line.pushes()[0].messages[0]["type"] == answer[0]["type"]
+    finance.post(f"/staff/queues/event/{event_id}/push", token_from="/staff/queues")  # pressed again: nothing
+    time.sleep(0.5)
+    assert len(fake_line.pushes()) == 1
+    assert "ส่งคำตอบแล้ว" in finance.client.get("/staff/queues").get_data(as_text=True)
+    with db.transaction() as s:
+        s.get(InboxEvent, event_id).status = InboxStatus.UNCONFIRMED
+    refused = finance.post(f"/staff/queues/event/{event_id}/push", token_from="/staff/queues")
+    assert "problem=not_pushable" in refused.headers["Location"]
+    assert len(actions(db, StaffAction.ANSWER_PUSHED)) == 1
