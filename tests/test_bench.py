@@ -24,7 +24,9 @@ def test_every_benchmark_runs_on_tiny_sizes():
     rows = json.loads((ROOT / "bench" / "out" / "results-quick.json").read_text())["rows"]
     names = {r["benchmark"].split()[0] for r in rows}
     assert names == {"webhook", "slow", "qr", "slip", "remind", "bank", "chain", "receipts", "receipt", "notices", "import", "lookup",
-                     "memory", "photo"}
+                     "memory", "photo", "console"}
+    console = [r for r in rows if r["benchmark"] == "console postgresql"]
+    assert len(console) == 16 and all(r["n"] > 0 and r["p99_ms"] > 0 for r in console)
     reads = [r for r in rows if r["benchmark"] == "photo read"]
     assert len(reads) == 2 and all(r["codes"] >= 1 and r["p95_ms"] > 0 for r in reads)
     beside = [r for r in rows if r["benchmark"].startswith("photo isolation")]
