@@ -30,16 +30,20 @@ ALL = {
     "console": [("console", "postgresql")],
     "memory": [("memory", "sqlite")],
 }
+# Run only when named: the soak restarts and stops this machine's PostgreSQL.
+ON_REQUEST = {"soak": [("soak", "postgresql")]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, about a second each (used by the test)")
-    parser.add_argument("--only", nargs="*", choices=sorted(ALL), help="run only these")
+    parser.add_argument("--only", nargs="*", choices=sorted({**ALL, **ON_REQUEST}), help="run only these")
+    parser.add_argument("--seconds", type=float, default=None, help="how long the soak runs (default 600; 20 quick)")
     args = parser.parse_args()
+    scenarios.SOAK_SECONDS = args.seconds
     rows = []
     for name in args.only or ALL:
-        for function, backend in ALL[name]:
+        for function, backend in {**ALL, **ON_REQUEST}[name]:
             started = time.perf_counter()
             result = getattr(scenarios, function)(backend, args.quick)
             for row in result:

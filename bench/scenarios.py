@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,7 @@ from bench.common import (
     KTB_PASSWORD,
     KTB_USER,
     OUT,
+    ROOT,
     children,
     env_for,
     fake_latency,
@@ -110,17 +112,22 @@ def webhook(backend: str, quick: bool) -> list[dict]:
     rows = []
     with fake_line() as fake_url:
         for latency in (0.0, 0.1):
-            ratios = []
+            ratios, celery_ratios = [], []
             for round_no in range(1, rounds + 1):
                 results = {}
-                for name, app in (("baseline", "bench.baseline_app:app"), ("ours", "app:app")):
+                for name, app in (("baseline", "bench.baseline_app:app"), ("celery", "bench.celery_app:app"),
+                                  ("ours", "app:app")):
                     row = _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration, quick, latency)
                     row["round"] = round_no
                     results[name] = row
                     rows.append(row)
                 ratios.append(results["ours"]["replies_per_s"] / max(results["baseline"]["replies_per_s"], 0.1))
+                celery_ratios.append(results["ours"]["replies_per_s"] / max(results["celery"]["replies_per_s"], 0.1))
             rows.append({"benchmark": f"webhook {backend}", "variant": f"ratio ours/baseline, LINE +{latency * 1000:.0f} ms",
                          "ratio": round(sorted(ratios)[len(ratios) // 2], 3), "rounds": [round(r, 3) for r in ratios]})
+            rows.append({"benchmark": f"webhook {backend}", "variant": f"ratio ours/celery, LINE +{latency * 1000:.0f} ms",
+                         "ratio": round(sorted(celery_ratios)[len(celery_ratios) // 2], 3),
+                         "rounds": [round(r, 3) for r in celery_ratios]})
         port = free_port()
         with gunicorn("app:app", env_for(url, fake_url, port), port):
             # One message at a time on an idle system: from sending the webhook to the reply
@@ -149,9 +156,25 @@ def _wait_replies(fake_url: str, count: int, timeout: float) -> int:
         time.sleep(0.1)
 
 
+@contextmanager
+def _celery_workers(env: dict, processes: int = 2, threads: int = 32):
+    """The Celery baseline's workers: thread pools sized for LINE's latency, one process per core."""
+    celery = str(Path(sys.executable).parent / "celery")
+    subprocess.run([celery, "-A", "bench.celery_app:celery", "purge", "-f"], env=env, cwd=ROOT, capture_output=True)
+    with ExitStack() as stack:
+        for i in range(processes):
+            stack.enter_context(process([celery, "-A", "bench.celery_app:celery", "worker", "--pool", "threads",
+                                         "--concurrency", str(threads), "-n", f"bench{i}@%h", "--loglevel", "warning",
+                                         "--without-gossip", "--without-mingle", "--without-heartbeat"], env=env))
+        time.sleep(3.0)  # connected to the broker
+        yield
+    subprocess.run([celery, "-A", "bench.celery_app:celery", "purge", "-f"], env=env, cwd=ROOT, capture_output=True)
+
+
 def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration, quick, latency) -> dict:
     port = free_port()
-    with gunicorn(app, env_for(url, fake_url, port), port) as proc:
+    env = env_for(url, fake_url, port)
+    with gunicorn(app, env, port) as proc, (_celery_workers(env) if name == "celery" else nullcontext()):
         fake_reset(fake_url)
         fake_latency(fake_url, latency)
         load(port, "/callback", _webhook_bodies(200 if quick else 1000, n_inv), concurrency,
@@ -1156,3 +1179,13 @@ def console(backend: str, quick: bool) -> list[dict]:
         app.extensions["tisi"].close()
         db.dispose()
     return rows
+
+
+SOAK_SECONDS: float | None = None  # --seconds
+
+
+def soak(backend: str, quick: bool) -> list[dict]:
+    """Mixed chat and bank traffic while PostgreSQL, workers, gunicorn and LINE fail (bench/soak.py)."""
+    from bench.soak import soak as run
+
+    return run(SOAK_SECONDS or (20.0 if quick else 600.0), quick)

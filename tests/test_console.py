@@ -378,3 +378,13 @@ def test_an_answer_whose_reply_failed_is_pushed_once_by_finance(db, seed, line, 
     refused = finance.post(f"/staff/queues/event/{event_id}/push", token_from="/staff/queues")
     assert "problem=not_pushable" in refused.headers["Location"]
     assert len(actions(db, StaffAction.ANSWER_PUSHED)) == 1
+
+
+def test_sign_in_is_rate_limited_per_client(app, db, staff_client):
+    """Besides the account's lock, one client may try 10 sign-ins a minute, whatever the names."""
+    token = staff_client.token()
+    answers = [staff_client.client.post("/staff/sign-in", data={"csrf_token": token, "name": f"guess{i}",
+                                                                 "password": "x", "code": "123456"}).status_code
+               for i in range(11)]
+    assert answers[:10] == [401] * 10 and answers[10] == 429
+    assert staff_client.client.get("/staff/sign-in").status_code == 200  # the page itself is not limited

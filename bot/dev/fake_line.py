@@ -69,6 +69,7 @@ class FakeLine:
         self._used_reply_tokens: set[str] = set()
         self.push_delay = 0.0  # seconds every push takes, to make deliveries slow on purpose
         self.latency = 0.0  # seconds every API call takes (reply, push, loading): LINE slow on purpose
+        self.outage_status: int | None = None  # while set, every reply and push is answered this (LINE down)
         self.reply_plan: list[dict] = []  # like plan_push_failures, for replies
         self.reply_attempts: list[dict] = []
         self.loading: list[dict] = []
@@ -114,6 +115,7 @@ class FakeLine:
             self._used_reply_tokens.clear()
             self.push_delay = 0.0
             self.latency = 0.0
+            self.outage_status = None
             self.reply_plan.clear()
             self.reply_attempts.clear()
             self.loading.clear()
@@ -289,6 +291,8 @@ class FakeLine:
             self.reply_attempts.append({"token": token, "step": step, "at": time.time()})
         if self.latency:
             time.sleep(self.latency)
+        if self.outage_status:
+            return _json({"message": "planned outage"}, self.outage_status)
         if step and "hang" in step:
             time.sleep(step["hang"])
         elif step:
@@ -316,6 +320,8 @@ class FakeLine:
             self.push_attempts.append({"key": key, "to": body.get("to"), "step": step, "at": time.time()})
         if self.push_delay or self.latency:
             time.sleep(self.push_delay + self.latency)
+        if self.outage_status:
+            return _json({"message": "planned outage"}, self.outage_status)
         if step and "hang" in step:
             time.sleep(step["hang"])
         elif step:
