@@ -31,7 +31,8 @@ ALL = {
     "memory": [("memory", "sqlite")],
 }
 # Run only when named: the soak restarts and stops this machine's PostgreSQL.
-ON_REQUEST = {"soak": [("soak", "postgresql")]}
+ON_REQUEST = {"soak": [("soak", "postgresql")],
+              "profile": [("profile", "sqlite"), ("profile", "postgresql")]}  # needs py-spy
 
 
 def main() -> None:

@@ -1189,3 +1189,10 @@ def soak(backend: str, quick: bool) -> list[dict]:
     from bench.soak import soak as run
 
     return run(SOAK_SECONDS or (20.0 if quick else 600.0), quick)
+
+
+def profile(backend: str, quick: bool) -> list[dict]:
+    """py-spy over every process of ours and of the Celery baseline under load (bench/profile.py)."""
+    from bench.profile import profile as run
+
+    return run(backend, quick)

@@ -48,6 +48,8 @@ def test_every_benchmark_runs_on_tiny_sizes():
     assert len(ours) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
     assert all(r["replies_seen_by_fake_line"] >= r["requests"] for r in ours)  # every request got its reply
     assert all(r["replies_per_s"] > 0 for r in ours)
+    celery = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("celery, LINE")]
+    assert len(celery) == 4 and all(r["errors"] == 0 and r["replies_seen_by_fake_line"] > 0 for r in celery)
     one = [r for r in rows if r["variant"].startswith("ours, one at a time")]
     assert all(r["replied"] == r["sent"] for r in one)
     soap = [r for r in rows if r["variant"] == "distinct invoices, Direct Link SOAP"]
