@@ -424,26 +424,29 @@ def queues():
                  what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w, mask=ledger.mask_line_id)
 
 
+def _act(action, refused: type[Exception], back: str, done: dict | None = None, **where):
+    """A staff action in one transaction (with its staff action entry), then back to the page it
+    came from: with `done`, or with the reason it was refused (`?problem=`)."""
+    try:
+        with _tisi().db.transaction() as s:
+            action(s)
+    except refused as exc:
+        return redirect(url_for(back, problem=str(exc), **where))
+    return redirect(url_for(back, **(done or {}), **where))
+
+
 @bp.post("/queues/notice/<int:notice_id>/retry")
 @needs(StaffRole.FINANCE)
 def retry_notice(notice_id: int):
-    try:
-        with _tisi().db.transaction() as s:
-            ledger.retry_notice(s, notice_id, g.account.name, address=_address())
-    except ledger.QueueError as exc:
-        return redirect(url_for("console.queues", problem=str(exc)))
-    return redirect(url_for("console.queues", done=f"notice-{notice_id}"))
+    return _act(lambda s: ledger.retry_notice(s, notice_id, g.account.name, address=_address()),
+                ledger.QueueError, "console.queues", {"done": f"notice-{notice_id}"})
 
 
 @bp.post("/queues/event/<int:event_id>/push")
 @needs(StaffRole.FINANCE)
 def push_answer(event_id: int):
-    try:
-        with _tisi().db.transaction() as s:
-            ledger.push_answer(s, event_id, g.account.name, address=_address())
-    except ledger.QueueError as exc:
-        return redirect(url_for("console.queues", problem=str(exc)))
-    return redirect(url_for("console.queues", done=f"event-{event_id}"))
+    return _act(lambda s: ledger.push_answer(s, event_id, g.account.name, address=_address()),
+                ledger.QueueError, "console.queues", {"done": f"event-{event_id}"})
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -549,12 +552,9 @@ def conversation(conversation_id: int):
 @bp.post("/conversations/<int:conversation_id>/reply")
 @needs(StaffRole.FINANCE)
 def conversation_reply(conversation_id: int):
-    try:
-        with _tisi().db.transaction() as s:
-            talk.reply(s, conversation_id, g.account.name, request.form.get("text", "")[:5000], address=_address())
-    except talk.ConversationError as exc:
-        return redirect(url_for("console.conversation", conversation_id=conversation_id, problem=str(exc)))
-    return redirect(url_for("console.conversation", conversation_id=conversation_id))
+    answer = request.form.get("text", "")[:5000]
+    return _act(lambda s: talk.reply(s, conversation_id, g.account.name, answer, address=_address()),
+                talk.ConversationError, "console.conversation", conversation_id=conversation_id)
 
 
 @bp.post("/conversations/<int:conversation_id>/close")
@@ -563,9 +563,9 @@ def conversation_close(conversation_id: int):
     try:
         with _tisi().db.transaction() as s:
             talk.close(s, conversation_id, g.account.name, address=_address())
-    except talk.ConversationError as exc:
+    except talk.ConversationError as exc:  # back to the conversation, saying why
         return redirect(url_for("console.conversation", conversation_id=conversation_id, problem=str(exc)))
-    return redirect(url_for("console.conversations"))
+    return redirect(url_for("console.conversations"))  # closed: back to the list
 
 
 # -- accounts ------------------------------------------------------------------------------------
