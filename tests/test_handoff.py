@@ -46,6 +46,7 @@ def test_talk_to_staff_then_silence_numbers_answered_staff_reply_and_close(db, s
 
     staff = signed_in("finance")
     listing = staff.client.get("/staff/conversations").get_data(as_text=True)
+    assert '<span class="count" id="waiting" title="รอคำตอบ">1</span>' in listing  # the menu counts it
     open_table = listing[listing.index('id="open-conversations"'):listing.index('id="closed-conversations"')]
     assert "Uaaaa…aaaa" in open_table and "ยังไม่ตอบ" in open_table and USER not in listing
     page = staff.client.get(f"/staff/conversations/{conversation.id}").get_data(as_text=True)
@@ -60,6 +61,7 @@ def test_talk_to_staff_then_silence_numbers_answered_staff_reply_and_close(db, s
     assert staff.post(f"/staff/conversations/{conversation.id}/reply", {"text": "  "},
                       token_from=f"/staff/conversations/{conversation.id}").headers["Location"].endswith("problem=empty")
 
+    assert 'id="waiting"' not in staff.client.get("/staff/").get_data(as_text=True)  # answered: not counted
     closed = staff.post(f"/staff/conversations/{conversation.id}/close",
                         token_from=f"/staff/conversations/{conversation.id}")
     assert closed.status_code == 302

@@ -28,6 +28,12 @@ class ConversationError(ValueError):
     """A console action on a conversation that cannot be done (closed, unknown, empty answer)."""
 
 
+def waiting(session: Session) -> int:
+    """Open conversations no one has answered yet (the console's menu shows the count)."""
+    return session.scalar(select(func.count()).select_from(Conversation).where(
+        Conversation.closed_at.is_(None), Conversation.answered_at.is_(None))) or 0
+
+
 def open_for(session: Session, user: LineUser) -> Conversation | None:
     return session.scalar(select(Conversation).where(Conversation.line_user_id == user.id,
                                                      Conversation.closed_at.is_(None)))

@@ -102,6 +102,7 @@ def _guard():
         csrf.protect()
     with _tisi().db.sessions() as s:
         g.account = staff.account_by_id(s, session.account_id)
+        g.waiting = talk.waiting(s) if g.account is not None else 0
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if g.account is None:
@@ -167,6 +168,7 @@ def _common(t: Translator) -> dict:
         "t": t, "lang": t.lang, "other_lang": "en" if t.lang == "th" else "th", "account": account,
         "role_name": t(ROLE_NAMES[role]) if role else "",
         "nav": [(endpoint, t(label)) for endpoint, label, needed in NAV if role is not None and role.allows(needed)],
+        "waiting": getattr(g, "waiting", 0),  # conversations no one has answered yet
         "money": lambda amount: format_number(amount, t.lang),
         "when": lambda moment: format_datetime_local(moment, t.lang) if moment else "–",
         "day": lambda d: format_short_date(d, t.lang),
