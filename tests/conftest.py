@@ -66,7 +66,9 @@ def empty_pg_database(prefix: str):
             pytest.fail("PostgreSQL is not reachable and CI=true: a missing PostgreSQL is a failure")
         pytest.skip("PostgreSQL not reachable")
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # pre-ping: the soak (tests/test_soak.py) restarts PostgreSQL while this engine is kept for the
+    # session's end, and a pooled connection from before the restart is dead.
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
