@@ -388,3 +388,19 @@ def test_sign_in_is_rate_limited_per_client(app, db, staff_client):
                for i in range(11)]
     assert answers[:10] == [401] * 10 and answers[10] == 429
     assert staff_client.client.get("/staff/sign-in").status_code == 200  # the page itself is not limited
+
+
+def test_a_session_in_use_stays_signed_in_and_a_quiet_click_writes_nothing(db, signed_in):
+    """seen_at is written at most once a minute: a busy session is kept alive past 30 minutes,
+    and a click within the minute opens no transaction."""
+    client = signed_in("viewer")
+    for _ in range(2):  # 25 idle minutes, a click, 25 more: still signed in
+        with db.transaction() as s:
+            s.execute(update(StaffSession).values(seen_at=utcnow() - timedelta(minutes=25)))
+        assert client.client.get("/staff/").status_code == 200
+    with db.sessions() as s:
+        seen = s.scalar(select(StaffSession.seen_at).where(StaffSession.account_id.is_not(None)))
+    assert utcnow() - seen < timedelta(seconds=30)
+    client.client.get("/staff/find")
+    with db.sessions() as s:
+        assert s.scalar(select(StaffSession.seen_at).where(StaffSession.account_id.is_not(None))) == seen

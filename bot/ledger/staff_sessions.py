@@ -53,10 +53,14 @@ def save(session: Session, token: str, data: dict, account_id: int | None, *, cr
                         .values(data=body, account_id=account_id, seen_at=now))
 
 
-def touch(session: Session, token: str, seen_at: datetime, now: datetime | None = None) -> None:
-    now = now or utcnow()
-    if now - seen_at >= TOUCH_EVERY:
-        session.execute(update(StaffSession).where(StaffSession.id_hash == token_hash(token)).values(seen_at=now))
+def touch_due(seen_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a session's seen_at is old enough to be written again."""
+    return seen_at is not None and (now or utcnow()) - seen_at >= TOUCH_EVERY
+
+
+def touch(session: Session, token: str, now: datetime | None = None) -> None:
+    session.execute(update(StaffSession).where(StaffSession.id_hash == token_hash(token))
+                    .values(seen_at=now or utcnow()))
 
 
 def end(session: Session, token: str, now: datetime | None = None) -> None:

@@ -9,7 +9,7 @@ import json
 import logging
 from datetime import datetime
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
@@ -78,7 +78,7 @@ class StaffSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: StaffSession, response: Response) -> None:
         if not session.active or session.unavailable:
             return
-        secure = self.always_secure or _is_secure()
+        secure = self.always_secure or request.is_secure
         if session.ended:
             if session.token:
                 with self.db.transaction() as s:
@@ -87,22 +87,18 @@ class StaffSessionInterface(SessionInterface):
             return
         if session.new and not session.modified and session.account_id is None:
             return  # nothing worth keeping: no row, no cookie
-        with self.db.transaction() as s:
-            if session.replaced:
-                store.end(s, session.replaced)
-                store.forget_old(s)
-            if session.new:
-                session.token = store.new_token()
-                store.save(s, session.token, dict(session), session.account_id, created=True)
-            elif session.modified:
-                store.save(s, session.token, dict(session), session.account_id, created=False)
-            else:
-                store.touch(s, session.token, session.seen_at)
+        # Most clicks change nothing: no transaction then (on SQLite each one waits for the writer).
+        if session.new or session.modified or session.replaced or store.touch_due(session.seen_at):
+            with self.db.transaction() as s:
+                if session.replaced:
+                    store.end(s, session.replaced)
+                    store.forget_old(s)
+                if session.new:
+                    session.token = store.new_token()
+                    store.save(s, session.token, dict(session), session.account_id, created=True)
+                elif session.modified:
+                    store.save(s, session.token, dict(session), session.account_id, created=False)
+                else:
+                    store.touch(s, session.token)
         response.vary.add("Cookie")
         response.set_cookie(COOKIE, session.token, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
-
-
-def _is_secure() -> bool:
-    from flask import request
-
-    return request.is_secure
