@@ -53,6 +53,9 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     sim = page.goto(f"{base}/simulator")
     assert "frame-ancestors 'none'" in sim.headers["content-security-policy"]
     assert sim.headers["x-content-type-options"] == "nosniff" and sim.headers["referrer-policy"] == "no-referrer"
+    # The page follows the account as it opens: its greeting first, so that the card's quick replies
+    # are the last ones shown (replies to two events can reach LINE in either order).
+    page.locator(".bot", has_text="ยินดีต้อนรับ").first.wait_for(timeout=15000)
     page.fill("#t", f"ขอชำระใบแจ้งหนี้ {invoice_no} ครับ")
     page.press("#t", "Enter")
     qr = page.locator("img.qr").first
