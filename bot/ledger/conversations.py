@@ -17,6 +17,7 @@ from bot.data.models import Conversation, ConversationMessage, InboxEvent, Invoi
 from bot.data.states import NoticeChannel, Speaker, StaffAction
 from bot.data.wakeup import notify_workers
 from bot.ledger import staff
+from bot.ledger.batch import Batch
 from bot.ledger.notices import OUTBOX, enqueue
 from bot.render.messages import text
 
@@ -35,6 +36,9 @@ def waiting(session: Session) -> int:
 
 
 def open_for(session: Session, user: LineUser) -> Conversation | None:
+    batch = Batch.of(session)
+    if batch is not None and user.id not in batch.maybe_open_conversation:
+        return None  # known for the whole batch of chat events: none is open
     return session.scalar(select(Conversation).where(Conversation.line_user_id == user.id,
                                                      Conversation.closed_at.is_(None)))
 
@@ -43,6 +47,9 @@ def open_conversation(session: Session, user: LineUser, now: datetime | None = N
     """The user's open conversation, and whether it is new. One open per user, enforced by the
     database (two workers handling two "ติดต่อเจ้าหน้าที่" at once open one)."""
     now = now or utcnow()
+    batch = Batch.of(session)
+    if batch is not None:
+        batch.maybe_open_conversation.add(user.id)
     new_id = insert_ignore(session, Conversation, line_user_id=user.id, opened_at=now, last_user_at=now)
     found = open_for(session, user)
     return found, new_id is not None

@@ -7,11 +7,13 @@ from sqlalchemy.orm import Session
 
 from bot.data.models import Invoice, LineUser, Payment, Subscription, Watch
 from bot.data.states import PaymentStatus
+from bot.ledger.batch import Batch
 
 HISTORY_LENGTH = 10
 
 
 def payments_for(session: Session, user: LineUser, limit: int = HISTORY_LENGTH) -> list[tuple[Payment, Invoice]]:
+    Batch.settle(session)  # invoices asked about earlier in this batch of chat events count
     asked_invoices = select(Watch.invoice_id).where(Watch.line_user_id == user.id, Watch.invoice_id.is_not(None))
     asked_licenses = select(Watch.license_no).where(Watch.line_user_id == user.id, Watch.license_no.is_not(None))
     subscribed = Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)

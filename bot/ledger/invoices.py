@@ -21,6 +21,7 @@ from bot.data.db import insert_ignore
 from bot.data.models import Invoice, LineUser, Status, Watch
 from bot.data.states import AuditAction
 from bot.ledger import audit
+from bot.ledger.batch import Batch
 
 BATCH = 1000
 _FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "payer_branch", "fee_code", "description", "amount",
@@ -177,6 +178,9 @@ def _shared(query):
 
 
 def get_or_create_user(session: Session, user_id: str) -> LineUser:
+    batch = Batch.of(session)
+    if batch is not None and user_id in batch.users:
+        return batch.users[user_id]
     user = session.scalar(select(LineUser).where(LineUser.user_id == user_id))
     if user is None:
         now = utcnow()
@@ -186,7 +190,15 @@ def get_or_create_user(session: Session, user_id: str) -> LineUser:
 
 
 def remember_interest(session: Session, user: LineUser, *, invoice: Invoice | None = None, license_no: str | None = None) -> None:
-    """Record that this user asked (once per invoice or license): the paid notice goes to them."""
+    """Record that this user asked (once per invoice or license): the paid notice goes to them.
+    In a batch of chat events, recorded with the batch's other watches before it commits."""
+    batch = Batch.of(session)
+    if batch is not None:
+        if invoice is not None:
+            batch.add_watch(line_user_id=user.id, invoice_id=invoice.id, created_at=utcnow())
+        if license_no is not None:
+            batch.add_watch(line_user_id=user.id, license_no=license_no, created_at=utcnow())
+        return
     if invoice is not None:
         insert_ignore(session, Watch, line_user_id=user.id, invoice_id=invoice.id, created_at=utcnow())
     if license_no is not None:

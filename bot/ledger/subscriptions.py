@@ -12,6 +12,7 @@ from bot.core.dates import utcnow
 from bot.data.db import insert_ignore
 from bot.data.models import Invoice, LineUser, Subscription, Watch
 from bot.data.states import SubscribeOutcome
+from bot.ledger.batch import Batch
 from bot.ledger.invoices import find_invoice, invoices_for_license, remember_interest
 
 MAX_ACTIVE = 20  # per user: a list that fits one chat bubble, and a cap on what a script can store
@@ -63,6 +64,9 @@ def _active_for(session: Session, user: LineUser, target: Target) -> Subscriptio
 def is_subscribed(session: Session, user: LineUser, label: str) -> bool:
     """Whether the user's notices about this license (or invoice number, for one without a
     license) are on."""
+    batch = Batch.of(session)
+    if batch is not None and user.id not in batch.maybe_subscribed:
+        return False  # known for the whole batch of chat events: no notices are on
     query = select(Subscription.id).where(Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None))
     if label.isdigit():
         query = query.join(Invoice, Invoice.id == Subscription.invoice_id).where(Invoice.invoice_no == label)
@@ -78,6 +82,9 @@ def subscribe(session: Session, user: LineUser, target: Target, *, consent_text:
         Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)))
     if count >= MAX_ACTIVE:
         return SubscribeOutcome.LIMIT
+    batch = Batch.of(session)
+    if batch is not None:
+        batch.maybe_subscribed.add(user.id)
     created = insert_ignore(  # the partial unique index settles a double tap on two workers
         session, Subscription, line_user_id=user.id, license_no=target.license_no,
         invoice_id=target.invoice.id if target.invoice else None, consent_text=consent_text[:2000],
@@ -93,6 +100,7 @@ def subscribe(session: Session, user: LineUser, target: Target, *, consent_text:
 def withdraw(session: Session, user: LineUser, subscription: Subscription) -> None:
     subscription.withdrawn_at = utcnow()
     if subscription.license_no:
+        Batch.settle(session)  # a watch asked for earlier in this batch is deleted too
         # Stop the license's paid notices too; invoices the user asked about one by one still get theirs.
         session.execute(delete(Watch).where(Watch.line_user_id == user.id, Watch.license_no == subscription.license_no))
 

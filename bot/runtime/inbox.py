@@ -48,6 +48,7 @@ from bot.data.models import InboxEvent, LineUser
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.ledger import invoices as svc
+from bot.ledger.batch import Batch
 from bot.line.gateway import LineGateway
 from bot.render.messages import Links, text
 from bot.runtime.queue import RetryStep
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 
 REPLY_TOKEN_TTL = 55.0  # LINE: use a reply token within one minute of the webhook; keep a margin
 LATE_AFTER = 1.0  # seconds after the webhook: a reply not sent by then shows LINE's loading animation
+GRACE = 0.5  # ... and not sent this long after a worker took the event
 LEASE_SECONDS = 40.0  # longer than a reply's timeouts (3 + 25 s) plus a queue wait
 CLAIMED_LEASE = 10.0  # events stored already leased to the web process that received them
 RETRY_BASE = 0.5
@@ -192,15 +194,15 @@ class ReplyQueue:
         rows = sorted(session.execute(stmt).all(), key=lambda r: (r.user_id or "", r.id))
         jobs, handled = [], []
         careful, self._careful = self._careful, False
+        batch = self._batch(session, [row for row in rows if row.status == InboxStatus.PENDING])
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
                            json.loads(row.reply) if row.reply else None, unknown_sends=row.unknown_sends)
             jobs.append(job)
             if row.status == InboxStatus.PENDING:
-                handled.append(self._handle(session, job, row.payload, careful))
+                handled.append(self._handle(session, job, row.payload, careful, batch))
                 self._loading.schedule(job, now)
-        if handled:
-            session.execute(_HANDLED, handled)
+        self._end(session, batch, handled)
         return jobs
 
     def handle_claimed(self, session: Session, ids: list[int]) -> list[ReplyJob]:
@@ -214,21 +216,33 @@ class ReplyQueue:
         careful, self._careful = self._careful, False
         now = utcnow()
         jobs, handled = [], []
+        batch = self._batch(session, rows)
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at)
-            handled.append(self._handle(session, job, row.payload, careful))
+            handled.append(self._handle(session, job, row.payload, careful, batch))
             self._loading.schedule(job, now)
             jobs.append(job)
+        self._end(session, batch, handled)
+        return jobs
+
+    @staticmethod
+    def _batch(session: Session, rows) -> Batch | None:
+        """What the handlers of these events will ask of their users, asked once (bot.ledger.batch)."""
+        return Batch.load(session, {row.user_id for row in rows if row.user_id}) if rows else None
+
+    @staticmethod
+    def _end(session: Session, batch: Batch | None, handled: list[dict]) -> None:
+        if batch is not None:
+            batch.end(session)  # the handlers' watches, before the replies are stored as handled
         if handled:
             session.execute(_HANDLED, handled)
-        return jobs
 
     def release(self, session: Session, ids: list[int]) -> None:
         """Give events we stored leased back to every worker (when we cannot handle them ourselves)."""
         session.execute(update(_T).where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING)
                         .values(lease_until=None))
 
-    def _handle(self, session: Session, job: ReplyJob, payload: str, careful: bool) -> dict:
+    def _handle(self, session: Session, job: ReplyJob, payload: str, careful: bool, batch: Batch | None) -> dict:
         """Run the event's handler. Handlers rarely raise, so they run straight in the batch's
         transaction; when one does, the whole step is rolled back and run again carefully, each
         handler in a savepoint, so that a failing one's effects are undone and its user gets an
@@ -244,11 +258,14 @@ class ReplyQueue:
                 self._careful = True
                 raise RetryStep("a handler raised; handling the batch again with savepoints") from None
         else:
+            watches = len(batch.watches) if batch is not None else 0
             with session.begin_nested() as savepoint:
                 try:
                     job.messages = self._run_handler(session, json.loads(payload))
                 except Exception as exc:
                     savepoint.rollback()
+                    if batch is not None:  # its watches are undone with the rest of its effects
+                        del batch.watches[watches:]
                     if is_transient(exc):  # never an apology for the database's own retry
                         self._careful = True
                         raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
@@ -399,8 +416,10 @@ class _LoadingTimer:
     def schedule(self, job: ReplyJob, now: datetime) -> None:
         if not job.user_id or not job.reply_token:
             return
-        wait = LATE_AFTER - (now - job.received_at).total_seconds()
-        at = time.monotonic() + max(0.0, wait)
+        # Not before GRACE after we took it: an event taken late (a backlog) is replied to at once,
+        # and an animation called beside its reply would only be one more call to LINE.
+        wait = max(LATE_AFTER - (now - job.received_at).total_seconds(), GRACE)
+        at = time.monotonic() + wait
         with self._cond:
             earliest = not self._heap or at < self._heap[0][0]
             heapq.heappush(self._heap, (at, job.id, job.user_id))

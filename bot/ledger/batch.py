@@ -1,0 +1,96 @@
+"""What a batch of chat events asks the database anyway, asked once for the whole batch.
+
+A worker handles up to 64 webhook events in one transaction (`bot.runtime.inbox`). Each
+handler used to look up its user, whether a conversation with staff is open for them, and
+whether they have notices on: three statements per event, more than half of a worker's
+database time. `Batch.load` asks these for all of the batch's users at once (creating the new
+users in one statement, in one order, so workers never deadlock over them) and keeps the
+answers on the session, where the ledger's functions find them (`Batch.of`). The sets are
+"perhaps" sets: a user not in one has no open conversation (no active subscription); a user in
+one is looked up as before. A handler that opens a conversation or subscribes adds its user.
+
+Watches recorded by the handlers are inserted together at the end of the batch (`flush`), in
+the same transaction and so still before the commit that a payment of the invoice waits for
+(see `bot.ledger.invoices._shared`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.dates import utcnow
+from bot.data.db import insert_ignore_rows
+from bot.data.models import Conversation, LineUser, Subscription, Watch
+
+_KEY = "tisi.batch"
+
+
+@dataclass
+class Batch:
+    users: dict[str, LineUser] = field(default_factory=dict)  # by LINE user ID
+    maybe_open_conversation: set[int] = field(default_factory=set)  # line_users.id
+    maybe_subscribed: set[int] = field(default_factory=set)  # line_users.id
+    watches: list[dict] = field(default_factory=list)  # to insert at the end of the batch
+
+    @classmethod
+    def load(cls, session: Session, user_ids: set[str]) -> Batch:
+        """The batch's users (new ones created) and what is known of them; kept on the session."""
+        batch = cls()
+        if user_ids:
+            batch.users = _users(session, sorted(user_ids))
+            ids = [user.id for user in batch.users.values()]
+            batch.maybe_open_conversation = set(session.scalars(
+                select(Conversation.line_user_id).where(Conversation.line_user_id.in_(ids),
+                                                        Conversation.closed_at.is_(None))))
+            batch.maybe_subscribed = set(session.scalars(
+                select(Subscription.line_user_id).where(Subscription.line_user_id.in_(ids),
+                                                        Subscription.withdrawn_at.is_(None))))
+        session.info[_KEY] = batch
+        return batch
+
+    @staticmethod
+    def of(session: Session) -> Batch | None:
+        return session.info.get(_KEY)
+
+    def add_watch(self, **values) -> None:
+        self.watches.append(values)
+
+    @staticmethod
+    def settle(session: Session) -> None:
+        """Insert the batch's watches now: called before anything reads or deletes watches."""
+        batch = Batch.of(session)
+        if batch is not None and batch.watches:
+            batch.insert_watches(session)
+
+    def end(self, session: Session) -> None:
+        """The handlers are done: insert their watches, and forget the batch."""
+        self.insert_watches(session)
+        session.info.pop(_KEY, None)
+
+    def insert_watches(self, session: Session) -> None:
+        """One statement per shape of watch, rows in one order (two workers never lock them crosswise)."""
+        rows = {(w["line_user_id"], w.get("invoice_id"), w.get("license_no")): w for w in self.watches}
+        by_column: dict[tuple, list[dict]] = {}
+        for key in sorted(rows, key=lambda k: (k[0], k[1] or 0, k[2] or "")):
+            by_column.setdefault(tuple(rows[key]), []).append(rows[key])
+        for same in by_column.values():  # an invoice's watch and a license's have different columns
+            insert_ignore_rows(session, Watch.__table__, same)
+        self.watches.clear()
+
+    @staticmethod
+    def forget(session: Session) -> None:
+        session.info.pop(_KEY, None)
+
+
+def _users(session: Session, user_ids: list[str]) -> dict[str, LineUser]:
+    found = {u.user_id: u for u in session.scalars(select(LineUser).where(LineUser.user_id.in_(user_ids)))}
+    missing = [user_id for user_id in user_ids if user_id not in found]
+    if missing:
+        now = utcnow()
+        insert_ignore_rows(session, LineUser.__table__, [
+            {"user_id": user_id, "language": "th", "followed": True, "created_at": now, "updated_at": now}
+            for user_id in missing])  # sorted: two workers creating the same users lock them in one order
+        found.update({u.user_id: u for u in session.scalars(select(LineUser).where(LineUser.user_id.in_(missing)))})
+    return found

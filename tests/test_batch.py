@@ -1,0 +1,90 @@
+"""A batch of chat events asks for its users once (bot.ledger.batch), and still behaves as if
+each event had been handled alone: watches recorded earlier in the batch count for a later
+event, a conversation opened earlier silences a later message, a failing handler's watch is
+undone. Both databases, the real webhook, one body with many events (one batch)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
+
+from bot.data.models import ConversationMessage, LineUser, Watch
+from tests.conftest import HandlerRaised, USER, invoice_row, text_event
+
+
+def _count_statements():
+    seen: Counter = Counter()
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        head = " ".join(statement.split())[:60].lower()
+        for table in ("line_users", "conversations", "subscriptions", "watches", "invoices"):
+            if f" {table}" in head or f"{table} " in head:
+                seen[table] += 1
+
+    # Every engine: the worker that handles the batch has its own pool beside the requests'.
+    event.listen(Engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_a_batch_asks_for_its_users_once_not_once_per_event(line, seed, db):
+    rows = seed(*[invoice_row(i) for i in range(1, 13)])
+    users = [f"U{i:032x}" for i in range(1, 13)]
+    line.say("วิธีใช้", users[0])  # one user known already, the others new
+    events = [text_event(f"ชำระ {row['invoice_no']}", user) for row, user in zip(rows, users)]
+    seen, stop = _count_statements()
+    try:
+        assert line.post(events).status_code == 200
+    finally:
+        stop()
+    for e in events:
+        assert any(m.get("type") == "flex" for m in line.reply_to(e["replyToken"]))
+    # 12 events: users read once and the new ones created once (not 12 times each); one look at
+    # conversations and at subscriptions; the watches inserted together; an invoice read per event.
+    assert seen["line_users"] <= 3 and seen["conversations"] == 1 and seen["subscriptions"] == 1, seen
+    assert seen["watches"] == 1 and seen["invoices"] == 12, seen
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LineUser)) == 12
+        watched = set(s.execute(select(LineUser.user_id, Watch.invoice_id).join(Watch)).all())
+    assert {u for u, _ in watched} == set(users) and len(watched) == 12
+
+
+def test_an_invoice_asked_earlier_in_the_batch_is_in_the_history_asked_later(line, seed, bank):
+    row = seed(invoice_row(1))[0]
+    bank.post(bank.body("payment", row, bank_ref="HIST1"))
+    ask, history = text_event(f"ชำระ {row['invoice_no']}"), text_event("ประวัติการชำระ")
+    assert line.post([ask, history]).status_code == 200
+    said = str(line.reply_to(history["replyToken"]))
+    assert row["invoice_no"] in said or "HIST1" in said or "1,000.00" in said, said
+
+
+def test_a_conversation_opened_earlier_in_the_batch_silences_a_later_message(line, db):
+    opened, question = text_event("ติดต่อเจ้าหน้าที่"), text_event("ต้องใช้เอกสารอะไรบ้างคะ")
+    assert line.post([opened, question]).status_code == 200
+    assert "เจ้าหน้าที่" in str(line.reply_to(opened["replyToken"]))
+    assert line.reply_to(question["replyToken"]) == []
+    with db.sessions() as s:
+        assert s.scalars(select(ConversationMessage.text)).all() == ["ต้องใช้เอกสารอะไรบ้างคะ"]
+
+
+def test_a_failing_handlers_watch_is_undone_the_others_kept(line, seed, db, monkeypatch):
+    import handlers.chat
+
+    rows = seed(invoice_row(1), invoice_row(2))
+    real = handlers.chat.invoice_messages
+
+    def fails_for_the_second(inv, t, links):
+        if inv.invoice_no == rows[1]["invoice_no"]:
+            raise RuntimeError("card on fire")
+        return real(inv, t, links)
+
+    monkeypatch.setattr(handlers.chat, "invoice_messages", fails_for_the_second)
+    good, bad = text_event(f"ชำระ {rows[0]['invoice_no']}"), text_event(f"ชำระ {rows[1]['invoice_no']}", "U" + "b" * 32)
+    with pytest.raises(HandlerRaised, match="card on fire"):
+        line.post([good, bad])
+    assert "ขออภัย" in line.reply_to(bad["replyToken"])[0]["text"]
+    assert any(m.get("type") == "flex" for m in line.reply_to(good["replyToken"]))
+    with db.sessions() as s:
+        watched = set(s.execute(select(LineUser.user_id, Watch.invoice_id).join(Watch)).all())
+    assert {u for u, _ in watched} == {USER}
