@@ -260,3 +260,35 @@ def pg_database(name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+# -- CPU by role -------------------------------------------------------------------------------------
+_HZ = os.sysconf("SC_CLK_TCK")
+_ROLES = (("fake_line", "fake LINE"), ("celery_app:celery worker", "celery workers"),
+          ("tisi-pay worker", "our workers"), ("gunicorn", "web"), ("wrk ", "load generator"),
+          ("postgres", "postgres"), ("redis-server", "redis"))
+
+
+def cpu_snapshot() -> dict[str, tuple[str, float]]:
+    """CPU seconds used so far by every process of a role we know, by pid (Linux /proc)."""
+    seen = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        role = next((name for key, name in _ROLES if key in cmd and (key != "wrk " or cmd.startswith(key))), None)
+        if role is not None:
+            seen[pid] = (role, (int(fields[11]) + int(fields[12])) / _HZ)
+    return seen
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds each role used between two snapshots (processes started between them count whole)."""
+    used: dict[str, float] = {}
+    for pid, (role, seconds) in after.items():
+        used[role] = used.get(role, 0.0) + seconds - before.get(pid, (role, 0.0))[1]
+    return used

@@ -28,6 +28,8 @@ from bench.common import (
     OUT,
     ROOT,
     children,
+    cpu_snapshot,
+    cpu_used,
     env_for,
     fake_latency,
     fake_line,
@@ -171,10 +173,21 @@ def _celery_workers(env: dict, processes: int = 2, threads: int = 32):
     subprocess.run([celery, "-A", "bench.celery_app:celery", "purge", "-f"], env=env, cwd=ROOT, capture_output=True)
 
 
+@contextmanager
+def _our_workers(env: dict, processes: int = 2):
+    """`tisi-pay worker` processes, as many as the Celery baseline has (WORKER=external)."""
+    with ExitStack() as stack:
+        for _ in range(processes):
+            stack.enter_context(process([str(BIN / "tisi-pay"), "worker"], env=env))
+        yield
+
+
 def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration, quick, latency) -> dict:
     port = free_port()
-    env = env_for(url, fake_url, port)
-    with gunicorn(app, env, port) as proc, (_celery_workers(env) if name == "celery" else nullcontext()):
+    external = name == "ours external"
+    env = env_for(url, fake_url, port, **({"WORKER": "external"} if external else {}))
+    helpers = _celery_workers(env) if name == "celery" else _our_workers(env) if external else nullcontext()
+    with gunicorn(app, env, port) as proc, helpers:
         fake_reset(fake_url)
         fake_latency(fake_url, latency)
         load(port, "/callback", _webhook_bodies(200 if quick else 1000, n_inv), concurrency,
@@ -185,9 +198,11 @@ def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration
         fake_reset(fake_url)
         fake_latency(fake_url, latency)
         # More bodies than either can take in the time: each is sent once.
+        cpu_before = cpu_snapshot()
         started = time.time()
         result = load(port, "/callback", _webhook_bodies(int(4000 * duration), n_inv), concurrency, duration)
         ended = time.time()
+        cpu = cpu_used(cpu_before, cpu_snapshot())
         reply_at = [at for _, at in fake_stats(fake_url)["reply_at"]]
         in_window = sum(started <= at <= ended for at in reply_at)
         drained = _wait_replies(fake_url, result["requests"], 60)
@@ -197,7 +212,10 @@ def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration
             "answer_median_ms": result["median_ms"], "answer_p99_ms": result["p99_ms"],
             "requests": result["requests"], "errors": result["errors"], "replies_seen_by_fake_line": drained,
             "concurrency": concurrency, "worker_rss_mb_before": rss_before, "worker_rss_mb_after": rss_after,
-            "generator": result["generator"]}
+            "generator": result["generator"],
+            # CPU milliseconds per reply delivered in the window, by role: where a 2-core machine's time went.
+            "cpu_ms_per_reply": {role: round(seconds * 1000 / max(in_window, 1), 2) for role, seconds in sorted(cpu.items())},
+            "cpu_busy_pct": round(sum(cpu.values()) * 100 / (ended - started) / (os.cpu_count() or 1), 1)}
 
 
 def slow_line(backend: str, quick: bool) -> list[dict]:

@@ -87,6 +87,28 @@ def test_late_reply_shows_the_loading_animation_and_a_prompt_one_does_not(line, 
     assert line.reply_to(event["replyToken"])
 
 
+def test_an_event_taken_late_is_replied_to_without_an_animation_beside_it(fake_line):
+    """A backlog: the event waited 5 s in the queue; its reply goes at once, so no loading call."""
+    from datetime import timedelta
+
+    from bot.line.gateway import LineGateway
+    from bot.runtime.inbox import GRACE, ReplyJob, _LoadingTimer
+    from tests.conftest import ACCESS_TOKEN
+
+    timer = _LoadingTimer(LineGateway(fake_line.url, ACCESS_TOKEN))
+    try:
+        sent_at_once = ReplyJob(1, 1, "r1", USER, utcnow() - timedelta(seconds=5))
+        hanging = ReplyJob(2, 1, "r2", "U" + "c" * 32, utcnow() - timedelta(seconds=5))
+        timer.schedule(sent_at_once, utcnow())
+        timer.schedule(hanging, utcnow())
+        timer.done(sent_at_once)  # its reply left within the grace
+        assert fake_line.wait_for(lambda f: f.loading, timeout=GRACE + 2)
+        time.sleep(0.2)
+        assert [c["chatId"] for c in fake_line.loading] == ["U" + "c" * 32]
+    finally:
+        timer.stop()
+
+
 def test_redelivery_is_recognised_even_after_handling(line, seed, fake_line, db):
     seed(invoice_row(1, invoice_no=INV))
     event = text_event(INV)
