@@ -101,6 +101,7 @@ def test_an_event_taken_late_is_replied_to_without_an_animation_beside_it(fake_l
         hanging = ReplyJob(2, 1, "r2", "U" + "c" * 32, utcnow() - timedelta(seconds=5))
         timer.schedule(sent_at_once, utcnow())
         timer.schedule(hanging, utcnow())
+        time.sleep(0.1)
         timer.done(sent_at_once)  # its reply left within the grace
         assert fake_line.wait_for(lambda f: f.loading, timeout=GRACE + 2)
         time.sleep(0.2)
