@@ -7,6 +7,7 @@ the number. Everything here is pure text work: no Flask, LINE SDK or database.
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -198,6 +199,7 @@ _LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
 _LANGUAGE_MAX_LEN = 40  # "เปลี่ยนเป็นภาษาอังกฤษค่ะ" is a switch; a long sentence is not
 
 
+@lru_cache(maxsize=1024)  # pure; a worker asks it twice per message (the batch's look-ahead, the handler)
 def parse_message(raw: str) -> ParsedMessage:
     """What the user asked for, from one chat message."""
     text = normalize(raw)

@@ -1,17 +1,18 @@
 """What a batch of chat events asks the database anyway, asked once for the whole batch.
 
 A worker handles up to 64 webhook events in one transaction (`bot.runtime.inbox`). Each
-handler used to look up its user, whether a conversation with staff is open for them, and
-whether they have notices on: three statements per event, more than half of a worker's
-database time. `Batch.load` asks these for all of the batch's users at once (creating the new
-users in one statement, in one order, so workers never deadlock over them) and keeps the
-answers on the session, where the ledger's functions find them (`Batch.of`). The sets are
+handler used to look up its user, whether a conversation with staff is open for them, whether
+they have notices on, and the invoices its message names: four statements per event, each a
+round trip the worker waited for. `Batch.load` asks these for the whole batch at once (creating
+the new users in one statement, in one order, so workers never deadlock over them; reading the
+invoices the messages name as an answer reads them, FOR SHARE) and keeps the answers on the
+session, where the ledger's functions find them (`Batch.of`). The sets are
 "perhaps" sets: a user not in one has no open conversation (no active subscription); a user in
 one is looked up as before. A handler that opens a conversation or subscribes adds its user.
 
 Watches recorded by the handlers are inserted together at the end of the batch (`flush`), in
 the same transaction and so still before the commit that a payment of the invoice waits for
-(see `bot.ledger.invoices._shared`).
+(see `bot.ledger.locks`).
 """
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
+from bot.core.textparse import parse_message
 from bot.data.db import insert_ignore_rows
-from bot.data.models import Conversation, LineUser, Subscription, Watch
+from bot.data.models import Conversation, Invoice, LineUser, Subscription, Watch
+from bot.ledger.locks import for_answer
 
 _KEY = "tisi.batch"
+LOOK_AHEAD = 5  # numbers per message read ahead; a handler answers at most 2 (more are looked up as before)
 
 
 @dataclass
@@ -32,12 +36,16 @@ class Batch:
     users: dict[str, LineUser] = field(default_factory=dict)  # by LINE user ID
     maybe_open_conversation: set[int] = field(default_factory=set)  # line_users.id
     maybe_subscribed: set[int] = field(default_factory=set)  # line_users.id
+    invoices: dict[str, Invoice | None] = field(default_factory=dict)  # by number; None: there is none
+    license_invoices: dict[str, list[Invoice]] = field(default_factory=dict)  # by license number
     watches: list[dict] = field(default_factory=list)  # to insert at the end of the batch
 
     @classmethod
-    def load(cls, session: Session, user_ids: set[str]) -> Batch:
-        """The batch's users (new ones created) and what is known of them; kept on the session."""
+    def load(cls, session: Session, user_ids: set[str], texts: list[str] = ()) -> Batch:
+        """The batch's users (new ones created) and what is known of them, and the invoices its
+        text messages name; kept on the session."""
         batch = cls()
+        batch._read_invoices(session, texts)
         if user_ids:
             batch.users = _users(session, sorted(user_ids))
             ids = [user.id for user in batch.users.values()]
@@ -49,6 +57,23 @@ class Batch:
                                                         Subscription.withdrawn_at.is_(None))))
         session.info[_KEY] = batch
         return batch
+
+    def _read_invoices(self, session: Session, texts: list[str]) -> None:
+        invoice_numbers, license_numbers = set(), set()
+        for message in texts:
+            parsed = parse_message(message)
+            invoice_numbers.update(parsed.invoice_numbers[:LOOK_AHEAD])
+            license_numbers.update(parsed.license_numbers[:LOOK_AHEAD])
+        if invoice_numbers:
+            self.invoices = dict.fromkeys(invoice_numbers)
+            for invoice in session.scalars(for_answer(select(Invoice).where(Invoice.invoice_no.in_(invoice_numbers))
+                                                      .order_by(Invoice.id))):
+                self.invoices[invoice.invoice_no] = invoice
+        if license_numbers:
+            self.license_invoices = {number: [] for number in license_numbers}
+            for invoice in session.scalars(for_answer(select(Invoice).where(Invoice.license_no.in_(license_numbers))
+                                                      .order_by(Invoice.due_date, Invoice.id))):
+                self.license_invoices[invoice.license_no].append(invoice)
 
     @staticmethod
     def of(session: Session) -> Batch | None:

@@ -22,6 +22,7 @@ from bot.data.models import Invoice, LineUser, Status, Watch
 from bot.data.states import AuditAction
 from bot.ledger import audit
 from bot.ledger.batch import Batch
+from bot.ledger.locks import for_answer as _for_answer  # the lookups' keyword argument has its name
 
 BATCH = 1000
 _FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "payer_branch", "fee_code", "description", "amount",
@@ -158,23 +159,22 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
 
 
 def find_invoice(session: Session, invoice_no: str, *, for_answer: bool = False) -> Invoice | None:
-    """`for_answer`: the status read is shown to a user who is then watched (see `_shared`)."""
+    """`for_answer`: the status read is shown to a user who is then watched (see `bot.ledger.locks`)."""
+    batch = Batch.of(session) if for_answer else None
+    if batch is not None and invoice_no in batch.invoices:
+        return batch.invoices[invoice_no]  # read ahead for the batch, as below
     query = select(Invoice).where(Invoice.invoice_no == invoice_no)
-    return session.scalar(_shared(query) if for_answer else query)
+    return session.scalar(_for_answer(query) if for_answer else query)
 
 
 def invoices_for_license(session: Session, license_no: str, *, for_answer: bool = False) -> list[Invoice]:
+    batch = Batch.of(session) if for_answer else None
+    if batch is not None and license_no in batch.license_invoices:
+        return list(batch.license_invoices[license_no])  # read ahead for the batch, as below
     query = select(Invoice).where(Invoice.license_no == license_no).order_by(Invoice.due_date, Invoice.id)
-    return list(session.scalars(_shared(query) if for_answer else query))
+    return list(session.scalars(_for_answer(query) if for_answer else query))
 
 
-def _shared(query):
-    """Read invoices as a chat answer does before recording who asked: FOR SHARE, so a payment
-    of them (which takes FOR UPDATE, then reads who asked) waits for this answer's watch to
-    commit, or this read waits for the payment and sees it paid. Either way a user who was shown
-    an invoice unpaid is among those the paid notice goes to. (SQLite: one writer at a time
-    already.) Fresh values, not the session's copies from earlier in the batch."""
-    return query.with_for_update(read=True).execution_options(populate_existing=True)
 
 
 def get_or_create_user(session: Session, user_id: str) -> LineUser:

@@ -194,13 +194,14 @@ class ReplyQueue:
         rows = sorted(session.execute(stmt).all(), key=lambda r: (r.user_id or "", r.id))
         jobs, handled = [], []
         careful, self._careful = self._careful, False
-        batch = self._batch(session, [row for row in rows if row.status == InboxStatus.PENDING])
+        events = {row.id: json.loads(row.payload) for row in rows if row.status == InboxStatus.PENDING}
+        batch = self._batch(session, events)
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at,
                            json.loads(row.reply) if row.reply else None, unknown_sends=row.unknown_sends)
             jobs.append(job)
             if row.status == InboxStatus.PENDING:
-                handled.append(self._handle(session, job, row.payload, careful, batch))
+                handled.append(self._handle(session, job, events[row.id], careful, batch))
                 self._loading.schedule(job, now)
         self._end(session, batch, handled)
         return jobs
@@ -216,19 +217,23 @@ class ReplyQueue:
         careful, self._careful = self._careful, False
         now = utcnow()
         jobs, handled = [], []
-        batch = self._batch(session, rows)
+        events = {row.id: json.loads(row.payload) for row in rows}
+        batch = self._batch(session, events)
         for row in rows:
             job = ReplyJob(row.id, row.attempts, row.reply_token, row.user_id, row.received_at)
-            handled.append(self._handle(session, job, row.payload, careful, batch))
+            handled.append(self._handle(session, job, events[row.id], careful, batch))
             self._loading.schedule(job, now)
             jobs.append(job)
         self._end(session, batch, handled)
         return jobs
 
     @staticmethod
-    def _batch(session: Session, rows) -> Batch | None:
-        """What the handlers of these events will ask of their users, asked once (bot.ledger.batch)."""
-        return Batch.load(session, {row.user_id for row in rows if row.user_id}) if rows else None
+    def _batch(session: Session, events: dict[int, dict]) -> Batch | None:
+        """What the handlers of these events will ask the database, asked once (bot.ledger.batch)."""
+        if not events:
+            return None
+        return Batch.load(session, {user for e in events.values() if (user := _user_id(e))},
+                          [text for e in events.values() if (text := _text(e))])
 
     @staticmethod
     def _end(session: Session, batch: Batch | None, handled: list[dict]) -> None:
@@ -242,7 +247,7 @@ class ReplyQueue:
         session.execute(update(_T).where(_T.c.id.in_(ids), _T.c.attempts == 1, _T.c.status == InboxStatus.PENDING)
                         .values(lease_until=None))
 
-    def _handle(self, session: Session, job: ReplyJob, payload: str, careful: bool, batch: Batch | None) -> dict:
+    def _handle(self, session: Session, job: ReplyJob, raw: dict, careful: bool, batch: Batch | None) -> dict:
         """Run the event's handler. Handlers rarely raise, so they run straight in the batch's
         transaction; when one does, the whole step is rolled back and run again carefully, each
         handler in a savepoint, so that a failing one's effects are undone and its user gets an
@@ -251,7 +256,7 @@ class ReplyQueue:
         error = None
         if not careful:
             try:
-                job.messages = self._run_handler(session, json.loads(payload))
+                job.messages = self._run_handler(session, raw)
             except Exception as exc:
                 if is_transient(exc):  # the database chose us to give way: the same step again
                     raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
@@ -261,7 +266,7 @@ class ReplyQueue:
             watches = len(batch.watches) if batch is not None else 0
             with session.begin_nested() as savepoint:
                 try:
-                    job.messages = self._run_handler(session, json.loads(payload))
+                    job.messages = self._run_handler(session, raw)
                 except Exception as exc:
                     savepoint.rollback()
                     if batch is not None:  # its watches are undone with the rest of its effects
@@ -287,8 +292,7 @@ class ReplyQueue:
         if handler is None:
             log.info("event type %s: nothing to do", raw.get("type"))
             return []
-        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-        user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
+        user_id = _user_id(raw)
         user = svc.get_or_create_user(session, user_id) if user_id else None
         return handler(event, ChatContext(session=session, user=user, links=self.links,
                                           reminder_days=self.reminder_days, office_hours=self.office_hours,
@@ -378,6 +382,16 @@ class ReplyQueue:
 
     def close(self) -> None:
         self._loading.stop()
+
+
+def _user_id(raw: dict) -> str | None:
+    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    return source.get("userId") if isinstance(source.get("userId"), str) else None
+
+
+def _text(raw: dict) -> str | None:
+    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    return message.get("text") if message.get("type") == "text" and isinstance(message.get("text"), str) else None
 
 
 def _first_line(exc: BaseException) -> str:
