@@ -162,10 +162,10 @@ def _register_optional(app: Flask, services: Services, limiter) -> None:
 
 
 def _inline_worker(app: Flask, services: Services) -> None:
-    from bot.runtime.worker import Dispatcher, InlineWorker, build_queues
+    from bot.runtime.worker import POOL, Dispatcher, InlineWorker, build_queues
 
     def make_dispatcher() -> Dispatcher:
-        db = Database(services.settings.database_url)  # its own pool, beside the requests'
+        db = Database(services.settings.database_url, **POOL)  # its own pool, beside the requests'
         return Dispatcher(db, build_queues(services.settings, db, services.line, services.links,
                                            maker=services.receipt_maker), kind=WorkerKind.INLINE)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
@@ -49,12 +49,13 @@ class Batch:
         if user_ids:
             batch.users = _users(session, sorted(user_ids))
             ids = [user.id for user in batch.users.values()]
-            batch.maybe_open_conversation = set(session.scalars(
-                select(Conversation.line_user_id).where(Conversation.line_user_id.in_(ids),
-                                                        Conversation.closed_at.is_(None))))
-            batch.maybe_subscribed = set(session.scalars(
-                select(Subscription.line_user_id).where(Subscription.line_user_id.in_(ids),
-                                                        Subscription.withdrawn_at.is_(None))))
+            open_or_subscribed = union_all(  # one round trip for both
+                select(literal(True), Conversation.line_user_id).where(Conversation.line_user_id.in_(ids),
+                                                                       Conversation.closed_at.is_(None)),
+                select(literal(False), Subscription.line_user_id).where(Subscription.line_user_id.in_(ids),
+                                                                        Subscription.withdrawn_at.is_(None)))
+            for conversation, user_id in session.connection().execute(open_or_subscribed):
+                (batch.maybe_open_conversation if conversation else batch.maybe_subscribed).add(user_id)
         session.info[_KEY] = batch
         return batch
 
