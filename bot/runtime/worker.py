@@ -40,10 +40,6 @@ CHECKPOINT_EVERY = 1.0  # SQLite: see Database.checkpoint
 # later costs nobody anything, and one transaction per outcome was most of a worker's database work.
 RECORD_DELAY = 0.05
 RECORD_BATCH = 64
-# Under load, a step follows the last one that moved work no sooner than this: what arrives
-# meanwhile is taken in one batch, and a step's fixed cost (its statements, its commit) is shared
-# by more events. An event arriving at an idle worker is taken at once.
-COALESCE = 0.02
 MAINTAIN_EVERY = 3600.0
 # A worker's pool does not ping before each checkout (a round trip per step): a connection lost
 # to a database restart fails its step, which is run again on a fresh connection (see run()).
@@ -62,7 +58,6 @@ class Dispatcher:
         self._look = {q.name: 0.0 for q in queues}
         self._oldest_finished: float | None = None  # when the oldest unrecorded outcome came in
         self._last_checkpoint = 0.0
-        self._last_moved = float("-inf")  # when a step last moved work (see COALESCE)
         self._adopted: dict[str, deque[int]] = {q.name: deque() for q in queues}
         self._due_checked = {q.name: 0.0 for q in queues}
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
@@ -128,10 +123,7 @@ class Dispatcher:
         if now - self._last_checkpoint >= CHECKPOINT_EVERY:  # after the sends have left
             self._last_checkpoint = now
             self.db.checkpoint()
-        moved = bool(recorded) or any(jobs for _, jobs in claimed)
-        if moved:
-            self._last_moved = now
-        return moved
+        return bool(recorded) or any(jobs for _, jobs in claimed)
 
     def _worth_a_transaction(self, now: float) -> bool:
         if any(self._adopted[q.name] for q in self.queues) or now - self._last_beat >= HEARTBEAT_EVERY:
@@ -226,9 +218,6 @@ class Dispatcher:
         outage_since: float | None = None
         delay = 0.1
         while not stop.is_set():
-            hold = self._last_moved + COALESCE - time.monotonic()
-            if hold > 0:  # what arrives meanwhile joins the next batch
-                stop.wait(hold)
             try:
                 moved = self.step()
                 wait = 0.0 if moved else self._idle_wait()
