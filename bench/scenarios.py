@@ -176,7 +176,7 @@ def _celery_workers(env: dict, processes: int = 2, threads: int = 32):
 
 
 @contextmanager
-def _our_workers(env: dict, processes: int = int(os.environ.get("BENCH_OUR_WORKERS", "2"))):
+def _our_workers(env: dict, processes: int = 2):
     """`tisi-pay worker` processes, as many as the Celery baseline has (WORKER=external)."""
     with ExitStack() as stack:
         for _ in range(processes):
