@@ -69,7 +69,7 @@ _HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
                     handler_error=bindparam("b_handler_error"), lease_until=bindparam("b_lease_until")))
 _REPLIED = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.attempts == bindparam("b_attempts"))
             .values(status=InboxStatus.REPLIED, finished_at=bindparam("b_at"), last_error=None, lease_until=None))
-_CLAIM_TURN = sql("SELECT pg_advisory_xact_lock(7401)")  # held until the claim's step commits
+_CLAIM_TURN = sql("SELECT pg_try_advisory_xact_lock(7401)")  # held until the claim's step commits
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
@@ -177,11 +177,13 @@ class ReplyQueue:
         """Lease due events and handle the pending ones, in the caller's transaction: the claim, the
         handlers' effects and the rendered replies commit together (or not at all)."""
         now = utcnow()
-        if self.db.dialect == "postgresql":
-            # One claim at a time across workers, as SQLite's one writer has it: a claim then takes
-            # everything that came in during the other's, not half of what one NOTIFY announced,
-            # and a batch's statements are shared by many events (bot.ledger.batch).
-            session.execute(_CLAIM_TURN)
+        if self.db.dialect == "postgresql" and not session.scalar(_CLAIM_TURN):
+            # One claim at a time across workers: a claim takes everything that came in during the
+            # other's, not half of what one NOTIFY announced, and a batch's statements are shared
+            # by many events (bot.ledger.batch). A worker whose turn it is not claims nothing now
+            # (it never waits: events it stored itself are handled meanwhile); the NOTIFY of the
+            # next event, or its poll, brings it back.
+            return []
         due = (select(_T.c.id)
                .where(_T.c.status.in_(InboxStatus.open()), _T.c.next_attempt_at <= now,
                       (_T.c.lease_until.is_(None)) | (_T.c.lease_until < now))
