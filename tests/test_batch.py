@@ -112,3 +112,35 @@ def test_workers_take_turns_to_claim_and_the_next_takes_all_that_came_meanwhile(
             assert len(queue.claim(second, 64)) == 5  # all in one batch
     finally:
         queue.close()
+
+
+def test_a_worker_process_waits_for_its_turn_then_takes_all(db, settings, fake_line):
+    """PostgreSQL, `tisi-pay worker`: its claim waits for the other's step to commit."""
+    import threading
+
+    from bot.line.gateway import LineGateway
+    from bot.render.links import make_links
+    from bot.runtime.inbox import ReplyQueue, store_events
+
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite: one writer at a time already")
+    line = LineGateway(settings.line_api_url, settings.line_channel_access_token)
+    queue = ReplyQueue(db, line, make_links(settings), wait_turn=True)
+    claimed = {}
+    try:
+        with db.transaction() as first:
+            queue.claim(first, 64)
+            store_events(db, [text_event("วิธีใช้", f"U{i:032x}") for i in range(5)], notify=False)
+
+            def second_worker():
+                with db.transaction() as second:
+                    claimed["jobs"] = queue.claim(second, 64)
+
+            thread = threading.Thread(target=second_worker)
+            thread.start()
+            assert _waits_on_an_advisory_lock(db), "the second claim did not wait its turn"
+            assert "jobs" not in claimed
+        thread.join(10)
+        assert len(claimed["jobs"]) == 5
+    finally:
+        queue.close()

@@ -69,7 +69,9 @@ _HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
                     handler_error=bindparam("b_handler_error"), lease_until=bindparam("b_lease_until")))
 _REPLIED = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.attempts == bindparam("b_attempts"))
             .values(status=InboxStatus.REPLIED, finished_at=bindparam("b_at"), last_error=None, lease_until=None))
-_CLAIM_TURN = sql("SELECT pg_try_advisory_xact_lock(7401)")  # held until the claim's step commits
+# The claim's turn, held until the claim's step commits.
+_WAIT_TURN = sql("SELECT true FROM (SELECT pg_advisory_xact_lock(7401)) AS turn")  # true once it is ours
+_TRY_TURN = sql("SELECT pg_try_advisory_xact_lock(7401)")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
@@ -163,11 +165,12 @@ class ReplyQueue:
 
     def __init__(self, db: Database, line: LineGateway, links: Links, *, senders: int = 32, batch: int = 64,
                  lease: float = LEASE_SECONDS, reminder_days: tuple[int, ...] = (7, 1), office_hours=None,
-                 support_contact: str = ""):
+                 support_contact: str = "", wait_turn: bool = False):
         self.db, self.line, self.links = db, line, links
         self.reminder_days = reminder_days
         self.office_hours, self.support_contact = office_hours, support_contact
         self.senders, self.batch, self.lease = senders, batch, lease
+        self.wait_turn = wait_turn  # a `tisi-pay worker`: see claim()
         self.max_inflight = senders * 2
         self._loading = _LoadingTimer(line)
         self._careful = False  # the next batch runs each handler in a savepoint
@@ -177,12 +180,12 @@ class ReplyQueue:
         """Lease due events and handle the pending ones, in the caller's transaction: the claim, the
         handlers' effects and the rendered replies commit together (or not at all)."""
         now = utcnow()
-        if self.db.dialect == "postgresql" and not session.scalar(_CLAIM_TURN):
+        if self.db.dialect == "postgresql" and not session.scalar(_WAIT_TURN if self.wait_turn else _TRY_TURN):
             # One claim at a time across workers: a claim takes everything that came in during the
             # other's, not half of what one NOTIFY announced, and a batch's statements are shared
-            # by many events (bot.ledger.batch). A worker whose turn it is not claims nothing now
-            # (it never waits: events it stored itself are handled meanwhile); the NOTIFY of the
-            # next event, or its poll, brings it back.
+            # by many events (bot.ledger.batch). A `tisi-pay worker` waits for its turn (that is
+            # what makes its batches large); a web process's worker never waits (the events it
+            # stored itself are handled in the same step) and claims nothing when it is not its turn.
             return []
         due = (select(_T.c.id)
                .where(_T.c.status.in_(InboxStatus.open()), _T.c.next_attempt_at <= now,

@@ -279,12 +279,12 @@ def _short(exc: BaseException) -> str:
 
 
 # -- assembling ----------------------------------------------------------------------------------
-def build_queues(settings, db: Database, line, links, *, maker=None) -> list[WorkQueue]:
+def build_queues(settings, db: Database, line, links, *, maker=None, external: bool = False) -> list[WorkQueue]:
     from bot.runtime.photos import PhotoQueue
 
     queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days,
                                                office_hours=settings.office_hours,
-                                               support_contact=settings.support_contact),
+                                               support_contact=settings.support_contact, wait_turn=external),
                                NoticeQueue(db, line, upstream=upstream_client(settings)),
                                PhotoQueue(db, line, settings.biller_id)]
     if maker is not None:  # receipts are issued (RECEIPT_SIGNING_P12): their PDFs are made here
@@ -367,7 +367,7 @@ def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) 
     from bot.ledger.receipts import from_settings
 
     links = make_links(settings)
-    queues = build_queues(settings, db, line, links, maker=from_settings(settings, links)[1])
+    queues = build_queues(settings, db, line, links, maker=from_settings(settings, links)[1], external=True)
     if lease is not None:
         for queue in queues:
             queue.lease = lease
