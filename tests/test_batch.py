@@ -144,3 +144,19 @@ def test_a_worker_process_waits_for_its_turn_then_takes_all(db, settings, fake_l
         assert len(claimed["jobs"]) == 5
     finally:
         queue.close()
+
+
+def _waits_on_an_advisory_lock(db, timeout: float = 10.0) -> bool:
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND wait_event_type = 'Lock' AND wait_event = 'advisory'")).scalar():
+                return True
+            conn.rollback()
+            time.sleep(0.05)
+    return False
