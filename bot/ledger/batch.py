@@ -105,10 +105,6 @@ class Batch:
             insert_ignore_rows(session, Watch.__table__, same)
         self.watches.clear()
 
-    @staticmethod
-    def forget(session: Session) -> None:
-        session.info.pop(_KEY, None)
-
 
 def _users(session: Session, user_ids: list[str]) -> dict[str, LineUser]:
     found = {u.user_id: u for u in session.scalars(select(LineUser).where(LineUser.user_id.in_(user_ids)))}
