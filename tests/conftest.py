@@ -11,11 +11,12 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyotp
 import pytest
+import time_machine
 from sqlalchemy import create_engine, func, select, text
 
 from bot.config import Settings
@@ -37,6 +38,59 @@ BILLER_ID = "099999999999990"
 USER = "U" + "a" * 32
 OTHER_USER = "U" + "b" * 32
 TAX_ID = with_check_digit("010555012345")
+
+
+# -- the clock -------------------------------------------------------------------------------
+# Every test reads "now" through one clock: the machine's, or with TEST_CLOCK_AHEAD_DAYS=N the
+# machine's moved N days ahead and ticking (CI runs the fast tests a year ahead, so a date written
+# into a test is found before it expires). Python processes a test starts get the same clock
+# through tests/clock_ahead/sitecustomize.py, put on their PYTHONPATH.
+CLOCK_AHEAD_DAYS = int(os.environ.get("TEST_CLOCK_AHEAD_DAYS", "0") or 0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_clock():
+    if not CLOCK_AHEAD_DAYS:
+        yield
+        return
+    site = str(Path(__file__).parent / "clock_ahead")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH")) if p)
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=CLOCK_AHEAD_DAYS), tick=True):
+        yield
+
+
+class Clock:
+    """The tests' clock: `at(moment)` puts the rest of the test at a fixed moment, ticking from it."""
+
+    def __init__(self):
+        self._travels: list = []
+
+    def at(self, moment: datetime | str) -> datetime:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        assert moment.tzinfo is not None, "a test's moment is timezone-aware"
+        travel = time_machine.travel(moment, tick=True)
+        travel.start()
+        self._travels.append(travel)
+        return moment
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    def today(self):
+        return today_bangkok(self.now())
+
+    def stop(self) -> None:
+        while self._travels:
+            self._travels.pop().stop()
+
+
+@pytest.fixture
+def clock():
+    c = Clock()
+    yield c
+    c.stop()
 
 
 # -- databases -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from bot.core.chain import GENESIS, link_hash
 from bot.data.chain import TABLES, content
@@ -150,9 +151,13 @@ def test_invoice_status_changed_is_caught(history, env, database_url):
 
 
 def test_a_whole_chain_rewrite_is_caught_against_a_digest_published_earlier(history, env, database_url, tmp_path):
-    from bot.core.dates import today_bangkok
+    from bot.core.dates import to_bangkok
 
-    published = _cli(["audit", "digest", "--date", today_bangkok().isoformat()], env)
+    # The day the links were made (on PostgreSQL the database's clock stamps them, which the
+    # tests' clock does not move).
+    with Session(create_engine(database_url)) as s:
+        day = to_bangkok(s.scalar(select(func.max(ChainLink.linked_at)))).date()
+    published = _cli(["audit", "digest", "--date", day.isoformat()], env)
     assert published.exit_code == 0
     digest = json.loads(published.output.strip().splitlines()[0])
     assert digest["last_seq"] > 0 and digest["audit_entries"] > 0 and digest["bank_messages"] == 5

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.factory import create_app
 from tests.conftest import API_TOKEN, invoice_row, make_env, past
 
+BEFORE_DUE = "2026-11-20T10:00:00+07:00"
 INV = "2568110400012345"
 BASE = "http://127.0.0.1:8080"
 
@@ -42,7 +43,8 @@ def _headers_ok(response) -> None:
     assert "<style" not in html and " style=" not in html and " on" + "click=" not in html
 
 
-def test_payable_page_has_qr_download_slip_and_contact(client, line, seed):
+def test_payable_page_has_qr_download_slip_and_contact(client, line, seed, clock):
+    clock.at(BEFORE_DUE)  # the due dates below are fixed: so is the day the test runs on
     seed(invoice_row(1, invoice_no=INV, amount="1200.50", due_date="2026-12-31"))
     response = client.get(_track(line), environ_base=fresh_ip())
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -216,7 +218,8 @@ def test_expired_page_shows_the_invoice_amount_not_an_amount_to_pay(client, line
     assert "ยอดตามใบแจ้งหนี้" in page and "ยอดที่ต้องชำระ" not in page and "เกินกำหนดชำระ" in page
 
 
-def test_the_saved_qr_is_a_payment_card_that_says_what_it_pays(client, line, seed):
+def test_the_saved_qr_is_a_payment_card_that_says_what_it_pays(client, line, seed, clock):
+    clock.at(BEFORE_DUE)  # the due dates below are fixed: so is the day the test runs on
     import io
 
     import zxingcpp

@@ -14,6 +14,7 @@ from bot.core.money import MoneyError, thai_baht_words
 from bot.core.thaiqr import QrPayloadError, bill_payment_barcode, parse_tlv, verify_crc
 from tests.conftest import BILLER_ID, TAX_ID, invoice_row, past
 
+BEFORE_DUE = "2026-11-20T10:00:00+07:00"
 INV = "2568110400012345"
 BASE = "http://127.0.0.1:8080"
 
@@ -76,7 +77,8 @@ def _chars(pdf: bytes) -> str:
         return "".join(c["text"] for c in page.chars if not c["text"].startswith("(cid:"))
 
 
-def test_slip_pdf_barcode_qr_and_text_for_exactly_that_invoice(client, line, seed):
+def test_slip_pdf_barcode_qr_and_text_for_exactly_that_invoice(client, line, seed, clock):
+    clock.at(BEFORE_DUE)  # the due dates below are fixed: so is the day the test runs on
     seed(invoice_row(1, invoice_no=INV, ref2="68110001", amount="15750.50", due_date="2026-12-31",
                      payer_name="บริษัท ทดสอบการผลิต จำกัด", fee_code="CERTIFICATION"))
     response = client.get(_slip_url(line))
@@ -108,11 +110,12 @@ def test_slip_pdf_barcode_qr_and_text_for_exactly_that_invoice(client, line, see
         assert text.count(expected) >= 2, expected
 
 
-def test_slip_thai_copies_out_as_written_with_two_extractors(client, line, seed, db):
+def test_slip_thai_copies_out_as_written_with_two_extractors(client, line, seed, db, clock):
     """What a person gets when they copy text from the slip: pypdf's text and pdfminer's
     (pdfplumber's) characters, each mapped through the font's ToUnicode, must give the Thai that
     was written, SARA AM included ("ชำระ", not "ชำ:ระ"). pdfminer's own line-building moves
     marks by their position, so its characters are read in content order."""
+    clock.at(BEFORE_DUE)  # the due dates below are fixed: so is the day the test runs on
     import pypdf
 
     from bot.data.models import Invoice
