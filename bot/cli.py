@@ -291,10 +291,28 @@ def health_command() -> None:
         database.dispose()
     problems = state.problems()
     figures = ", ".join(f"{k}={v}" for k, v in state.as_dict().items())
+    spool_problem, spool_used = _bank_spool()
+    if spool_problem:
+        problems.append(spool_problem)
+    figures += f", bank_spool_bytes={spool_used}"
     if problems:
         click.echo(f"unhealthy: {'; '.join(problems)} ({figures})")
         sys.exit(1)
     click.echo(f"ok ({figures})")
+
+
+def _bank_spool() -> tuple[str | None, int]:
+    """The bank spool of this machine (BANK_SPOOL_DIR): a problem when it is at its cap."""
+    from bot.bank.spool import is_full, spool_bytes
+    from bot.config import DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MAX_BYTES
+
+    used = spool_bytes(Path(os.environ.get("BANK_SPOOL_DIR", "").strip() or DEFAULT_SPOOL_DIR))
+    cap_mb = os.environ.get("BANK_SPOOL_MAX_MB", "").strip()
+    cap = int(cap_mb) * 1024 * 1024 if cap_mb.isdigit() and int(cap_mb) > 0 else DEFAULT_SPOOL_MAX_BYTES
+    if is_full(used, cap):
+        return (f"the bank spool is full ({used} of {cap} bytes): the bank is answered 9999 without being kept "
+                "until the database takes what waits"), used
+    return None, used
 
 
 @cli.command("reconcile", short_help="Check the bank's daily statement file against the payments.")

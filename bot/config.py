@@ -49,7 +49,12 @@ def database_url(env: Mapping[str, str]) -> str:
     return url
 
 
+DEFAULT_SPOOL_DIR = "instance/bank-spool"
+DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024  # 64 MB: a day of the bank's traffic many times over
+
+
 @dataclass(frozen=True)
+
 class Settings:
     database_url: str
     line_channel_secret: str
@@ -80,6 +85,9 @@ class Settings:
     receipt_signing_password: str | None = None
     receipt_trust_roots: str | None = None  # PEM file of CAs `receipt verify` accepts besides our certificate
     office_hours: OfficeHours = OfficeHours.parse(DEFAULT_OFFICE_HOURS)  # told to users who ask for a person
+    # Authenticated bank messages kept while the database cannot be reached (bot.bank.spool).
+    bank_spool_dir: str = DEFAULT_SPOOL_DIR
+    bank_spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES  # past it the bank gets 9999 unspooled, and health alerts
 
     @property
     def receipts_enabled(self) -> bool:
@@ -144,6 +152,9 @@ class Settings:
         trust_roots = env.get("RECEIPT_TRUST_ROOTS", "").strip() or None
         if trust_roots and not os.path.isfile(trust_roots):
             problems.append(f"RECEIPT_TRUST_ROOTS names no file: {trust_roots}")
+        spool_max = env.get("BANK_SPOOL_MAX_MB", "").strip()
+        if spool_max and not (spool_max.isdigit() and 0 < int(spool_max) <= 100_000):
+            problems.append("BANK_SPOOL_MAX_MB must be a whole number of megabytes, 1-100000")
         if env.get("ENV", "").strip().lower() == "production":
             # LINE fetches images only over https, and a short key makes the tokens guessable.
             if len(env["SECRET_KEY"].encode()) < 32:
@@ -185,4 +196,6 @@ class Settings:
             receipt_signing_password=env.get("RECEIPT_SIGNING_PASSWORD") or None,
             receipt_trust_roots=trust_roots,
             office_hours=office_hours,
+            bank_spool_dir=env.get("BANK_SPOOL_DIR", "").strip() or DEFAULT_SPOOL_DIR,
+            bank_spool_max_bytes=(int(spool_max) * 1024 * 1024 if spool_max else DEFAULT_SPOOL_MAX_BYTES),
         )

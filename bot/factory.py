@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from linebot.v3 import SignatureValidator
 
 from bot.bank.spool import Spool
@@ -39,6 +41,12 @@ class Services:
         self.bank_db.dispose()
 
 
+class DatabaseId(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # Styles and scripts are files (CSP allows no inline ones), served from templates/html/assets.
@@ -48,6 +56,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # LINE's own request limit
     app.json.ensure_ascii = False
+    # <int:…> in every route: at most a BIGINT, so an absurd number in an address is a 404, not a
+    # database error.
+    app.url_map.converters["int"] = DatabaseId
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     services = Services(
@@ -58,7 +69,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         signature=SignatureValidator(settings.line_channel_secret),
         links=make_links(settings),
         bank_db=Database(settings.database_url, **BANK_POOL),
-        spool=Spool(),
+        spool=Spool(Path(settings.bank_spool_dir), settings.bank_spool_max_bytes),
     )
     app.extensions["tisi"] = services
     _refuse_old_schema(services.db)
@@ -67,7 +78,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from bot.web import pages as web
     from bot.web import webhook
 
-    webguard.install_headers(app)
+    webguard.install_headers(app, https=settings.public_base_url.startswith("https://"))
     limiter = webguard.make_limiter(app, settings)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(web.bp)

@@ -28,6 +28,9 @@ REPLIES_UNCONFIRMED = Counter("tisi_replies_unconfirmed", "Replies whose deliver
                               "went unanswered and the one more try was refused as a used token (or unanswered).")
 BANK_COMMANDS = Counter("tisi_bank_commands", "Bank commands answered, by endpoint, command and respCode.",
                         ["endpoint", "command", "resp_code"])
+BANK_UNAUTHENTICATED = Counter("tisi_bank_unauthenticated", "Requests to the bank endpoint refused before or at "
+                               "authentication (size, encoding, signature, timestamp): answered, never stored.",
+                               ["resp_code", "reason"])
 NOTICES_SENT = Counter("tisi_notices_sent", "Notices delivered, by kind (paid, reversed, new, remind7, "
                        "remind1, overdue, upstream, …).", ["kind"])
 RECONCILIATION_OUTCOMES = Counter("tisi_reconciliation_outcomes", "Lines of reconciled bank statements, by "

@@ -227,8 +227,8 @@ def receipt_env(p12: Path) -> dict:
 
 
 @pytest.fixture
-def settings(database_url, fake_line) -> Settings:
-    return Settings.from_env(make_env(database_url, fake_line.url))
+def settings(database_url, fake_line, tmp_path) -> Settings:
+    return Settings.from_env(make_env(database_url, fake_line.url, BANK_SPOOL_DIR=str(tmp_path / "bank-spool")))
 
 
 @pytest.fixture
@@ -263,6 +263,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float = 15.0, every: float = 0.01):
+    """Until `condition()` is true (its value), or fail: for what happens off the caller's thread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so after {timeout} s: {getattr(condition, '__name__', condition)}")
+        time.sleep(every)
 
 
 def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.data.db import Database
 from bot.data.models import BankMessage
-from tests.conftest import Bank, invoice_row
+from tests.conftest import Bank, invoice_row, wait_for
 
 INV = "2568110400012345"
 
@@ -20,14 +20,14 @@ INV = "2568110400012345"
 def outage_app(settings, db, tmp_path, monkeypatch):
     from bot.factory import create_app
 
-    monkeypatch.chdir(tmp_path)  # the spool lives under ./instance of the process
+    monkeypatch.chdir(tmp_path)
     app = create_app(settings, db=db)
     yield app
     app.extensions["tisi"].close()
 
 
 def _spool_lines(tmp_path) -> list[dict]:
-    path = tmp_path / "instance" / "bank-spool" / "messages.jsonl"
+    path = tmp_path / "bank-spool" / "messages.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
@@ -62,9 +62,10 @@ def test_an_outage_spools_each_refused_request_and_replays_them_once(outage_app,
     assert not [r for r in caplog.records if r.exc_info]  # an outage is no traceback
     assert _spooled_in_db(db) == 0
 
-    assert client.get("/healthz").status_code == 200  # the database is back: the spool goes in
-    assert _spooled_in_db(db) == 3 and _spool_lines(tmp_path) == []
-    assert not list((tmp_path / "instance" / "bank-spool").glob("*.jsonl*"))
+    assert client.get("/healthz").status_code == 200  # the database is back: the spool goes in, off the request
+    wait_for(lambda: _spooled_in_db(db) == 3)
+    assert _spool_lines(tmp_path) == []
+    wait_for(lambda: not list((tmp_path / "bank-spool").glob("*.jsonl*")))
     assert tisi.spool.replay(tisi.bank_db) == 0  # nothing twice
     # The bank retries: the payment goes through as usual.
     assert bank.post(bodies[0]).get_json()["respCode"] == "0000"
@@ -85,7 +86,7 @@ def test_a_replay_that_died_after_its_commit_stores_nothing_twice(outage_app, db
                                         "command": "payment", "bank_code": "006", "bank_ref": "KTBA",
                                         "request_body": "{}", "http_status": 500, "resp_code": "9999",
                                         "response_body": "{}", "bank_timestamp": None, "bank_signature": None})])
-    left = tmp_path / "instance" / "bank-spool" / "messages.jsonl.999.dead.replaying"
+    left = tmp_path / "bank-spool" / "messages.jsonl.999.dead.replaying"
     left.write_text(line + "\n")
     spool.append(command="payment", bank_code="006", bank_ref="KTBB", request_body=b"{}", http_status=500,
                  resp_code="9999", response_body=b'{"respCode":"9999"}', signed=None)

@@ -24,7 +24,7 @@ from bot.data.models import (
 )
 from bot.data.states import NoticeStatus, StaffAction
 from bot.ledger.audit import verify
-from tests.conftest import BANK_SECRET, NEW_PASSWORD, Staff, fresh_code, invoice_row, make_account
+from tests.conftest import BANK_SECRET, CSRF_RE, NEW_PASSWORD, Staff, fresh_code, invoice_row, make_account
 
 def actions(db, action: StaffAction | None = None) -> list[StaffActionEntry]:
     with db.sessions() as s:
@@ -71,17 +71,21 @@ def test_first_sign_in_sets_a_new_password_then_the_console_opens(app, db, staff
 
 def test_a_new_session_id_at_sign_in_and_the_old_one_is_useless(app, db, staff_client):
     made = make_account(db, "malee", "finance")
-    staff_client.token()  # the sign-in page: an anonymous session holding the CSRF token
-    before = staff_client.cookie()
-    assert before
+    for _ in range(20):  # the sign-in page, as often as anyone likes: no session id, no row
+        staff_client.token()
+    assert staff_client.cookie() is None
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StaffSession)) == 0
+    before = staff_client.client.get_cookie("tisi_staff_pre", path="/staff").value  # its CSRF token, signed
     staff_client.sign_in("malee", made.password)
     after = staff_client.cookie()
     assert after and after != before
+    assert staff_client.client.get_cookie("tisi_staff_pre", path="/staff") is None
     with db.sessions() as s:  # the cookie is a random id; the database keeps only its hash
         assert s.get(StaffSession, after) is None
         assert s.scalar(select(func.count()).select_from(StaffSession).where(StaffSession.account_id.is_not(None))) == 1
     stale = app.test_client()  # someone who kept the id from before the sign-in
-    stale.set_cookie("tisi_staff", before, path="/staff")
+    stale.set_cookie("tisi_staff_pre", before, path="/staff")
     assert stale.get("/staff/password").status_code == 302  # to the sign-in page: not signed in
     assert "/staff/sign-in" in stale.get("/staff/password").headers["Location"]
     # Signing out ends the signed-in id too, whatever copy is kept.
@@ -101,7 +105,7 @@ def test_cookie_is_httponly_strict_and_secure_under_https(app, db, staff_client,
     assert "Secure" in secure
 
 
-def test_wrong_code_wrong_password_and_the_lock(app, db, staff_client):
+def test_wrong_code_wrong_password_and_the_lock(app, db, staff_client, clock):
     made = make_account(db, "nok", "finance")
     assert staff_client.sign_in("nok", made.password, code="000000").status_code == 401
     assert staff_client.sign_in("nok", "not the password").status_code == 401
@@ -110,15 +114,74 @@ def test_wrong_code_wrong_password_and_the_lock(app, db, staff_client):
         assert staff_client.sign_in("nok", "wrong again").status_code == 401
     fifth = staff_client.sign_in("nok", "wrong at last")
     assert fifth.status_code == 403 and "ล็อก" in fifth.get_data(as_text=True)
-    right = staff_client.sign_in("nok", made.password)  # right, but locked: refused
+    right = staff_client.sign_in("nok", made.password)  # right, but locked for this address: refused
     assert right.status_code == 403
     assert staff_client.client.get("/staff/").status_code == 302
+    elsewhere = _from(app, db, "10.9.9.9")
+    assert elsewhere.sign_in("nok", made.password).status_code == 302  # the lock is for the address it came from
     assert len(actions(db, StaffAction.LOCKED)) == 1
     reasons = [json.loads(a.detail)["reason"] for a in actions(db, StaffAction.SIGN_IN_FAILED)]
     assert reasons.count("wrong or used code") == 1 and "unknown account" in reasons and "locked" in reasons
-    with db.transaction() as s:  # fifteen minutes later
-        s.execute(update(StaffAccount).values(locked_until=utcnow() - timedelta(seconds=1)))
+    clock.at(clock.now() + timedelta(minutes=15, seconds=5))  # fifteen minutes later
     assert staff_client.sign_in("nok", made.password).status_code == 302
+
+
+def _from(app, db, address: str) -> Staff:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Staff(client, db)
+
+
+def _answer(response) -> tuple[int, str]:
+    """What a sign-in answer tells: its status and its words, without the form's fresh token."""
+    html = response.get_data(as_text=True)
+    found = re.search(r'<p class="error"[^>]*>(.*?)</p>', html, re.S) or re.search(r"<main.*?</main>", html, re.S)
+    return response.status_code, CSRF_RE.sub("", found.group(0) if found else html)
+
+
+def test_an_unknown_name_is_answered_as_a_known_one_lock_included(app, db, clock):
+    """An outsider cannot tell whether a name exists: same statuses, same words, same lock."""
+    clock.at("2026-11-20T10:00:00+07:00")
+    make_account(db, "known", "viewer")
+    known = _from(app, db, "10.1.1.1")
+    unknown = _from(app, db, "10.1.1.2")
+    for attempt in range(7):
+        a = _answer(known.post("/staff/sign-in", {"name": "known", "password": "guess", "code": "123456"}))
+        b = _answer(unknown.post("/staff/sign-in", {"name": "unknown", "password": "guess", "code": "123456"}))
+        assert a == b, attempt
+        assert a[0] == (401 if attempt < 4 else 403)
+
+
+def test_sign_in_time_does_not_tell_a_name_exists(app, db):
+    make_account(db, "timed", "viewer")
+
+    def took(name: str) -> float:
+        client = _from(app, db, "10.3.3.1" if name == "timed" else "10.3.3.2")  # each under the rate limit
+        started = time.perf_counter()
+        client.post("/staff/sign-in", {"name": name, "password": "guess", "code": "123456"})
+        return time.perf_counter() - started
+
+    for name in ("timed", "nobody"):  # each locked after five: the locked answers are timed too
+        times = sorted(took(name) for _ in range(8))
+        median = times[len(times) // 2]
+        if name == "timed":
+            known = median
+    assert 0.5 < median / known < 2.0, (known, median)
+
+
+def test_a_name_tried_from_many_addresses_is_slowed_and_shown_to_admins(app, db, signed_in, monkeypatch):
+    from bot.web import console
+
+    monkeypatch.setattr(console, "SLOW_DOWN_S", 0.3)
+    admin = signed_in("admin")
+    for i in range(12):
+        guesser = _from(app, db, f"10.7.0.{i}")
+        started = time.perf_counter()
+        guesser.post("/staff/sign-in", {"name": "target", "password": "guess", "code": "123456"})
+        took = time.perf_counter() - started
+    assert took >= 0.3  # the last guesses waited
+    page = admin.client.get("/staff/").get_data(as_text=True)
+    assert "target" in page and "12" in page
 
 
 def test_a_code_is_accepted_once(app, db, staff_client):
@@ -341,13 +404,6 @@ def test_audit_verify_result_is_shown_on_the_first_page(database_url, db, signed
     page = signed_in("viewer").client.get("/staff/").get_data(as_text=True)
     check = page[page.index('id="chain-check"'):]
     assert "intact" in check.split("</dd>")[0] or "ครบถ้วน" in check.split("</dd>")[0]
-
-
-def test_helpers_are_exact():
-    from bot.web.console import _excel_text
-
-    assert _excel_text("2568110400012345") == '="2568110400012345"' and _excel_text("ท5137-2/10") == "ท5137-2/10"
-    assert _excel_text("68110001") == "68110001"
 
 
 def test_an_answer_whose_reply_failed_is_pushed_once_by_finance(db, seed, line, fake_line, signed_in):

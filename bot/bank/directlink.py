@@ -45,8 +45,8 @@ REQUIRED = ("user", "password", "comcode", "command", "bankcode", "bankref", "da
 # -------------------------------------------------------------------------------------------------------
 
 MAX_BODY = 64 * 1024  # refused before parsing (413)
-_BANK_CODE_RE = re.compile(r"^[0-9]{1,3}$")
-_AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+_BANK_CODE_RE = re.compile(r"^[0-9]{1,3}\Z")
+_AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z")
 
 
 class Fault(Exception):

@@ -18,19 +18,23 @@ from bot.ledger.notices import OUTBOX
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bank", __name__)
-MAX_BODY = 64 * 1024
 
 
 @bp.post("/bank/ktb/billpayment")
 def billpayment():
     tisi = current_app.extensions["tisi"]
-    raw = request.get_data(cache=False)[: MAX_BODY + 1]
-    cmd = None
+    if (request.content_length or 0) > p.MAX_BODY:  # refused before a byte of it is read
+        return _unauthenticated(p.Refused(p.BAD_REQUEST, "body too large"))
+    raw = request.stream.read(p.MAX_BODY + 1)
     signed = (request.headers.get("X-Bank-Timestamp"), request.headers.get("X-Bank-Signature"))
     try:
-        if len(raw) > MAX_BODY:
-            raise p.Refused(p.BAD_REQUEST, "body too large")
+        p.check_before_authentication(raw)
         p.authenticate(tisi.settings.bank_webhook_secret, *signed, raw, now=time.time())
+    except p.Refused as refused:
+        return _unauthenticated(refused)
+    # From here on the request is the bank's: whatever becomes of it is part of the record.
+    cmd = None
+    try:
         cmd = p.parse_command(raw, tisi.settings.biller_id)
         upstream = bool(tisi.settings.upstream_callback_url and tisi.settings.upstream_api_token)
         status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, signed=signed,
@@ -46,10 +50,20 @@ def billpayment():
         service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed, spool=tisi.spool)
         return _json(status, body, cmd)
     log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, body[:20])
-    _replay_spool(tisi)
+    tisi.spool.replay_soon(tisi.bank_db)  # the database answered: what an outage kept goes in, off this path
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
     return _json(status, body, cmd)
+
+
+def _unauthenticated(refused: p.Refused) -> Response:
+    """Anyone may send anything here: a refusal before or at authentication is answered, counted
+    and logged in one line, and leaves nothing in the database or the spool."""
+    metrics.BANK_UNAUTHENTICATED.labels(refused.code, refused.detail.split(":")[0][:40]).inc()
+    log.info("bank request refused before authentication: %s %s (from %s)", refused.code, refused.detail,
+             request.remote_addr)
+    status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
+    return _json(status, body)
 
 
 def _failed(exc: BaseException, cmd) -> None:
@@ -57,15 +71,6 @@ def _failed(exc: BaseException, cmd) -> None:
     is a bug, with one."""
     if not service.database_down(exc):
         log.exception("bank request failed: %s %s", getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"))
-
-
-def _replay_spool(tisi) -> None:
-    """The database answered: store what was spooled during an outage (rarely any)."""
-    if tisi.spool.pending:
-        try:
-            tisi.spool.replay(tisi.bank_db)
-        except Exception as exc:  # still down for the replay: the next request tries again
-            log.warning("bank spool not replayed yet: %s", service.short(exc))
 
 
 def _json(status: int, body: bytes, cmd=None) -> Response:
@@ -135,7 +140,7 @@ def directlink():
         _count("directlink", cmd, p.INTERNAL)
         return _soap(500, body)
     log.info("directlink %s %s/%s", cmd.command, cmd.bank_code, cmd.bank_ref)
-    _replay_spool(tisi)
+    tisi.spool.replay_soon(tisi.bank_db)
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)
     return _soap(status, body)

@@ -8,12 +8,12 @@ import uuid
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot.bank import protocol as p
-from bot.bank.spool import Spool
+from bot.bank.spool import Spool, SpoolFull
 from bot.core.dates import utcnow
 from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore
@@ -89,29 +89,41 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
 def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
                 resp_code: str | None = None, signed: tuple[str | None, str | None] | None = None,
                 spool: Spool | None = None) -> None:
-    """Refused and failed requests go to the log too, in their own transaction; when the
-    database cannot take them, to the spool (fsynced before the bank gets its answer)."""
+    """Refused and failed requests that passed authentication go to the log too, in their own
+    transaction; when the database cannot be reached, to the spool (fsynced before the bank gets
+    its answer). Only ever called after authentication: anyone else's request is not the bank's
+    record (bot.bank.routes)."""
     code = resp_code or _resp_code(body)
     try:
         with db.transaction() as session:
             _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
-    except (DBAPIError, PoolTimeout) as exc:
+    except DATABASE_DOWN as exc:
         if spool is None:
             log.warning("bank request answered %s, not logged: the database is unavailable (%s)", code, short(exc))
             return
-        spooled = spool.append(command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
-                               bank_ref=getattr(cmd, "bank_ref", None), ref1=getattr(cmd, "ref1", None),
-                               request_body=raw_body, http_status=status,
-                               resp_code=code, response_body=body, signed=signed)
+        try:
+            spooled = spool.append(command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
+                                   bank_ref=getattr(cmd, "bank_ref", None), ref1=getattr(cmd, "ref1", None),
+                                   request_body=raw_body, http_status=status,
+                                   resp_code=code, response_body=body, signed=signed)
+        except SpoolFull as full:
+            log.error("bank request %s %s answered %s and NOT kept: the database is unavailable and %s",
+                      getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, full)
+            return
         log.warning("bank request %s %s answered %s: the database is unavailable (%s); kept in the spool as %s",
                     getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, short(exc), spooled)
-    except Exception:  # the log must never turn a clear answer into a 500
-        log.exception("could not log a refused bank request")
+    except Exception as exc:  # the log must never turn a clear answer into a 500; nor a data error into an outage
+        log.error("could not log a bank request answered %s: %s", code, short(exc))
+
+
+# Connection and operational errors only: an error in what was sent (a DataError, an
+# IntegrityError) is never taken for an outage, so it is never spooled.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def database_down(exc: BaseException) -> bool:
     """The database could not be reached or used: the bank is answered 9999 and retries."""
-    return isinstance(exc, (DBAPIError, PoolTimeout))
+    return isinstance(exc, DATABASE_DOWN)
 
 
 def short(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ FEE_CODES = frozenset(
     {"APPLICATION", "LICENSE", "ANNUAL", "INSPECTION", "CERTIFICATION", "TRANSLATION", "STANDARD_BOOK", "OTHER"}
 )
 REQUIRED_COLUMNS = ("invoice_no", "ref2", "tax_id", "payer_name", "fee_code", "amount", "due_date")
-_ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ISO_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line ends are allowed
 
 

@@ -9,7 +9,7 @@ from babel.numbers import format_decimal
 from num2words import num2words
 
 # A plain decimal string: digits, optional point and 1-2 decimals. No sign, exponent or grouping.
-_AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
+_AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?\Z")
 MAX_AMOUNT = Decimal("999999999999.99")
 CENT = Decimal("0.01")
 

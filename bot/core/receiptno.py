@@ -8,8 +8,8 @@ import re
 
 DEFAULT_PREFIX = "TISI"
 SEQ_DIGITS = 6
-PREFIX_RE = re.compile(r"^[A-Z0-9]{1,12}$")
-NUMBER_RE = re.compile(r"^([A-Z0-9]{1,12})-([0-9]{4})-([0-9]{6,})$")
+PREFIX_RE = re.compile(r"^[A-Z0-9]{1,12}\Z")
+NUMBER_RE = re.compile(r"^([A-Z0-9]{1,12})-([0-9]{4})-([0-9]{6,})\Z")
 
 
 def receipt_number(prefix: str, fiscal_year: int, seq: int) -> str:

@@ -15,7 +15,7 @@ MAX_REMINDER_DAY = 60
 # long outage (or on a database with years of history) must not send old invoices to everyone.
 OVERDUE_WINDOW_DAYS = 7
 
-_QUIET_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+_QUIET_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-3]):([0-5][0-9])\Z")
 
 
 def parse_reminder_days(text: str) -> tuple[int, ...]:

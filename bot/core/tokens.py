@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 
-_TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{22})$")  # a receipt's key is 18-32
+_TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{22})\Z")  # a receipt's key is 18-32
 
 
 def new_public_id() -> str:

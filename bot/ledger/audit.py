@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.chain import FIELDS, GENESIS, canonical_amount, link_hash
@@ -128,12 +128,20 @@ def _unlinked(session: Session, verdict: Verdict, **_) -> None:
             return
 
 
+# Releases before 0.2 stored two kinds of request without authenticating them: refused with 401,
+# and refused for size (2002 "body too large") before the signature was looked at. Anyone could
+# send those, so their signature headers prove nothing; since 0.2 neither is stored at all.
+UNAUTHENTICATED_SIZE_REFUSAL = "%body too large%"
+
+
 def _signatures(session: Session, verdict: Verdict, *, bank_secret: str | None, **_) -> None:
-    """Messages the bank signed and we accepted: the signature must still match the stored body."""
+    """Messages the bank signed and we authenticated: the signature must still match the stored body."""
     if not bank_secret:
         return
     query = (select(BankMessage.id, BankMessage.request_body, BankMessage.bank_timestamp, BankMessage.bank_signature)
-             .where(BankMessage.bank_signature.is_not(None), BankMessage.http_status != 401).order_by(BankMessage.id))
+             .where(BankMessage.bank_signature.is_not(None), BankMessage.http_status != 401,
+                    ~and_(BankMessage.resp_code == "2002", BankMessage.response_body.like(UNAUTHENTICATED_SIZE_REFUSAL)))
+             .order_by(BankMessage.id))
     for row in session.execute(query).yield_per(_BATCH):
         expected = bank_signature(bank_secret, row.bank_timestamp or "", row.request_body.encode())
         if not hmac.compare_digest(expected, row.bank_signature):

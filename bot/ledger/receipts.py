@@ -87,7 +87,7 @@ def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
 # A receipt's link token carries "<invoice public id>-<payment id>": random where it needs to be
 # (the invoice's public id reveals nothing), known before the receipt is numbered, and it needs
 # no column or index of its own on the bank's path. The HMAC tag of the token makes it unforgeable.
-_KEY_RE = re.compile(r"^([A-Za-z0-9_-]{16})-([0-9]{1,15})$")
+_KEY_RE = re.compile(r"^([A-Za-z0-9_-]{16})-([0-9]{1,15})\Z")
 
 
 def receipt_key(invoice_public_id: str, payment_id: int) -> str:

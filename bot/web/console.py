@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import date
 from functools import wraps
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
+from bot.core.cells import code_cell, neutralised
 from bot.core.dates import (
     buddhist_year,
     format_datetime_local,
@@ -60,6 +62,7 @@ from bot.web.guard import client_key
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
+SLOW_DOWN_S = 2.0  # added to each attempt on a name under attack (bot.ledger.staff.under_attack)
 SIGN_IN_LIMIT = "10 per minute"  # per client, on POST /staff/sign-in (on top of the account lock)
 EXPORT_MAX_DAYS = 366
 PUBLIC_ENDPOINTS = ("console.sign_in",)
@@ -208,6 +211,8 @@ def sign_in():
         attempt = staff.sign_in(s, name, request.form.get("password", "")[:256], request.form.get("code", "")[:16],
                                 address=_address())
         account_id = attempt.account.id if attempt.account is not None else None
+    if attempt.slow_down:  # the name is tried from many addresses: every guess costs the guesser more
+        time.sleep(SLOW_DOWN_S)
     if attempt.outcome in (SignInOutcome.SIGNED_IN, SignInOutcome.NEW_PASSWORD):
         session.sign_in(account_id)
         if attempt.outcome is SignInOutcome.NEW_PASSWORD:
@@ -268,10 +273,17 @@ def today():
         takings = ledger.takings(s, day)
         series = ledger.daily(s, takings)
         chain = ledger.chain_state(s)
+        attacks = staff.attacks(s) if StaffRole(g.account.role).allows(StaffRole.ADMIN) else []
     try:
         queues = health.check(tisi.db)
     except Exception:  # the figures are a convenience here; the page still shows the takings
         queues = None
+    alerts = [t("Sign-in attack: the name %(name)s was tried %(failures)s times from %(addresses)s addresses in "
+                "the last 15 minutes; each try is now slowed.", name=a.name, failures=a.failures,
+                addresses=a.addresses) for a in attacks]
+    if tisi.spool.full:
+        alerts.append(t("The bank spool is full: while the database cannot be reached the bank is answered "
+                        "9999 and its requests are not kept. Bring the database back, or free the spool's disk."))
     chart = {"labels": [format_short_date(d, t.lang) for d, _, _ in series],
              "counts": [c for _, c, _ in series], "baht": [str(b) for _, _, b in series],
              "label_count": t("Payments"), "label_baht": t("Baht")}
@@ -279,7 +291,7 @@ def today():
                  channel_name=lambda c: t(CHANNEL_NAMES[c]) if c in CHANNEL_NAMES else c,
                  fee_name=lambda f: t(FEE_NAMES[f]) if f in FEE_NAMES else f,
                  long_day=format_long_date(day, t.lang), chain=chain, queues=queues,
-                 problems=queues.problems() if queues else [t("The queue figures could not be read.")])
+                 problems=alerts + (queues.problems() if queues else [t("The queue figures could not be read.")]))
 
 
 # -- find and one invoice's story ---------------------------------------------------------------
@@ -466,26 +478,33 @@ EXPORT_COLUMNS = (
 )
 
 
-def _excel_text(value: str | None) -> str:
-    """Long digit strings (invoice numbers, tax IDs) as text for Excel, which would otherwise show a
-    16-digit invoice number as 2.56811E+15 and drop its last digit."""
-    if value and value.isdigit() and len(value) > 11:
-        return f'="{value}"'
-    return value or ""
+EXPORT_YEARS = (2000, 2200)  # Gregorian years a payment can have: outside them a day is a typing slip
+
+
+def _export_days(first_text: str, last_text: str, t: Translator) -> tuple[date | None, date | None, str | None]:
+    """The export's first and last day, or what is wrong with them, said exactly."""
+    try:
+        first, last = date.fromisoformat(first_text.strip()), date.fromisoformat(last_text.strip())
+    except ValueError:
+        return None, None, t("Write both days as dates, e.g. %(example)s.", example=today_bangkok().isoformat())
+    if not all(EXPORT_YEARS[0] <= d.year <= EXPORT_YEARS[1] for d in (first, last)):
+        return None, None, t("Choose days between the years %(first)s and %(last)s.", first=EXPORT_YEARS[0],
+                             last=EXPORT_YEARS[1])
+    if first > last:
+        return None, None, t("The first day is after the last day: swap them.")
+    if (last - first).days >= EXPORT_MAX_DAYS:
+        return None, None, t("Choose at most %(days)s days.", days=EXPORT_MAX_DAYS)
+    return first, last, None
 
 
 @bp.post("/export")
 @needs(StaffRole.FINANCE)
 def export_csv():
     t = _t()
-    try:
-        first = date.fromisoformat(request.form.get("first", ""))
-        last = date.fromisoformat(request.form.get("last", ""))
-    except ValueError:
-        first = last = None
-    if first is None or last is None or first > last or (last - first).days >= EXPORT_MAX_DAYS:
-        response = _page("export.html", first=request.form.get("first", ""), last=request.form.get("last", ""),
-                         error=t("Choose a first and a last day, at most %(days)s days apart.", days=EXPORT_MAX_DAYS))
+    first, last, problem = _export_days(request.form.get("first", ""), request.form.get("last", ""), t)
+    if problem is not None:
+        response = _page("export.html", first=request.form.get("first", "")[:40], last=request.form.get("last", "")[:40],
+                         error=problem)
         response.status_code = 400
         return response
     tisi = _tisi()
@@ -504,10 +523,10 @@ def export_csv():
                 local = to_bangkok(payment.transacted_at)
                 writer.writerow([
                     local.strftime("%Y-%m-%d %H:%M:%S"), f"{local.day:02d}/{local.month:02d}/{buddhist_year(local)}",
-                    _excel_text(inv.invoice_no), _excel_text(inv.ref2), inv.license_no or "",
-                    _excel_text(inv.tax_id), inv.payer_name, t(FEE_NAMES.get(inv.fee_code, inv.fee_code)),
-                    f"{payment.amount:.2f}", payment.channel, payment.bank_code, payment.bank_ref, payment.status,
-                    receipt_no or ""])
+                    code_cell(inv.invoice_no), code_cell(inv.ref2), neutralised(inv.license_no),
+                    code_cell(inv.tax_id), neutralised(inv.payer_name), t(FEE_NAMES.get(inv.fee_code, inv.fee_code)),
+                    f"{payment.amount:.2f}", neutralised(payment.channel), code_cell(payment.bank_code),
+                    code_cell(payment.bank_ref), neutralised(payment.status), neutralised(receipt_no)])
                 if out.tell() > 64 * 1024:
                     yield out.getvalue()
                     out.seek(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_limiter import Limiter
 
 from bot.config import Settings
@@ -30,9 +30,11 @@ CSP = "; ".join((
     "frame-ancestors 'none'",
 ))
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+HSTS = "max-age=31536000; includeSubDomains"  # a year: browsers never try http again
 
 
-def install_headers(app: Flask) -> None:
+def install_headers(app: Flask, *, https: bool = False) -> None:
+    """`https`: the public origin is https (behind a proxy the request itself may look like http)."""
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in ALWAYS.items():
@@ -40,7 +42,20 @@ def install_headers(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = CSP
             response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for older browsers
+            if https or request.is_secure:
+                response.headers["Strict-Transport-Security"] = HSTS
         return response
+
+    @app.before_request
+    def _no_nul():
+        # NUL is in no name, number or word we take, and no database column keeps it: an address
+        # or form that holds one is refused here, before any view reads it (never a 500).
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            abort(400, "the request holds a NUL character")
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+                "\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+            abort(400, "the request holds a NUL character")
+        return None
 
 
 def make_limiter(app: Flask, settings: Settings) -> Limiter:

@@ -156,6 +156,8 @@ def receipt(token: str):
 
 
 ERROR_TEXT = {
+    400: (N_("Request not understood"), N_("This address or form holds something that cannot be read. Please go "
+                                           "back and try again.")),
     404: (N_("Page not found"), N_("There is no page at this address. To pay a TISI fee, add the TISI LINE "
                                    "Official Account and type your invoice number there.")),
     405: (N_("Page not found"), N_("There is no page at this address. To pay a TISI fee, add the TISI LINE "
@@ -258,9 +260,6 @@ def healthz():
         state = health.check(tisi.db)
     except Exception:
         return jsonify({"status": "error", "db": "unavailable"}), 503
-    if tisi.spool.pending:  # the database is back: the bank messages kept meanwhile go in now
-        try:
-            tisi.spool.replay(tisi.bank_db)
-        except Exception:
-            pass  # the next look tries again; the bank's next request too
-    return jsonify({"status": "ok", "db": "ok", **state.as_dict()})
+    tisi.spool.replay_soon(tisi.bank_db)  # the database is back: what the bank sent meanwhile goes in
+    spool = {"bank_spool_bytes": tisi.spool.size if tisi.spool.pending else 0, "bank_spool_full": tisi.spool.full}
+    return jsonify({"status": "ok", "db": "ok", **state.as_dict(), **spool})

@@ -2,6 +2,9 @@
 
 Only paths under /staff have a session; the cookie (HttpOnly, SameSite=Strict, Secure under
 https, path /staff) holds a random id and nothing else. Flask-WTF keeps its CSRF token in it.
+
+Before sign-in there is no row: what the sign-in page needs (its CSRF token, the language) is
+kept in a second cookie, signed with SECRET_KEY, so anonymous visitors write nothing.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from datetime import datetime
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from bot.data.db import Database
@@ -19,6 +23,8 @@ from bot.ledger import staff_sessions as store
 
 PREFIX = "/staff"
 COOKIE = "tisi_staff"
+PRE_COOKIE = "tisi_staff_pre"  # signed data of a browser that has not signed in
+PRE_MAX_AGE = 24 * 3600
 KEPT_ACROSS_SIGN_IN = ("lang",)
 log = logging.getLogger(__name__)
 
@@ -59,12 +65,23 @@ class StaffSessionInterface(SessionInterface):
     def __init__(self, db: Database, *, always_secure: bool):
         self.db, self.always_secure = db, always_secure
 
+    @staticmethod
+    def _signer(app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key, salt="tisi-staff-before-sign-in")
+
+    def _before_sign_in(self, app: Flask, request: Request) -> StaffSession:
+        try:
+            data = self._signer(app).loads(request.cookies.get(PRE_COOKIE, ""), max_age=PRE_MAX_AGE)
+        except BadSignature:
+            data = {}
+        return StaffSession(data if isinstance(data, dict) else {})
+
     def open_session(self, app: Flask, request: Request) -> StaffSession:
         if not (request.path == PREFIX or request.path.startswith(PREFIX + "/")):
             return StaffSession(active=False)
         token = request.cookies.get(COOKIE, "")
         if not token:
-            return StaffSession()
+            return self._before_sign_in(app, request)
         try:
             with self.db.sessions() as session:
                 row = store.load(session, token)
@@ -72,7 +89,7 @@ class StaffSessionInterface(SessionInterface):
             log.warning("staff session not read: %s", type(exc).__name__)
             return StaffSession(unavailable=True)
         if row is None:
-            return StaffSession()
+            return self._before_sign_in(app, request)
         return StaffSession(json.loads(row.data or "{}"), token=token, account_id=row.account_id, seen_at=row.seen_at)
 
     def save_session(self, app: Flask, session: StaffSession, response: Response) -> None:
@@ -85,8 +102,12 @@ class StaffSessionInterface(SessionInterface):
                     store.end(s, session.token)
             response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
             return
-        if session.new and not session.modified and session.account_id is None:
-            return  # nothing worth keeping: no row, no cookie
+        if session.new and session.account_id is None:
+            # Not signed in: no row; what the page needs rides in a signed cookie.
+            if session.modified and dict(session):
+                response.set_cookie(PRE_COOKIE, self._signer(app).dumps(dict(session)), max_age=PRE_MAX_AGE,
+                                    path=PREFIX, httponly=True, samesite="Strict", secure=secure)
+            return
         # Most clicks change nothing: no transaction then (on SQLite each one waits for the writer).
         if session.new or session.modified or session.replaced or store.touch_due(session.seen_at):
             with self.db.transaction() as s:
@@ -102,3 +123,5 @@ class StaffSessionInterface(SessionInterface):
                     store.touch(s, session.token)
         response.vary.add("Cookie")
         response.set_cookie(COOKIE, session.token, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
+        if request.cookies.get(PRE_COOKIE):
+            response.delete_cookie(PRE_COOKIE, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
