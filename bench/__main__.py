@@ -11,7 +11,7 @@ import os
 import platform
 import time
 
-from bench import scenarios
+from bench import hostile, scenarios
 from bench.common import OUT
 
 ALL = {
@@ -29,10 +29,12 @@ ALL = {
     "lookups": [("lookups", "postgresql")],
     "console": [("console", "postgresql")],
     "memory": [("memory", "sqlite")],
+    "flood": [("hostile.anonymous_flood", "postgresql")],
 }
 # Run only when named: the soak restarts and stops this machine's PostgreSQL.
 ON_REQUEST = {"soak": [("soak", "postgresql")],
-              "profile": [("profile", "sqlite"), ("profile", "postgresql")]}  # needs py-spy
+              "profile": [("profile", "sqlite"), ("profile", "postgresql")],  # needs py-spy
+              "fuzz": [("hostile.fuzz", "both")]}  # minutes: the suite's fuzz with a long budget
 
 
 def main() -> None:
@@ -46,7 +48,8 @@ def main() -> None:
     for name in args.only or ALL:
         for function, backend in {**ALL, **ON_REQUEST}[name]:
             started = time.perf_counter()
-            result = getattr(scenarios, function)(backend, args.quick)
+            module, _, name_ = function.rpartition(".")
+            result = getattr({"hostile": hostile, "": scenarios}[module], name_)(backend, args.quick)
             for row in result:
                 row["seconds_to_run"] = round(time.perf_counter() - started, 1)
             rows += result

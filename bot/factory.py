@@ -43,7 +43,7 @@ class Services:
 
 class DatabaseId(IntegerConverter):
     def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # the tables' ids are INTEGER
         super().__init__(map, *args, **kwargs)
 
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # LINE's own request limit
     app.json.ensure_ascii = False
-    # <int:…> in every route: at most a BIGINT, so an absurd number in an address is a 404, not a
+    # <int:…> in every route: at most an INTEGER id, so an absurd number in an address is a 404, not a
     # database error.
     app.url_map.converters["int"] = DatabaseId
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
