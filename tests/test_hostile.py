@@ -65,9 +65,9 @@ def test_an_unsigned_nul_byte_is_refused_before_authentication_and_never_spooled
     rows = seed(invoice_row(1))
     caplog.set_level(logging.INFO)
     answer = bank.post(None, raw=b'{"x":"\x00"}', timestamp="1", signature="0" * 64)
-    assert answer.status_code == 400 and answer.get_json()["respCode"] == "2002"
+    assert answer.status_code == 401 and answer.get_json()["respCode"] == "2001"  # refused from its headers
     signed_nul = bank.post(None, raw=b'{"x":"\x00"}')  # even signed: no bank message holds a NUL
-    assert signed_nul.status_code == 400
+    assert signed_nul.status_code == 400 and signed_nul.get_json()["respCode"] == "2002"
     not_utf8 = bank.post(None, raw=b'{"x":"\xff\xfe"}')
     assert not_utf8.status_code == 400 and not_utf8.get_json()["respCode"] == "2002"
     assert _spooled(app) == [] and _count(db, BankMessage) == 0

@@ -85,14 +85,20 @@ def check_before_authentication(body: bytes) -> None:
         raise Refused(BAD_REQUEST, "body holds a NUL character")
 
 
-def authenticate(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
+def check_headers(timestamp: str | None, signature: str | None, now: float) -> None:
+    """What can be refused from the headers alone, before the body is read: no signature, or a
+    timestamp out of range (a replay, or a forgery)."""
     if not timestamp or not signature or not _TIMESTAMP_RE.match(timestamp):
         raise Refused(BAD_AUTH, "X-Bank-Timestamp and X-Bank-Signature are required")
+    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
+        raise Refused(BAD_AUTH, "timestamp out of range")
+
+
+def authenticate(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
+    check_headers(timestamp, signature, now)
     expected = bank_signature(secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip().lower()[:128].encode("ascii", "replace").decode()):
         raise Refused(BAD_AUTH, "signature does not match")
-    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
-        raise Refused(BAD_AUTH, "timestamp out of range")
 
 
 def parse_command(body: bytes, our_biller_id: str) -> BankCommand:

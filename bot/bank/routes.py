@@ -25,9 +25,10 @@ def billpayment():
     tisi = current_app.extensions["tisi"]
     if (request.content_length or 0) > p.MAX_BODY:  # refused before a byte of it is read
         return _unauthenticated(p.Refused(p.BAD_REQUEST, "body too large"))
-    raw = request.stream.read(p.MAX_BODY + 1)
     signed = (request.headers.get("X-Bank-Timestamp"), request.headers.get("X-Bank-Signature"))
     try:
+        p.check_headers(*signed, now=time.time())  # nor read without a signature and a fresh timestamp
+        raw = request.stream.read(p.MAX_BODY + 1)
         p.check_before_authentication(raw)
         p.authenticate(tisi.settings.bank_webhook_secret, *signed, raw, now=time.time())
     except p.Refused as refused:
