@@ -10,9 +10,26 @@ import json
 import os
 import platform
 import time
+from pathlib import Path
 
-from bench import hostile, scenarios
+from bench import hostile, profile, scenarios, soak
 from bench.common import OUT
+
+SOAK_SECONDS: float | None = None  # --seconds
+
+
+def _soak(backend: str, quick: bool) -> list[dict]:
+    """Mixed chat and bank traffic while PostgreSQL, workers, gunicorn and LINE fail (bench/soak.py)."""
+    return soak.soak(SOAK_SECONDS or (20.0 if quick else 600.0), quick)
+
+
+def _profile(backend: str, quick: bool) -> list[dict]:
+    """py-spy over every process of ours and of the Celery baseline under load (bench/profile.py)."""
+    return profile.profile(backend, quick)
+
+
+RUNNERS = {"hostile": hostile, "": scenarios}
+LOCAL = {"soak": _soak, "profile": _profile}
 
 ALL = {
     "webhook": [("webhook", "sqlite"), ("webhook", "postgresql")],
@@ -42,14 +59,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, about a second each (used by the test)")
     parser.add_argument("--only", nargs="*", choices=sorted({**ALL, **ON_REQUEST}), help="run only these")
     parser.add_argument("--seconds", type=float, default=None, help="how long the soak runs (default 600; 20 quick)")
+    parser.add_argument("--out", type=Path, default=None, help="where the results go (default bench/out/results.json)")
     args = parser.parse_args()
-    scenarios.SOAK_SECONDS = args.seconds
+    global SOAK_SECONDS
+    SOAK_SECONDS = args.seconds
     rows = []
     for name in args.only or ALL:
         for function, backend in {**ALL, **ON_REQUEST}[name]:
             started = time.perf_counter()
             module, _, name_ = function.rpartition(".")
-            result = getattr({"hostile": hostile, "": scenarios}[module], name_)(backend, args.quick)
+            run = LOCAL.get(function) or getattr(RUNNERS[module], name_)
+            result = run(backend, args.quick)
             for row in result:
                 row["seconds_to_run"] = round(time.perf_counter() - started, 1)
             rows += result
@@ -57,7 +77,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
             "quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-    (OUT / ("results-quick.json" if args.quick else "results.json")).write_text(
+    (args.out or OUT / ("results-quick.json" if args.quick else "results.json")).write_text(
         json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1))
 
 

@@ -230,7 +230,7 @@ def _wrk(port, path, bodies, concurrency, duration, warmup=False) -> dict:
         out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, int(duration))}s", "--timeout", "10s",
                               "-s", str(script), f"http://127.0.0.1:{port}{path}", "--", str(data)],
                              capture_output=True, text=True, timeout=duration + 60)
-    line = next(l for l in out.stdout.splitlines() if l.startswith("JSON"))
+    line = next(row for row in out.stdout.splitlines() if row.startswith("JSON"))
     r = json.loads(line[4:])
     if r["requests"] > len(bodies) and not warmup:
         raise RuntimeError("wrk ran out of distinct bodies; raise the body count")

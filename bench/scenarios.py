@@ -1199,20 +1199,3 @@ def console(backend: str, quick: bool) -> list[dict]:
         app.extensions["tisi"].close()
         db.dispose()
     return rows
-
-
-SOAK_SECONDS: float | None = None  # --seconds
-
-
-def soak(backend: str, quick: bool) -> list[dict]:
-    """Mixed chat and bank traffic while PostgreSQL, workers, gunicorn and LINE fail (bench/soak.py)."""
-    from bench.soak import soak as run
-
-    return run(SOAK_SECONDS or (20.0 if quick else 600.0), quick)
-
-
-def profile(backend: str, quick: bool) -> list[dict]:
-    """py-spy over every process of ours and of the Celery baseline under load (bench/profile.py)."""
-    from bench.profile import profile as run
-
-    return run(backend, quick)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 from linebot.v3 import SignatureValidator
+from werkzeug.routing import IntegerConverter
 
 from bot.bank.spool import Spool
 from bot.config import ConfigError, Settings

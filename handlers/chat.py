@@ -8,11 +8,11 @@ from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent
 
 from bot.core.i18n import N_, Translator
 from bot.core.textparse import INVOICE_DIGITS, Intent, normalize_license, parse_message
-from bot.data.models import Status
+from bot.data.states import InvoiceStatus as Status
 from bot.data.states import SubscribeOutcome
 from bot.ledger import invoices as svc
-from bot.ledger import subscriptions as subs
 from bot.ledger import receipts
+from bot.ledger import subscriptions as subs
 from bot.ledger.history import payments_for
 from bot.render.messages import (
     baht,

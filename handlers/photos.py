@@ -3,18 +3,21 @@
 or why nothing can be said. Never a guess."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from linebot.v3.webhooks import FileMessageContent, ImageMessageContent, MessageEvent
-from sqlalchemy import select
 
 from bot.core.dates import format_datetime_local, utcnow
 from bot.core.i18n import N_
 from bot.core.photocodes import PhotoOutcome
-from bot.data.models import Invoice, Payment, PhotoRead
-from bot.data.states import PaymentStatus
 from bot.ledger import invoices as svc
+from bot.ledger import payments, photo_reads
 from bot.render.messages import baht, invoice_messages, text, with_quick_replies
 from handlers.chat import on_other_message
 from handlers.registry import ChatContext, Messages, registry
+
+if TYPE_CHECKING:
+    from bot.data.models import PhotoRead
 
 _HOW_TO = N_("I could not read a payment code in this photo. Please take the photo again: lay the slip flat, in "
              "bright light, with the whole slip (or the whole QR code) in the frame — or type the invoice number.")
@@ -32,7 +35,7 @@ _NOT_READABLE_FILE = N_("I could not open this file as an image or a PDF. Please
 @registry.on(MessageEvent, FileMessageContent)
 def on_photo(event: MessageEvent, ctx: ChatContext) -> Messages:
     t = ctx.t
-    read = ctx.session.scalar(select(PhotoRead).where(PhotoRead.message_id == event.message.id))
+    read = photo_reads.of_message(ctx.session, event.message.id)
     if read is None:  # not fetched: a file that is no image or PDF, or an image LINE does not hold
         return on_other_message(event, ctx)
     read.answered_at = read.answered_at or utcnow()
@@ -74,17 +77,12 @@ def _shown_in_this_set(read: PhotoRead, ctx: ChatContext) -> bool:
     """Several photos sent together: each is answered, but one invoice's card once."""
     if not read.image_set:
         return False
-    earlier = select(PhotoRead.id).where(PhotoRead.image_set == read.image_set, PhotoRead.user_id == read.user_id,
-                                         PhotoRead.invoice_no == read.invoice_no, PhotoRead.id != read.id,
-                                         PhotoRead.answered_at.is_not(None)).limit(1)
-    return ctx.session.scalar(earlier) is not None
+    return photo_reads.answered_before_in_set(ctx.session, read)
 
 
 def _eslip(read: PhotoRead, ctx: ChatContext) -> dict:
     t = ctx.t
-    found = ctx.session.execute(
-        select(Payment, Invoice).join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(Payment.bank_ref == read.trans_ref, Payment.status == PaymentStatus.CONFIRMED).limit(1)).first()
+    found = payments.confirmed_by_bank_ref(ctx.session, read.trans_ref)
     if found is not None:
         payment, inv = found
         return text(t("Paid ✓ Krungthai confirmed this payment: invoice %(number)s, %(amount)s, on %(when)s "

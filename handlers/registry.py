@@ -3,15 +3,17 @@ handler is given. Unknown event types fall through to nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Callable
 
 from bot.core.i18n import Translator
 from bot.core.schedule import OfficeHours
 from bot.core.textparse import written_in
-from bot.data.models import LineUser
 from bot.render.messages import Links
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.data.models import LineUser
 
 Messages = list[dict]
 

@@ -3,10 +3,12 @@ and senders that sign webhook and bank requests exactly as LINE and the bank do.
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -112,9 +114,25 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+PG_LOCK = Path(tempfile.gettempdir()) / "tisi-pay-tests-postgresql.lock"
+
+
 @contextmanager
-def empty_pg_database(prefix: str):
-    """A new, empty PostgreSQL database (dropped after); skipped without PostgreSQL, failed in CI."""
+def postgresql_in_use(exclusive: bool = False):
+    """Tests in parallel (pytest-xdist) share this machine's PostgreSQL: each holds a shared lock
+    while it uses it, and a test that restarts the server (the soak) holds it alone."""
+    with open(PG_LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def empty_pg_database(prefix: str, *, hold: bool = True):
+    """A new, empty PostgreSQL database (dropped after); skipped without PostgreSQL, failed in CI.
+    `hold`: the server is in use (postgresql_in_use) while the database lives."""
     if not _pg_available():
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is not reachable and CI=true: a missing PostgreSQL is a failure")
@@ -126,7 +144,11 @@ def empty_pg_database(prefix: str):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        if hold:
+            with postgresql_in_use():
+                yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        else:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -136,7 +158,7 @@ def empty_pg_database(prefix: str):
 @pytest.fixture(scope="session")
 def pg_database():
     """One migrated PostgreSQL database for the session; tables are emptied between tests."""
-    with empty_pg_database("tisi_test") as url:
+    with empty_pg_database("tisi_test", hold=False) as url:  # each test holds the server while it uses it
         upgrade(url)
         yield url
 
@@ -146,12 +168,19 @@ TABLES = ("conversation_messages", "conversations", "staff_actions", "staff_sess
           "watches", "inbox_events", "worker_heartbeats", "line_users", "invoices")
 
 
+@pytest.fixture
+def pg_in_use():
+    with postgresql_in_use():
+        yield
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path, sqlite_template) -> str:
     if request.param == "sqlite":
         path = tmp_path / "tisi.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
+    request.getfixturevalue("pg_in_use")
     url = request.getfixturevalue("pg_database")
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -289,7 +318,7 @@ def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:
         except OSError:
             died = proc is not None and proc.poll() is not None
             if died or time.time() > deadline:
-                raise AssertionError(f"{url} did not answer" + (" (the process exited)" if died else ""))
+                raise AssertionError(f"{url} did not answer" + (" (the process exited)" if died else "")) from None
             time.sleep(0.2)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from bot.data.models import ConversationMessage, LineUser, Watch
-from tests.conftest import HandlerRaised, USER, invoice_row, text_event
+from tests.conftest import USER, HandlerRaised, invoice_row, text_event
 
 
 def _count_statements():

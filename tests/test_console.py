@@ -18,13 +18,13 @@ from bot.core.statement import build_statement
 from bot.data.models import (
     ChainLink,
     Notice,
-    StaffAccount,
     StaffActionEntry,
     StaffSession,
 )
 from bot.data.states import NoticeStatus, StaffAction
 from bot.ledger.audit import verify
 from tests.conftest import BANK_SECRET, CSRF_RE, NEW_PASSWORD, Staff, fresh_code, invoice_row, make_account
+
 
 def actions(db, action: StaffAction | None = None) -> list[StaffActionEntry]:
     with db.sessions() as s:

@@ -3,8 +3,8 @@ constant or statement fails a test (issue 34; `python -m bench.mutate` measures 
 from __future__ import annotations
 
 import string
-from dataclasses import replace
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -78,7 +78,8 @@ def test_password_hashes_and_totp_steps():
     stored = credentials.hash_password("correct horse battery")
     assert stored.startswith("$argon2id$") and credentials.password_matches(stored, "correct horse battery")
     assert not credentials.password_matches(stored, "correct horse batterY")
-    assert not credentials.password_matches("not a hash", "x")
+    assert credentials.password_matches("not a hash", "x") is False
+    assert credentials.password_matches(stored, "wrong") is False
     secret = credentials.new_totp_secret()
     at = 1_800_000_000.0
     code = credentials.totp_now(secret, at)
@@ -88,6 +89,7 @@ def test_password_hashes_and_totp_steps():
     assert credentials.totp_step(code, secret, step, at=at) is None  # used once already
     assert credentials.totp_step(code, secret, 0, at=at + 30) == step  # a step late: phones drift
     assert credentials.totp_step(code, secret, 0, at=at + 60) is None  # two steps: too late
+    assert credentials.totp_step(credentials.totp_now(secret, at + 60), secret, 0, at=at) is None  # too early
     assert credentials.totp_step(credentials.totp_now(secret, at + 30), secret, 0, at=at) == step + 1
     assert credentials.totp_step("12345", secret, 0, at=at) is None
     assert credentials.totp_step("๑๒๓๔๕๖", secret, 0, at=at) is None
@@ -102,9 +104,12 @@ def test_receipt_number_boundaries(seq, text):
     assert parse_receipt_number(text) == ("TISI", 2569, seq)
 
 
-@pytest.mark.parametrize("prefix,seq", [("TISI", 0), ("TISI", -1), ("", 1), ("TI SI", 1), ("A" * 13, 1), ("tisi", 1)])
-def test_receipt_numbers_refused(prefix, seq):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("prefix,seq,said", [
+    ("TISI", 0, "running numbers start at 1"), ("TISI", -1, "running numbers start at 1"),
+    ("", 1, "a receipt prefix is 1-12 characters of A-Z and 0-9"), ("TI SI", 1, "a receipt prefix"),
+    ("A" * 13, 1, "a receipt prefix"), ("tisi", 1, "a receipt prefix")])
+def test_receipt_numbers_refused(prefix, seq, said):
+    with pytest.raises(ValueError, match=said):
         receipt_number(prefix, 2569, seq)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.core.signing import bank_signature
 from bot.data.models import AuditEntry, Invoice, Payment
-from tests.conftest import API_TOKEN, BANK_SECRET, BILLER_ID, invoice_row
+from tests.conftest import API_TOKEN, BANK_SECRET, invoice_row
 
 SPEC = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))

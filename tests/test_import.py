@@ -173,7 +173,7 @@ def test_a_rejected_row_lists_every_problem(database_url, db, tmp_path):
     row = invoice_row(1, tax_id="1234567890123", fee_code="TIP", amount="12.345", due_date="2569-01-01")
     code, out = _run(database_url, tmp_path, _csv([row]))
     assert code == 1
-    line = next(l for l in out.splitlines() if l.strip().startswith("line 2:"))
+    line = next(row for row in out.splitlines() if row.strip().startswith("line 2:"))
     for problem in ("tax_id", "fee_code", "amount", "Buddhist-era"):
         assert problem in line, line
 

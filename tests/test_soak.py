@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _pg_available
+from tests.conftest import _pg_available, postgresql_in_use
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -21,8 +21,9 @@ def test_a_minute_of_traffic_and_faults_loses_and_doubles_nothing():
         if os.environ.get("CI") == "true":
             pytest.fail("the soak needs PostgreSQL on this machine and the right to restart it (root)")
         pytest.skip("the soak restarts this machine's PostgreSQL: run as root where pg_ctlcluster is")
-    result = subprocess.run([sys.executable, "-m", "bench", "--only", "soak", "--seconds", "60"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
+    with postgresql_in_use(exclusive=True):  # it restarts the server: no other test may use it meanwhile
+        result = subprocess.run([sys.executable, "-m", "bench", "--only", "soak", "--seconds", "60"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     row = json.loads((ROOT / "bench" / "out" / "results.json").read_text())["rows"][0]
     assert row["events_acknowledged"] > 500 and row["payments_acknowledged"] > 100, row

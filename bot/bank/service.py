@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import select, update
@@ -15,19 +16,11 @@ from sqlalchemy.orm import Session
 from bot.bank import protocol as p
 from bot.bank.spool import Spool, SpoolFull
 from bot.core.dates import utcnow
-from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore
-from bot.data.models import (
-    BankMessage,
-    BankRequest,
-    Invoice,
-    Payment,
-    PendingReversal,
-    Status,
-)
-from bot.data.states import AuditAction, PaymentStatus
-from bot.ledger import audit, notices, receipts
-from bot.ledger.receipts import ReceiptBook
+from bot.data.models import BankMessage, BankRequest, Invoice, Payment, PendingReversal
+from bot.data.states import InvoiceStatus, PaymentStatus
+from bot.ledger import payments, receipts
+from bot.ledger.receipts import ReceiptBook, ReceiptToIssue
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +68,15 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
             return status, body, False
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
-        code, extra, queued, receipt = handler(session, cmd, tranx_id, upstream, book)
-        status, core = p.answer(code, tranx_id, **extra)
+        handled = handler(session, cmd, tranx_id, upstream, book)
+        status, core = p.answer(handled.code, tranx_id, **handled.extra)
         session.execute(update(BankRequest).where(BankRequest.id == request_id)
                         .values(http_status=status, response_body=core.decode()))
         status, body = render(status, core)
-        _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
-        if receipt is not None:  # last: the year's counter row stays locked until COMMIT
-            receipts.issue(session, receipt, book)
-    return status, body, queued
+        _log(session, cmd, raw_body, status, body, handled.code, replayed=False, signed=signed)
+        if handled.receipt is not None:  # last: the year's counter row stays locked until COMMIT
+            receipts.issue(session, handled.receipt, book)
+    return status, body, handled.queued
 
 
 def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
@@ -156,28 +149,43 @@ def _locked_invoice(session: Session, cmd: p.BankCommand) -> Invoice | None:
 
 def _refusal_for_state(inv: Invoice, cmd: p.BankCommand) -> str | None:
     state = inv.effective_status()
-    if state == Status.PAID:
+    if state == InvoiceStatus.PAID:
         return p.ALREADY_PAID
-    if state == Status.CANCELLED:
+    if state == InvoiceStatus.CANCELLED:
         return p.CANCELLED
-    if state == Status.EXPIRED:
+    if state == InvoiceStatus.EXPIRED:
         return p.EXPIRED
     if cmd.amount is not None and cmd.amount != inv.amount:
         return p.AMOUNT_DIFFERS
     return None
 
 
-def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
+@dataclass(frozen=True)
+class Handled:
+    """What a bank command came to: its respCode, the answer's extra fields, whether notices were
+    queued, and a receipt to number last in the transaction."""
+
+    code: str
+    extra: dict[str, str] = field(default_factory=dict)
+    queued: bool = False
+    receipt: ReceiptToIssue | None = None
+
+
+def _money(cmd: p.BankCommand) -> payments.BankMoney:
+    return payments.BankMoney(cmd.command, cmd.bank_code, cmd.bank_ref, cmd.amount, cmd.channel, cmd.transacted_at)
+
+
+def _inquiry(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None) -> Handled:
     inv = _locked_invoice(session, cmd)
     if inv is None:
-        return p.NOT_FOUND, {}, False, None
+        return Handled(p.NOT_FOUND)
     refusal = _refusal_for_state(inv, cmd)
     if refusal:
-        return refusal, {}, False, None
-    return p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"}, False, None
+        return Handled(refusal)
+    return Handled(p.OK, {"customerName": inv.payer_name, "amount": f"{inv.amount:.2f}"})
 
 
-def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
+def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None) -> Handled:
     # One round trip: lock the invoice and learn whether a reversal of this payment came first.
     reversed_first = (
         select(PendingReversal.id)
@@ -190,85 +198,33 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
     ).first()
     inv, pending_exists = (row[0], row[1]) if row is not None and row[0].ref2 == cmd.ref2 else (None, False)
     if inv is None:
-        return p.NOT_FOUND, {}, False, None
+        return Handled(p.NOT_FOUND)
     refusal = _refusal_for_state(inv, cmd)
     if refusal == p.ALREADY_PAID:
-        # The customer may have been debited twice: keep it where staff will see it.
-        session.add(Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
-                            channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.DOUBLE_PAYMENT,
-                            tranx_id=tranx_id, created_at=utcnow()))
-        _audit(session, inv, AuditAction.DOUBLE_PAYMENT, inv.status, inv.status, cmd)
+        payments.record_double_payment(session, inv, _money(cmd), tranx_id)
     if refusal:
-        return refusal, {}, False, None
-    # A receipt, unless receipts are off or the bank already reversed this payment (net: nothing paid).
-    receipt_prefix = book.prefix if book is not None and not pending_exists else None
-    payment = Payment(invoice_id=inv.id, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, amount=cmd.amount,
-                      channel=cmd.channel, transacted_at=cmd.transacted_at, status=PaymentStatus.CONFIRMED,
-                      tranx_id=tranx_id, created_at=utcnow(), receipt_prefix=receipt_prefix)
-    session.add(payment)
-    inv.status, inv.paid_at = Status.PAID, cmd.transacted_at
-    session.flush()
-    receipt = receipts.to_issue(inv, payment) if receipt_prefix is not None else None
-    _audit(session, inv, AuditAction.PAID, Status.UNPAID, Status.PAID, cmd)
+        return Handled(refusal)
     if pending_exists:
         pending = session.scalar(select(PendingReversal).where(
             PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update())
-        # The bank reversed this payment before telling us about it: net, nothing was paid,
-        # so the customer gets no notice (a "paid" immediately followed by "reversed").
         pending.applied_at = utcnow()
-        _reverse(session, inv, payment, cmd, notify=False, upstream=False)
-        return p.OK, {}, False, None  # nothing was paid, net: no receipt
-    queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid",
-                                             receipt_url=receipt.url(book) if receipt is not None else None)
-    if upstream:
-        notices.enqueue_upstream(session, inv, payment, kind="paid", previous=Status.UNPAID)
-        queued = True
-    return p.OK, {}, queued, receipt
+    paid = payments.pay(session, inv, _money(cmd), tranx_id, book=book, reversed_first=bool(pending_exists),
+                        upstream=upstream)
+    return Handled(p.OK, queued=paid.queued, receipt=paid.receipt)
 
 
-def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None):
+def _reversal(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool, book: ReceiptBook | None) -> Handled:
     payment = session.scalar(select(Payment).where(
         Payment.bank_code == cmd.bank_code, Payment.bank_ref == cmd.bank_ref,
         Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED))).with_for_update())
     if payment is None:
         insert_ignore(session, PendingReversal, bank_code=cmd.bank_code, bank_ref=cmd.bank_ref, received_at=utcnow())
-        return p.UNKNOWN_PAYMENT, {}, False, None
+        return Handled(p.UNKNOWN_PAYMENT)
     inv = _locked_invoice(session, cmd)
     if inv is None or inv.id != payment.invoice_id:
-        return p.NOT_FOUND, {}, False, None
+        return Handled(p.NOT_FOUND)
     if cmd.amount != payment.amount:
-        return p.AMOUNT_DIFFERS, {}, False, None
+        return Handled(p.AMOUNT_DIFFERS)
     if payment.status == PaymentStatus.REVERSED:
-        return p.OK, {}, False, None
-    queued = _reverse(session, inv, payment, cmd, notify=True, upstream=upstream)
-    return p.OK, {}, queued, None
-
-
-def _reverse(session: Session, inv: Invoice, payment: Payment, cmd: p.BankCommand, notify: bool,
-             upstream: bool) -> bool:
-    payment.status, payment.reversed_at = PaymentStatus.REVERSED, utcnow()
-    voided = receipts.void(session, payment, _reversal_reason(payment.bank_ref))
-    _audit(session, inv, AuditAction.REVERSED, inv.status, Status.UNPAID, cmd,
-           **({"voidedReceipt": voided.number} if voided is not None else {}))
-    inv.status, inv.paid_at = Status.UNPAID, None
-    session.flush()
-    queued = notices.enqueue_payment_notices(session, inv, payment, kind="reversed") if notify else False
-    if upstream:
-        notices.enqueue_upstream(session, inv, payment, kind="reversed", previous=Status.PAID)
-        queued = True
-    return queued
-
-
-_REVERSAL_REASON = N_("The bank reversed the payment (bank reference %(ref)s)")
-
-
-def _reversal_reason(bank_ref: str) -> str:
-    """Why a receipt was voided, as printed on it: Thai, then English."""
-    return f"{Translator('th')(_REVERSAL_REASON, ref=bank_ref)} / {Translator('en')(_REVERSAL_REASON, ref=bank_ref)}"
-
-
-def _audit(session: Session, inv: Invoice, action: AuditAction, before: str, after: str, cmd: p.BankCommand,
-           **extra: object) -> None:
-    session.add(audit.entry(inv.id, action, before, after, "bank", command=cmd.command, bankCode=cmd.bank_code,
-                            bankRef=cmd.bank_ref, amount=cmd.amount, channel=cmd.channel,
-                            transDateTime=cmd.transacted_at.isoformat(), **extra))
+        return Handled(p.OK)
+    return Handled(p.OK, queued=payments.reverse(session, inv, payment, _money(cmd), notify=True, upstream=upstream))

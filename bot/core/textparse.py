@@ -7,10 +7,10 @@ the number. Everything here is pure text work: no Flask, LINE SDK or database.
 from __future__ import annotations
 
 import enum
-from functools import lru_cache
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 INVOICE_DIGITS = 16  # the Institute issues 16-digit Ref1 invoice numbers
 MAX_FUZZY_TEXT = 200  # typo-tolerant keyword search is quadratic: only for short messages

@@ -10,6 +10,8 @@ from typing import Iterator
 
 from sqlalchemy import bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 # Every session comes from here, so importing this installs the audit chain's commit hooks
@@ -18,6 +20,11 @@ from bot.data import chain as _chain  # noqa: F401
 
 # What PostgreSQL says when it chose this transaction to give way to another: the same work run
 # again will succeed. deadlock_detected, serialization_failure, lock_not_available.
+# What web handlers catch, without importing SQLAlchemy (they reach data only through the ledger):
+# any database error, and the ones that mean "could not store it now" (the caller answers 503).
+DatabaseError = SQLAlchemyError
+UNAVAILABLE = (DBAPIError, PoolTimeout)
+
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
-    LargeBinary,
     Boolean,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.money import from_satang, to_satang
-from bot.data.states import InboxStatus, NoticeChannel, NoticeStatus
+from bot.data.states import InboxStatus, InvoiceStatus, NoticeChannel, NoticeStatus
 
 
 class UTCDateTime(TypeDecorator):
@@ -68,11 +68,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Status:  # noqa: D101 - the invoice statuses (docs/integrators.md)
-    UNPAID = "unpaid"
-    PAID = "paid"
-    EXPIRED = "expired"  # derived: unpaid after the due date
-    CANCELLED = "cancelled"
+Status = InvoiceStatus  # the invoice statuses (bot.data.states), by their old name here
 
 
 class Invoice(Base):

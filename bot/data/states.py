@@ -145,3 +145,12 @@ class SignInOutcome(StrEnum):
     WRONG = "wrong"  # name, password or code wrong (never said which)
     LOCKED = "locked"  # too many failures in a row: refused until locked_until
     DISABLED = "disabled"  # right, but the account was disabled
+
+
+class InvoiceStatus(StrEnum):
+    """An invoice's status (docs/integrators.md); EXPIRED is derived: unpaid after the due date."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from time import monotonic as time_now
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import monotonic as time_now
 from typing import Iterator
 
 from sqlalchemy import Date, cast, func, or_, select, update
@@ -346,3 +346,7 @@ def count_payments_between(session: Session, first: date, last: date) -> int:
 def statements(session: Session, limit: int = 100) -> list[StatementFile]:
     return list(session.scalars(select(StatementFile).order_by(StatementFile.effective_date.desc(),
                                                                StatementFile.id.desc()).limit(limit)))
+
+
+def statement_file(session: Session, file_id: int) -> StatementFile | None:
+    return session.get(StatementFile, file_id)

@@ -158,13 +158,22 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
     session.flush()
 
 
-def find_invoice(session: Session, invoice_no: str, *, for_answer: bool = False) -> Invoice | None:
-    """`for_answer`: the status read is shown to a user who is then watched (see `bot.ledger.locks`)."""
+def find_invoice(session: Session, invoice_no: str, *, for_answer: bool = False,
+                 for_update: bool = False) -> Invoice | None:
+    """`for_answer`: the status read is shown to a user who is then watched (see `bot.ledger.locks`);
+    `for_update`: its row locked, to change its money state (bot.ledger.payments)."""
     batch = Batch.of(session) if for_answer else None
     if batch is not None and invoice_no in batch.invoices:
         return batch.invoices[invoice_no]  # read ahead for the batch, as below
     query = select(Invoice).where(Invoice.invoice_no == invoice_no)
+    if for_update:
+        query = query.with_for_update()
     return session.scalar(_for_answer(query) if for_answer else query)
+
+
+def by_public_id(session: Session, public_id: str) -> Invoice | None:
+    """The invoice a link's token names (tracking page, QR image, slip)."""
+    return session.scalar(select(Invoice).where(Invoice.public_id == public_id))
 
 
 def invoices_for_license(session: Session, license_no: str, *, for_answer: bool = False) -> list[Invoice]:

@@ -21,6 +21,7 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.core.chain import link_hash
 from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
 from bot.core.etda import FILE_NAME, read_receipt_xml
 from bot.core.receiptno import receipt_number
@@ -36,7 +37,6 @@ from bot.data.models import (
 )
 from bot.data.states import ChainKind, ReceiptVariant
 from bot.data.wakeup import notify_workers
-from bot.core.chain import link_hash
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
 from bot.render.pades import (
     ReceiptSigner,

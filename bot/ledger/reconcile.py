@@ -116,3 +116,12 @@ def render(report: Report) -> str:
         if not ReconcileOutcome(line["outcome"]).balanced:
             lines.append("  " + "  ".join(f"{k}={v}" for k, v in line.items()))
     return "\n".join(lines)
+
+
+def latest_outcome(session: Session) -> tuple[bool, dict[str, int]] | None:
+    """The most recently reconciled statement: balanced, and its lines by outcome (for /metrics)."""
+    row = session.execute(select(StatementFile.balanced, StatementFile.report)
+                          .order_by(StatementFile.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return bool(row.balanced), dict(json.loads(row.report).get("counts", {}))

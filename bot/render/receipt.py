@@ -148,7 +148,7 @@ def _lines(doc: FPDF, d: ReceiptData, th: Translator, en: Translator, y: float) 
     doc.set_text_color(255)
     doc.set_font(FONT, "B", 9.5)
     doc.set_xy(x, y)
-    for w, head, align in zip(widths, heads, ("C", "L", "L", "R")):
+    for w in widths:
         doc.cell(w, 12, "", fill=True)
     for i, (w, head, align) in enumerate(zip(widths, heads, ("C", "L", "L", "R"))):
         left = x + sum(widths[:i])

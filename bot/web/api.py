@@ -5,12 +5,10 @@ import hmac
 import json
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
 
 from bot.core.dates import utcnow
-from bot.data.models import Invoice, Payment, Status
-from bot.data.states import AuditAction
-from bot.ledger import audit
+from bot.core.refs import is_ref
+from bot.ledger import payments
 from bot.ledger.invoices import find_invoice, upsert_invoices
 from bot.ledger.reminders import queue_new_invoice_notices
 from bot.web.errors import json_error
@@ -67,7 +65,6 @@ class _Rejected(Exception):
 
 
 def _invoice_json(session, inv) -> dict:
-    payments = session.scalars(select(Payment).where(Payment.invoice_id == inv.id).order_by(Payment.id)).all()
     return {
         "invoice_no": inv.invoice_no, "ref2": inv.ref2, "license_no": inv.license_no, "tax_id": inv.tax_id,
         "payer_name": inv.payer_name, "payer_branch": inv.payer_branch, "fee_code": inv.fee_code, "description": inv.description,
@@ -75,12 +72,14 @@ def _invoice_json(session, inv) -> dict:
         "paid_at": inv.paid_at.isoformat() if inv.paid_at else None,
         "payments": [{"bank_code": p.bank_code, "bank_ref": p.bank_ref, "amount": f"{p.amount:.2f}",
                       "channel": p.channel, "transacted_at": p.transacted_at.isoformat(), "status": p.status,
-                      "tranx_id": p.tranx_id} for p in payments],
+                      "tranx_id": p.tranx_id} for p in payments.payments_of(session, inv)],
     }
 
 
 @bp.get("/invoices/<invoice_no>")
 def show(invoice_no: str):
+    if not is_ref(invoice_no):
+        return json_error(404, "not_found", "no such invoice")
     with current_app.extensions["tisi"].db.sessions() as session:
         inv = find_invoice(session, invoice_no)
         if inv is None:
@@ -90,14 +89,13 @@ def show(invoice_no: str):
 
 @bp.post("/invoices/<invoice_no>/cancel")
 def cancel(invoice_no: str):
+    if not is_ref(invoice_no):
+        return json_error(404, "not_found", "no such invoice")
+    reason = str((request.get_json(silent=True) or {}).get("reason", ""))[:500]
     with current_app.extensions["tisi"].db.transaction() as session:
-        inv = session.scalar(select(Invoice).where(Invoice.invoice_no == invoice_no).with_for_update())
+        inv = find_invoice(session, invoice_no, for_update=True)
         if inv is None:
             return json_error(404, "not_found", "no such invoice")
-        if inv.status == Status.PAID:
+        if payments.cancel(session, inv, "api", reason) is payments.Cancelled.PAID:
             return json_error(409, "already_paid", "a paid invoice cannot be cancelled")
-        if inv.status != Status.CANCELLED:
-            reason = str((request.get_json(silent=True) or {}).get("reason", ""))[:500]
-            session.add(audit.entry(inv.id, AuditAction.CANCELLED, inv.status, Status.CANCELLED, "api", reason=reason))
-            inv.status = Status.CANCELLED
         return jsonify(_invoice_json(session, inv))

@@ -29,7 +29,6 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import select
 
 from bot.core.cells import code_cell, neutralised
 from bot.core.dates import (
@@ -43,7 +42,7 @@ from bot.core.dates import (
 )
 from bot.core.i18n import N_, Translator, supported
 from bot.core.money import format_number
-from bot.data.models import Invoice, StatementFile
+from bot.core.refs import is_ref
 from bot.data.states import (
     InboxStatus,
     NoticeStatus,
@@ -54,8 +53,8 @@ from bot.data.states import (
 )
 from bot.ledger import console as ledger
 from bot.ledger import conversations as talk
-from bot.ledger import receipts
-from bot.ledger import staff
+from bot.ledger import receipts, staff
+from bot.ledger.invoices import find_invoice
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES
 from bot.runtime import health
 from bot.web.guard import client_key
@@ -332,7 +331,7 @@ def invoice(invoice_no: str):
     t = _t()
     tisi = _tisi()
     with tisi.db.sessions() as s:
-        inv = s.scalar(select(Invoice).where(Invoice.invoice_no == invoice_no[:20]))
+        inv = find_invoice(s, invoice_no) if is_ref(invoice_no) else None
         if inv is None:
             abort(404)
         happenings = ledger.story(s, inv, tisi.settings.reminder_days)
@@ -402,7 +401,7 @@ def reconciliation():
 def statement(file_id: int):
     t = _t()
     with _tisi().db.sessions() as s:
-        found = s.get(StatementFile, file_id)
+        found = ledger.statement_file(s, file_id)
     if found is None:
         abort(404)
     report = json.loads(found.report)

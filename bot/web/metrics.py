@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import hmac
-import json
 import os
 
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
-from sqlalchemy import select
 
-from bot.data.models import StatementFile
+from bot.ledger import reconcile
 from bot.runtime import health
 from bot.web.errors import json_error
 
@@ -55,12 +53,11 @@ class DatabaseCollector(Collector):
         balanced = GaugeMetricFamily("tisi_reconciliation_latest_balanced", "1 if the most recent statement "
                                      "matched every payment, 0 if staff must look, -1 if none yet.")
         with self.db.sessions() as session:
-            row = session.execute(select(StatementFile.balanced, StatementFile.report)
-                                  .order_by(StatementFile.id.desc()).limit(1)).first()
-        if row is not None:
-            for outcome, count in sorted(json.loads(row.report).get("counts", {}).items()):
+            found = reconcile.latest_outcome(session)
+        if found is not None:
+            for outcome, count in sorted(found[1].items()):
                 latest.add_metric([outcome], count)
-        balanced.add_metric([], -1 if row is None else int(bool(row.balanced)))
+        balanced.add_metric([], -1 if found is None else int(found[0]))
         yield latest
         yield balanced
 

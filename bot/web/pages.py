@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -12,22 +13,23 @@ from flask import (
     render_template,
     request,
 )
-from sqlalchemy import select
 
 from bot.core.dates import format_datetime_local, format_long_date, today_bangkok
 from bot.core.i18n import N_, Translator, supported
 from bot.core.masking import mask_name
 from bot.core.thaiqr import bill_payment_payload
 from bot.core.tokens import read_token
-from bot.data.models import Invoice, Payment, Status
-from bot.data.states import PaymentStatus
-from bot.ledger import receipts
+from bot.data.states import InvoiceStatus as Status
+from bot.ledger import invoices, payments, receipts
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES, baht
 from bot.render.paycard import PayCard, payment_card_png
 from bot.render.qrimage import etag_for, qr_png
 from bot.render.slip import SlipData, slip_pdf
 from bot.runtime import health
 from bot.web.errors import json_error
+
+if TYPE_CHECKING:
+    from bot.data.models import Invoice, Payment
 
 bp = Blueprint("web", __name__)
 
@@ -38,7 +40,7 @@ def _invoice_from_token(purpose: str, token: str) -> Invoice | None:
     if public_id is None:
         return None  # tampered or made up: no database lookup at all
     with tisi.db.sessions() as session:
-        return session.scalar(select(Invoice).where(Invoice.public_id == public_id))
+        return invoices.by_public_id(session, public_id)
 
 
 def _page_lang() -> str:
@@ -234,9 +236,7 @@ def home():
 
 def _confirmed_payment(inv: Invoice) -> Payment | None:
     with current_app.extensions["tisi"].db.sessions() as session:
-        return session.scalar(select(Payment).where(
-            Payment.invoice_id == inv.id, Payment.status == PaymentStatus.CONFIRMED,
-        ).order_by(Payment.transacted_at.desc()).limit(1))
+        return payments.latest_confirmed(session, inv)
 
 
 def _status_note(inv: Invoice, status: str, t: Translator) -> str | None:

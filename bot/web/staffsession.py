@@ -14,11 +14,10 @@ from datetime import datetime
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy.exc import SQLAlchemyError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
-from bot.data.db import Database
+from bot.data.db import Database, DatabaseError
 from bot.ledger import staff_sessions as store
 
 PREFIX = "/staff"
@@ -85,7 +84,7 @@ class StaffSessionInterface(SessionInterface):
         try:
             with self.db.sessions() as session:
                 row = store.load(session, token)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("staff session not read: %s", type(exc).__name__)
             return StaffSession(unavailable=True)
         if row is None:

@@ -10,10 +10,9 @@ import json
 import logging
 
 from flask import Blueprint, current_app, request
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import metrics
+from bot.data.db import UNAVAILABLE
 from bot.runtime.inbox import PHOTOS, ReplyQueue, event_id, is_photo, store_events
 from bot.web.errors import json_error
 
@@ -42,7 +41,7 @@ def callback():
     stored: list[bool] = []
     try:
         new = store_events(tisi.db, events, claim=inline, notify=tisi.worker is None, outcomes=stored)
-    except (DBAPIError, PoolTimeout) as exc:
+    except UNAVAILABLE as exc:
         _count(events, [None] * len(events))
         log.warning("webhook: %d event(s) not stored, answering 503 so LINE redelivers (%s)", len(events),
                     type(getattr(exc, "orig", None) or exc).__name__)
