@@ -88,6 +88,7 @@ class Settings:
     # Authenticated bank messages kept while the database cannot be reached (bot.bank.spool).
     bank_spool_dir: str = DEFAULT_SPOOL_DIR
     bank_spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES  # past it the bank gets 9999 unspooled, and health alerts
+    qr_cache_dir: str = "instance/qr-cache"  # what QR images showed: served while the database is down
 
     @property
     def receipts_enabled(self) -> bool:
@@ -197,5 +198,6 @@ class Settings:
             receipt_trust_roots=trust_roots,
             office_hours=office_hours,
             bank_spool_dir=env.get("BANK_SPOOL_DIR", "").strip() or DEFAULT_SPOOL_DIR,
+            qr_cache_dir=env.get("QR_CACHE_DIR", "").strip() or "instance/qr-cache",
             bank_spool_max_bytes=(int(spool_max) * 1024 * 1024 if spool_max else DEFAULT_SPOOL_MAX_BYTES),
         )

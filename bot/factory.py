@@ -16,6 +16,7 @@ from bot.data.states import WorkerKind
 from bot.line.gateway import LineGateway
 from bot.render.links import make_links
 from bot.render.messages import Links
+from bot.render.qrcache import QrCache
 from bot.render.templates import TEMPLATE_DIR
 from bot.web import guard as webguard
 
@@ -31,6 +32,7 @@ class Services:
     links: Links
     bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
     spool: Spool  # bank messages kept while the database was down, replayed when it is back
+    qr_cache: QrCache  # what QR images showed: served while the database is down
     receipt_book: object | None = None  # ReceiptBook: payments get receipt numbers (RECEIPT_SIGNING_P12 set)
     receipt_maker: object | None = None  # ReceiptMaker: renders and signs receipt PDFs
     worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         links=make_links(settings),
         bank_db=Database(settings.database_url, **BANK_POOL),
         spool=Spool(Path(settings.bank_spool_dir), settings.bank_spool_max_bytes),
+        qr_cache=QrCache(Path(settings.qr_cache_dir)),
     )
     app.extensions["tisi"] = services
     _refuse_old_schema(services.db)
@@ -189,10 +192,29 @@ def _inline_worker(app: Flask, services: Services) -> None:
 
 
 def _json_errors(app: Flask) -> None:
+    from flask import request
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
     from werkzeug.exceptions import HTTPException
 
     from bot.web import pages as web
     from bot.web.errors import json_error
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception):
+        """The database cannot be reached: one line in the log, no traceback, and a 503 that says
+        when to come back (LINE and browsers retry)."""
+        logging.getLogger(__name__).warning("%s %s answered 503: the database is unavailable (%s)", request.method,
+                                            request.path, type(getattr(exc, "orig", None) or exc).__name__)
+        if web.wants_page():
+            response = web.error_page(503)
+        else:
+            response, _ = json_error(503, "unavailable", "the database is unavailable; please retry")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

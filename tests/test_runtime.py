@@ -218,6 +218,29 @@ def test_a_worker_killed_after_its_reply_left_is_not_recorded_refused(app, line,
     assert len(fake_line.replies()) == 1
 
 
+def test_a_worker_killed_after_its_reply_left_then_a_line_500_spell_is_unconfirmed_not_expired(app, line, fake_line,
+                                                                                                  db, signed_in):
+    """The soak's leak (issue 29, item 1): the one more try met LINE answering 500; retried until
+    the token ran out, it was recorded `expired` and offered to staff as a push (a second answer)."""
+    from bot.line.gateway import LineGateway
+
+    event = text_event("วิธีใช้")
+    fake_line.issue_reply_token(event["replyToken"])
+    assert LineGateway(fake_line.url, ACCESS_TOKEN).reply(event["replyToken"], [{"type": "text", "text": "hi"}]).delivered
+    _leased_handled_row(db, event)  # its worker was killed right after LINE took the reply
+    fake_line.reply_plan.extend([{"status": 500}] * 5)  # and LINE is in a 500 spell
+    app.extensions["tisi"].worker.wake()
+    line.settle()
+    row = _inbox(db)[0]
+    assert row.status == InboxStatus.UNCONFIRMED, (row.status, row.last_error)
+    assert len(fake_line.reply_attempts) == 2  # ours, then the one more try: never a third
+    finance = signed_in("finance")
+    page = finance.client.get("/staff/queues").get_data(as_text=True)
+    assert "คำตอบอาจถึงผู้ใช้แล้ว" in page and f"/staff/queues/event/{row.id}/push" not in page
+    answer = finance.post(f"/staff/queues/event/{row.id}/push", token_from="/staff/queues")
+    assert answer.status_code == 302 and "maybe_delivered" in answer.headers["Location"]
+
+
 def test_a_worker_killed_before_its_reply_left_is_replied_by_the_next(app, line, fake_line, db):
     event = text_event("วิธีใช้")
     fake_line.issue_reply_token(event["replyToken"])

@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot.bank import protocol as p
 from bot.bank.spool import Spool, SpoolFull
 from bot.core.dates import utcnow
-from bot.data.db import Database, insert_ignore
+from bot.core.errors import one_line
+from bot.data.db import OUTAGE, Database, insert_ignore
 from bot.data.models import BankMessage, BankRequest, Invoice, Payment, PendingReversal
 from bot.data.states import InvoiceStatus, PaymentStatus
 from bot.ledger import payments, receipts
@@ -92,7 +91,7 @@ def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.
             _log(session, cmd, raw_body, status, body, code, replayed=False, signed=signed)
     except DATABASE_DOWN as exc:
         if spool is None:
-            log.warning("bank request answered %s, not logged: the database is unavailable (%s)", code, short(exc))
+            log.warning("bank request answered %s, not logged: the database is unavailable (%s)", code, one_line(exc))
             return
         try:
             spooled = spool.append(command=getattr(cmd, "command", None), bank_code=getattr(cmd, "bank_code", None),
@@ -104,25 +103,17 @@ def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.
                       getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, full)
             return
         log.warning("bank request %s %s answered %s: the database is unavailable (%s); kept in the spool as %s",
-                    getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, short(exc), spooled)
+                    getattr(cmd, "command", "?"), getattr(cmd, "bank_ref", "?"), code, one_line(exc), spooled)
     except Exception as exc:  # the log must never turn a clear answer into a 500; nor a data error into an outage
-        log.error("could not log a bank request answered %s: %s", code, short(exc))
+        log.error("could not log a bank request answered %s: %s", code, one_line(exc))
 
 
-# Connection and operational errors only: an error in what was sent (a DataError, an
-# IntegrityError) is never taken for an outage, so it is never spooled.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_DOWN = OUTAGE  # an error in what was sent is never taken for an outage, so it is never spooled
 
 
 def database_down(exc: BaseException) -> bool:
     """The database could not be reached or used: the bank is answered 9999 and retries."""
     return isinstance(exc, DATABASE_DOWN)
-
-
-def short(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
-    return f"{type(orig).__name__}: {text}"[:200]
 
 
 def _resp_code(json_body: bytes) -> str:

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from sqlalchemy import bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,9 @@ from bot.data import chain as _chain  # noqa: F401
 # any database error, and the ones that mean "could not store it now" (the caller answers 503).
 DatabaseError = SQLAlchemyError
 UNAVAILABLE = (DBAPIError, PoolTimeout)
+# The database could not be reached or used at all: never an error in what was sent (a DataError,
+# an IntegrityError), so never a reason to spool or to tell anyone "try later".
+OUTAGE = (OperationalError, InterfaceError, PoolTimeout)
 
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 

@@ -311,6 +311,8 @@ def push_answer(session: Session, event_id: int, staff_name: str, *, address: st
     event = session.get(InboxEvent, event_id)
     if event is None:
         raise QueueError("unknown")
+    if event.unknown_sends:  # a reply may have reached the user: a push could answer them twice
+        raise QueueError("maybe_delivered")
     if event.status not in PUSHABLE or not event.reply or not event.user_id or event.reply == "[]":
         raise QueueError("not_pushable")
     new = enqueue(session, channel=NoticeChannel.LINE, event_key=f"answer:{event.id}", to=event.user_id,

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from bot import metrics
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
+from bot.core.errors import one_line
 from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore_each, is_transient
 from bot.data.models import InboxEvent, LineUser
@@ -271,7 +272,7 @@ class ReplyQueue:
                 job.messages = self._run_handler(session, raw)
             except Exception as exc:
                 if is_transient(exc):  # the database chose us to give way: the same step again
-                    raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
+                    raise RetryStep(f"event {job.id}: {one_line(exc)}; running the step again") from None
                 self._careful = True
                 raise RetryStep("a handler raised; handling the batch again with savepoints") from None
         else:
@@ -285,7 +286,7 @@ class ReplyQueue:
                         del batch.watches[watches:]
                     if is_transient(exc):  # never an apology for the database's own retry
                         self._careful = True
-                        raise RetryStep(f"event {job.id}: {_first_line(exc)}; running the step again") from None
+                        raise RetryStep(f"event {job.id}: {one_line(exc)}; running the step again") from None
                     error = f"{type(exc).__name__}: {exc}"[:1000]
                     log.exception("event %s: handler failed", job.id)
         if error is not None:
@@ -325,7 +326,8 @@ class ReplyQueue:
             job.skip = InboxStatus.UNCONFIRMED
             return Outcome(False, False, 0, "two attempts without a known outcome: not sent again")
         if job.token_left() <= 0:
-            job.skip = InboxStatus.EXPIRED
+            # After an attempt whose outcome is unknown, "expired" would be a guess: it may be shown.
+            job.skip = InboxStatus.UNCONFIRMED if job.unknown_sends >= 1 else InboxStatus.EXPIRED
             return Outcome(False, False, 0, "reply token expired before sending")
         outcome = self.line.reply(job.reply_token, job.messages)
         self._loading.done(job)
@@ -378,6 +380,8 @@ class ReplyQueue:
             return f"an earlier attempt got no answer; LINE now refuses the token as used ({outcome.describe()})"
         if job.unknown_sends >= 1 and outcome.unknown:
             return f"no answer to the one more try either ({outcome.describe()})"
+        if job.unknown_sends >= 1:  # the one more try failed: not tried again, whatever LINE said (a 500 spell)
+            return f"an earlier attempt may have reached LINE; the one more try got {outcome.describe()}"
         if outcome.unknown and job.token_left() <= RETRY_BASE:
             return f"no answer, and the reply token ran out before one more try ({outcome.describe()})"
         return None
@@ -404,11 +408,6 @@ def _user_id(raw: dict) -> str | None:
 def _text(raw: dict) -> str | None:
     message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
     return message.get("text") if message.get("type") == "text" and isinstance(message.get("text"), str) else None
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"[:200]
 
 
 def parse_event(raw: dict):

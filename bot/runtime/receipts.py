@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
-from bot.data.db import Database
+from bot.core.errors import one_line
+from bot.data.db import OUTAGE, Database
 from bot.data.models import Receipt
 from bot.data.states import ReceiptVariant
 from bot.ledger.receipts import QUEUE, ReceiptMaker, make_pdf, receipt_data, store
@@ -65,6 +66,9 @@ class ReceiptQueue(LocalQueue):
             job.number, job.amount = data.number, data.amount
             job.pdf = make_pdf(data, self.maker)
             return Outcome.ok()
+        except OUTAGE as exc:  # the database went away: one line, tried again when it is back
+            log.warning("receipt %s not made yet: the database is unavailable (%s)", job.id, one_line(exc))
+            return Outcome(False, True, 0, one_line(exc))
         except Exception as exc:  # a bad key or a rendering bug: kept on the row, tried again later
             log.exception("receipt %s could not be made", job.id)
             return Outcome(False, True, 0, f"{type(exc).__name__}: {exc}"[:500])

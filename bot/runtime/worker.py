@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome
+from bot.core.errors import one_line
 from bot.data.db import Database, is_transient
 from bot.data.states import WorkerKind
 from bot.runtime import health
@@ -230,12 +231,12 @@ class Dispatcher:
                 continue
             except (DBAPIError, PoolTimeout) as exc:
                 if is_transient(exc):  # a deadlock or serialization failure outside a handler: not an outage
-                    log.info("worker %s: %s; running the step again", self.name, _short(exc))
+                    log.info("worker %s: %s; running the step again", self.name, one_line(exc))
                     stop.wait(random.uniform(0.005, 0.05))  # out of step with whoever we met
                     continue
                 if outage_since is None:
                     outage_since = time.monotonic()
-                    log.warning("database unavailable (%s); worker %s retries with backoff", _short(exc), self.name)
+                    log.warning("database unavailable (%s); worker %s retries with backoff", one_line(exc), self.name)
                 stop.wait(delay)
                 delay = min(MAX_OUTAGE_BACKOFF, delay * 2)
                 continue
@@ -270,12 +271,6 @@ class Dispatcher:
                     queue.record(session, self._unrecorded[queue.name])
         for name in self._unrecorded:
             self._unrecorded[name] = []
-
-
-def _short(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
-    return f"{type(orig).__name__}: {first_line}"[:200]
 
 
 # -- assembling ----------------------------------------------------------------------------------

@@ -422,6 +422,7 @@ QUEUE_ANSWERS = {
     "unknown": N_("That item no longer exists."),
     "already_sent": N_("That notice was delivered meanwhile: nothing to retry."),
     "not_pushable": N_("That answer cannot be sent again."),
+    "maybe_delivered": N_("A reply may have reached the user already: a push could answer them twice."),
 }
 
 

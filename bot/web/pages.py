@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask import (
@@ -19,10 +22,12 @@ from bot.core.i18n import N_, Translator, supported
 from bot.core.masking import mask_name
 from bot.core.thaiqr import bill_payment_payload
 from bot.core.tokens import read_token
+from bot.data.db import UNAVAILABLE
 from bot.data.states import InvoiceStatus as Status
 from bot.ledger import invoices, payments, receipts
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES, baht
 from bot.render.paycard import PayCard, payment_card_png
+from bot.render.qrcache import Shown
 from bot.render.qrimage import etag_for, qr_png
 from bot.render.slip import SlipData, slip_pdf
 from bot.runtime import health
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from bot.data.models import Invoice, Payment
 
 bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
 
 
 def _invoice_from_token(purpose: str, token: str) -> Invoice | None:
@@ -50,27 +56,45 @@ def _page_lang() -> str:
 
 @bp.get("/qr/<token>.png")
 def qr_image(token: str):
-    inv = _invoice_from_token("qr", token)
-    if inv is None:
+    tisi = current_app.extensions["tisi"]
+    public_id = read_token(tisi.settings.secret_key, "qr", token)
+    if public_id is None:
         abort(404)  # JSON: images are fetched by machines (LINE), a person never reads this
+    try:
+        with tisi.db.sessions() as session:
+            inv = invoices.by_public_id(session, public_id)
+    except UNAVAILABLE:
+        shown = tisi.qr_cache.recall(public_id, today_bangkok())
+        if shown is None:
+            raise  # a 503 with Retry-After (bot.factory), one log line
+        log.warning("qr image served from the cache: the database is unavailable")
+        return _qr_response(shown)
+    if inv is None:
+        abort(404)
     if not inv.is_payable(today_bangkok()):
         # Paid, expired or cancelled: scanning it again could only produce a refused payment.
         return json_error(410, "not_payable", "paid, expired or cancelled", status=inv.effective_status())
-    payload = bill_payment_payload(current_app.extensions["tisi"].settings.biller_id, inv.invoice_no, inv.ref2, inv.amount)
+    shown = Shown(payload=bill_payment_payload(tisi.settings.biller_id, inv.invoice_no, inv.ref2, inv.amount),
+                  amount=str(inv.amount), invoice_no=inv.invoice_no, ref2=inv.ref2, due_date=inv.due_date.isoformat())
+    tisi.qr_cache.remember(public_id, shown)
+    return _qr_response(shown)
+
+
+def _qr_response(shown: Shown) -> Response:
     download = bool(request.args.get("download"))
     # The card and the bare code are two representations: two ETags.
-    etag = etag_for(payload + (f"|card|{_page_lang()}|{inv.due_date}" if download else ""))
+    etag = etag_for(shown.payload + (f"|card|{_page_lang()}|{shown.due_date}" if download else ""))
     headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     if download:
         # Saved to a phone: a payment card that says what it pays, not a bare code.
-        card = PayCard(payload=payload, amount=inv.amount, invoice_no=inv.invoice_no, ref2=inv.ref2,
-                       due_date=inv.due_date, lang=_page_lang())
+        card = PayCard(payload=shown.payload, amount=Decimal(shown.amount), invoice_no=shown.invoice_no,
+                       ref2=shown.ref2, due_date=date.fromisoformat(shown.due_date), lang=_page_lang())
         response = Response(payment_card_png(card), mimetype="image/png", headers=headers)
-        response.headers["Content-Disposition"] = f'attachment; filename="tisi-qr-{inv.invoice_no}.png"'
+        response.headers["Content-Disposition"] = f'attachment; filename="tisi-qr-{shown.invoice_no}.png"'
         return response
-    return Response(qr_png(payload), mimetype="image/png", headers=headers)
+    return Response(qr_png(shown.payload), mimetype="image/png", headers=headers)
 
 
 @bp.get("/track/<token>")
@@ -165,6 +189,7 @@ ERROR_TEXT = {
     405: (N_("Page not found"), N_("There is no page at this address. To pay a TISI fee, add the TISI LINE "
                                    "Official Account and type your invoice number there.")),
     429: (N_("Too many requests"), N_("Please wait a minute and try again.")),
+    503: (N_("Please try again shortly"), N_("The service is busy for a moment. Please try again in a minute.")),
 }
 # A link of ours that is not valid (tampered, made up, cut short): said apart from a wrong address.
 BAD_LINK = (N_("Link not found"), N_("This link is not valid. Please use the link in the TISI LINE chat, or type "
