@@ -48,6 +48,10 @@ def on_photo(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([text(t("This is not a TISI invoice: the code in this photo pays someone else. "
                                           "To pay a TISI fee, send the invoice number or a photo of the TISI "
                                           "pay-in slip."))], t)
+    if outcome is PhotoOutcome.NOT_FETCHED:
+        return with_quick_replies([text(t("I could not get this photo from LINE just now: LINE's servers did not "
+                                          "answer. Please send it again in a few minutes, or type the invoice "
+                                          "number."))], t)
     if outcome is PhotoOutcome.GONE:
         return with_quick_replies([text(t("I could not get this photo from LINE (it was unsent or is no longer "
                                           "available). Please send it again."))], t)

@@ -37,9 +37,10 @@ def photo_event(message_id: str, *, user_id: str = USER, kind: str = "image", im
             "deliveryContext": {"isRedelivery": False}, "replyToken": uuid.uuid4().hex, "message": message}
 
 
-def send_photo(line, fake_line, data: bytes, *, content_type: str = "image/jpeg", status: int = 200, **kw) -> list:
+def send_photo(line, fake_line, data: bytes, *, content_type: str = "image/jpeg", status: int = 200, failures: int = 0,
+               **kw) -> list:
     message_id = str(random.randrange(10**17, 10**18))
-    fake_line.put_content(message_id, data, content_type, status)
+    fake_line.put_content(message_id, data, content_type, status, failures)
     event = photo_event(message_id, **kw)
     assert line.post([event]).status_code == 200
     return line.reply_to(event["replyToken"])
@@ -302,6 +303,29 @@ def test_content_gone_from_line_gets_a_polite_answer(status, line, fake_line, db
     messages = send_photo(line, fake_line, b"", status=status)
     assert "ส่งใหม่" in messages[0]["text"]
     assert _read(db)[0].outcome == "gone"
+
+
+def test_a_content_host_failing_for_a_while_is_tried_again_and_the_photo_read(line, fake_line, invoice, db,
+                                                                               monkeypatch):
+    from bot.runtime import photos
+
+    monkeypatch.setattr(photos, "FETCH_BASE", 0.2)
+    payload = bill_payment_payload(BILLER_ID, INV, REF2, "1000.00")
+    messages = send_photo(line, fake_line, encode(qr_image(payload, 300), "PNG"), content_type="image/png", failures=3)
+    assert _read(db)[0].outcome == "our_bill" and any(m["type"] == "image" for m in messages)
+
+
+def test_a_content_host_that_keeps_failing_is_said_as_it_is_not_as_unsent(line, fake_line, db, monkeypatch):
+    """A 5xx is not a 410 (issue 29, item 2): the user is not told the photo was unsent."""
+    from bot.runtime import photos
+
+    monkeypatch.setattr(photos, "FETCH_BASE", 0.2)
+    monkeypatch.setattr(photos, "FETCH_FOR", 2.0)
+    messages = send_photo(line, fake_line, b"whatever", failures=1000)
+    (read,) = _read(db)
+    assert read.outcome == "not_fetched" and "500" in read.detail
+    said = messages[0]["text"]
+    assert "ตอนนี้ยังดึงรูปนี้จาก LINE ไม่ได้" in said and "ยกเลิก" not in said
 
 
 def test_the_image_is_never_stored(line, fake_line, invoice, db):

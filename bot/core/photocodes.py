@@ -32,6 +32,7 @@ class PhotoOutcome(enum.StrEnum):
     AMBIGUOUS = "ambiguous"  # codes of different invoices or slips in one photo
     REFUSED = "refused"  # too large, not an image, corrupt: not read at all
     GONE = "gone"  # LINE no longer has the content (404, 410: unsent)
+    NOT_FETCHED = "not_fetched"  # LINE's content host kept failing (5xx, no answer): not read, for now
 
 
 @dataclass(frozen=True)

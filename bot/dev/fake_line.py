@@ -71,6 +71,7 @@ class FakeLine:
         self.latency = 0.0  # seconds every API call takes (reply, push, loading): LINE slow on purpose
         self.outage_status: int | None = None  # while set, every reply and push is answered this (LINE down)
         self.reply_plan: list[dict] = []  # like plan_push_failures, for replies
+        self.content_failures: dict[str, int] = {}  # message id -> 500s still to answer
         self.reply_attempts: list[dict] = []
         self.loading: list[dict] = []
         self._epoch = 0  # bumped by reset(): a call still hanging from before is not recorded after it
@@ -98,15 +99,19 @@ class FakeLine:
         with self._lock:
             self._issued_tokens[token] = time.time() if at is None else at
 
-    def put_content(self, message_id: str, body: bytes, content_type: str = "image/jpeg", status: int = 200) -> None:
-        """What a user sent, as LINE keeps it for a while (status 404/410: gone, e.g. unsent)."""
+    def put_content(self, message_id: str, body: bytes, content_type: str = "image/jpeg", status: int = 200,
+                    failures: int = 0) -> None:
+        """What a user sent, as LINE keeps it for a while (status 404/410: gone, e.g. unsent);
+        `failures`: the content host answers 500 that many times first (its bad spells)."""
         with self._lock:
             self.contents[message_id] = (status, body, content_type)
+            self.content_failures[message_id] = failures
 
     def reset(self) -> None:
         with self._lock:
             self._issued_tokens.clear()
             self.contents.clear()
+            self.content_failures.clear()
             self.reply_token_ttl = REPLY_TOKEN_TTL
             self.sent.clear()
             self.push_attempts.clear()
@@ -275,6 +280,11 @@ class FakeLine:
     def _content(self, message_id: str) -> Response:
         with self._lock:
             found = self.contents.get(message_id)
+            failing = self.content_failures.get(message_id, 0)
+            if failing:
+                self.content_failures[message_id] = failing - 1
+        if failing:
+            return _json({"message": "Internal server error"}, 500)
         if found is None:
             return _json({"message": "Not found"}, 404)
         status, body, content_type = found

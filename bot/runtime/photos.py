@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -38,7 +38,11 @@ from bot.vision.reader import MAX_BYTES, Refused, read_codes
 log = logging.getLogger(__name__)
 _T = InboxEvent.__table__
 LEASE_SECONDS = 60.0
-MAX_ATTEMPTS = 4  # LINE's content host failing: a few tries, then the user is told to send it again
+MAX_ATTEMPTS = 4  # the reader failing: a few tries, then the photo is refused as unreadable
+# LINE's content host failing (5xx, no answer) is tried again while the answer can still be a reply:
+# until this many seconds after the webhook; then the user is told we could not fetch it for now.
+FETCH_FOR = 35.0
+FETCH_BASE = 1.0  # seconds before the first try again
 
 
 @dataclass
@@ -48,7 +52,13 @@ class PhotoJob:
     user_id: str | None
     message_id: str
     image_set: str | None
+    received_at: datetime | None = None
     read: dict | None = None  # the photo_reads row to write
+
+    def fetch_left(self, now: datetime | None = None) -> float:
+        if self.received_at is None:
+            return 0.0
+        return FETCH_FOR - ((now or utcnow()) - self.received_at).total_seconds()
 
 
 class PhotoQueue(LocalQueue):
@@ -89,13 +99,15 @@ class PhotoQueue(LocalQueue):
             due = due.with_for_update(skip_locked=True)
         rows = session.execute(update(_T).where(_T.c.id.in_(due.scalar_subquery()))
                                .values(lease_until=now + timedelta(seconds=self.lease), attempts=_T.c.attempts + 1)
-                               .returning(_T.c.id, _T.c.attempts, _T.c.user_id, _T.c.payload)).all()
+                               .returning(_T.c.id, _T.c.attempts, _T.c.user_id, _T.c.payload,
+                                          _T.c.received_at)).all()
         jobs = []
         for row in sorted(rows, key=lambda r: r.id):
             message = json.loads(row.payload).get("message") or {}
             image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else {}
             jobs.append(PhotoJob(row.id, row.attempts, row.user_id, str(message.get("id", ""))[:64],
-                                 str(image_set["id"])[:64] if image_set.get("id") else None))
+                                 str(image_set["id"])[:64] if image_set.get("id") else None,
+                                 received_at=_aware(row.received_at)))
         return jobs
 
     def send(self, job: PhotoJob) -> Outcome:
@@ -110,9 +122,12 @@ class PhotoQueue(LocalQueue):
         elif content.too_large:
             read.update(outcome=PhotoOutcome.REFUSED, detail="too_large")
         elif content.status != 200:
-            if job.attempts < MAX_ATTEMPTS:  # LINE's content host is failing: later
+            # A 5xx or no answer is LINE's content host failing, not the photo gone: tried again
+            # while a reply is still possible, then said as it is ("could not fetch it for now").
+            if job.fetch_left() > FETCH_BASE:
                 return Outcome.from_status(content.status, content.detail or "content not fetched")
-            read.update(outcome=PhotoOutcome.GONE, detail=f"LINE answered {content.status} {content.detail}"[:200])
+            read.update(outcome=PhotoOutcome.NOT_FETCHED,
+                        detail=f"LINE answered {content.status or 'nothing'} {content.detail}"[:200])
         else:
             read["sha256"] = hashlib.sha256(content.data).hexdigest()
             try:
@@ -153,7 +168,9 @@ class PhotoQueue(LocalQueue):
                                                                 lease_until=None))
                 answered = True
                 continue
-            delay = backoff(job.attempts)
+            delay = backoff(job.attempts, base=FETCH_BASE)
+            if job.fetch_left(now) > FETCH_BASE:  # the last try comes before the answer must leave
+                delay = min(delay, max(FETCH_BASE, job.fetch_left(now) - FETCH_BASE))
             soonest = delay if soonest is None else min(soonest, delay)
             session.execute(update(_T).where(*fence).values(lease_until=now + timedelta(seconds=delay),
                                                             last_error=outcome.describe()))
@@ -210,3 +227,7 @@ def _presented_before(session: Session, read: dict) -> bool:
         same.append(PhotoRead.sha256 == read["sha256"])
     other = select(PhotoRead.id).where(or_(*same), PhotoRead.user_id != read.get("user_id")).limit(1)
     return session.scalar(other) is not None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
