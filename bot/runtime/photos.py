@@ -12,6 +12,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +20,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -79,7 +81,7 @@ class PhotoQueue(LocalQueue):
         with self._readers_lock:
             if self._readers is None:
                 self._readers = ProcessPoolExecutor(max_workers=1, mp_context=_reader_context(),
-                                                    initializer=_lower_priority)
+                                                    initializer=_reader_start, initargs=(os.getpid(),))
             readers = self._readers
         try:
             return readers.submit(_read_texts, data).result(timeout=READ_TIMEOUT)
@@ -210,8 +212,67 @@ def _reader_context():
     return context
 
 
-def _lower_priority() -> None:
+def _reader_start(owner: int) -> None:
+    """In the reader: low priority, and gone as soon as the process it reads for is (a SIGKILLed
+    worker runs no clean-up, and its fork server's children would live on under PID 1)."""
     os.nice(10)
+    _die_with_parent()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # someone else's process took the number: ours is gone
+                os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL when the parent (the fork server) exits."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+ORPHAN_MARKS = ("bot.vision.reader", "multiprocessing.resource_tracker")
+
+
+def reap_orphans() -> int:
+    """Kill what a SIGKILLed predecessor left behind: photo readers, their fork server and resource
+    tracker, adopted by PID 1, run by this Python. How many were killed."""
+    import signal
+
+    killed = 0
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            exe = os.readlink(entry / "exe")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid != 1 or not any(mark in cmdline for mark in ORPHAN_MARKS):
+            continue
+        if os.path.realpath(exe) != os.path.realpath(sys.executable):
+            continue
+        try:
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed += 1
+        except OSError:
+            pass
+    if killed:
+        log.warning("killed %d process(es) a stopped worker left behind (photo readers)", killed)
+    return killed
 
 
 def _read_texts(data: bytes) -> list[str]:

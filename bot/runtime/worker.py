@@ -356,6 +356,9 @@ def run_worker(settings, *, lease: float | None = None, idle_poll: float = 1.0) 
     from bot.render.links import make_links
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.runtime.photos import reap_orphans
+
+    reap_orphans()  # what a SIGKILLed predecessor's photo readers left under PID 1
     db = Database(settings.database_url, **POOL)
     line = LineGateway(settings.line_api_url, settings.line_channel_access_token,
                        data_api_url=settings.line_data_api_url)
