@@ -127,8 +127,17 @@ def _mutate(tree: ast.AST, index: int) -> tuple[ast.AST, int, str]:
     return ast.fix_missing_locations(tree), line, what
 
 
+SOURCES: dict[str, str] = {}  # read once: a child mutates what was listed, even if the file changes meanwhile
+
+
+def _source(module: str) -> str:
+    if module not in SOURCES:
+        SOURCES[module] = (CORE / f"{module}.py").read_text(encoding="utf-8")
+    return SOURCES[module]
+
+
 def mutants(module: str) -> list[Mutant]:
-    tree = ast.parse((CORE / f"{module}.py").read_text(encoding="utf-8"))
+    tree = ast.parse(_source(module))
     out = []
     for i in range(len(_points(tree))):
         _, line, what = _mutate(tree, i)
@@ -141,7 +150,7 @@ def _run_child(m: Mutant) -> None:
     import pytest
 
     path = CORE / f"{m.module}.py"
-    tree, _, _ = _mutate(ast.parse(path.read_text(encoding="utf-8")), m.index)
+    tree, _, _ = _mutate(ast.parse(_source(m.module)), m.index)
     name = f"bot.core.{m.module}"
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
@@ -156,7 +165,7 @@ def _run_child(m: Mutant) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-m", "not slow",
+    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow",
                         "-k", "not postgresql", *COVERING[m.module]])
     os._exit(int(code))
 

@@ -17,7 +17,7 @@ from bot.core.dates import BANGKOK, thai_fiscal_year
 from bot.core.etda import RAM, RSM, ReceiptXml, read_receipt_xml, receipt_xml
 from bot.core.invoice_rows import RowError, normalize_branch, validate_record
 from bot.core.photocodes import PhotoOutcome, judge, read_bill, read_eslip
-from bot.core.receiptno import parse_receipt_number, receipt_number
+from bot.core.receiptno import DEFAULT_PREFIX, parse_receipt_number, receipt_number
 from bot.core.schedule import OfficeHours, QuietHours, ReminderKind, parse_reminder_days, reminder_due
 from bot.core.statement import StatementError, build_statement, parse_statement
 from bot.core.taxid import is_valid_tax_id, with_check_digit
@@ -100,6 +100,7 @@ def test_password_hashes_and_totp_steps():
 @pytest.mark.parametrize("seq,text", [(1, "TISI-2569-000001"), (999999, "TISI-2569-999999"),
                                       (1000000, "TISI-2569-1000000")])
 def test_receipt_number_boundaries(seq, text):
+    assert DEFAULT_PREFIX == "TISI"  # RECEIPT_PREFIX's default (CONTRACT §2)
     assert receipt_number("TISI", 2569, seq) == text
     assert parse_receipt_number(text) == ("TISI", 2569, seq)
 
@@ -193,6 +194,31 @@ def test_an_eslip_whose_crc_lost_its_leading_zero_is_read():
     assert read_eslip(full.replace(tlv("51", "TH"), tlv("51", "TW"))) is None
     two = judge([full, _eslip("20261125ABC9999", short_crc=False)], BILLER)
     assert two.outcome is PhotoOutcome.AMBIGUOUS
+
+
+def _slip(inner: str, country: str = "TH") -> str:
+    body = tlv("00", inner) + tlv("51", country)
+    return body + "9104" + crc16_ccitt_false(body + "9104")
+
+
+def test_each_condition_of_an_eslip_is_needed_alone():
+    good = tlv("00", "000001") + tlv("01", "014") + tlv("02", "REF123")
+    assert read_eslip(_slip(good)) is not None
+    assert read_eslip(_slip(good, country="TW")) is None  # CRC right, country wrong
+    assert read_eslip(_slip(tlv("00", "000002") + tlv("01", "014") + tlv("02", "REF123"))) is None  # another API
+    assert read_eslip(_slip(tlv("00", "000001") + tlv("02", "REF123"))) is None  # no sending bank
+    assert read_eslip(_slip(tlv("00", "000001") + tlv("01", "014"))) is None  # no reference
+    no_crc_tag = tlv("00", good) + tlv("51", "TH")
+    assert read_eslip(no_crc_tag) is None
+    five = tlv("00", good) + tlv("51", "TH") + "9105" + "0" + crc16_ccitt_false(tlv("00", good) + tlv("51", "TH") + "9105")
+    assert read_eslip(five) is None  # a CRC of five characters is not one
+
+
+def test_photo_outcomes_keep_their_stored_names():
+    assert [o.value for o in PhotoOutcome] == ["our_bill", "eslip", "not_ours", "unreadable", "ambiguous", "refused",
+                                               "gone", "not_fetched"]
+    qr = read_bill(bill_payment_payload(BILLER, "2568110400012345", "68110001", Decimal("1.00")))
+    assert qr.source == "qr" and qr.ref2 == "68110001" and qr.amount == Decimal("1.00")
 
 
 # -- the bank's statement -----------------------------------------------------------------------
