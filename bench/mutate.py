@@ -165,7 +165,7 @@ def _run_child(m: Mutant) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-m", "not slow",
+    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow",
                         "-k", "not postgresql", *COVERING[m.module]])
     os._exit(int(code))
 

@@ -430,9 +430,23 @@ def test_health_names_photos_and_receipts_that_wait(database_url, db, client, ap
         s.add(Receipt(payment_id=payment.id, number="TISI-2570-000001", fiscal_year=2570, seq=1,
                       issued_at=utcnow() - _minutes(5), pending=ReceiptVariant.ISSUED, attempts=10))
     result = _health(database_url)
-    assert result.returncode == 1 and "receipt" in result.stdout, result.stdout
+    assert result.returncode == 1 and "receipt makers stopped" in result.stdout, result.stdout
     body = client.get("/healthz").get_json()
     assert body["receipts_pending"] == 1 and body["receipts_oldest_s"] >= 300
+    # The makers work but fall behind: said as a backlog, not as a stop (issue 29, item 3).
+    from bot.data.models import ReceiptDocument
+
+    with db.transaction() as s:
+        other = Payment(invoice_id=inv_id, bank_code="006", bank_ref="KTBDONE", amount=Decimal("1000.00"),
+                        channel="QR", transacted_at=utcnow(), status="reversed", tranx_id="T2", created_at=utcnow())
+        s.add(other)
+        s.flush()
+        s.add(Receipt(payment_id=other.id, number="TISI-2570-000002", fiscal_year=2570, seq=2, issued_at=utcnow()))
+        s.flush()
+        s.add(ReceiptDocument(payment_id=other.id, variant="issued", number="TISI-2570-000002", amount=Decimal("1000.00"),
+                              sha256="0" * 64, created_at=utcnow(), pdf=b"%PDF"))
+    result = _health(database_url)
+    assert result.returncode == 1 and "receipt backlog: 1 PDFs waiting" in result.stdout, result.stdout
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.data.db import Database
-from bot.data.models import InboxEvent, Notice, Receipt, WorkerHeartbeat
+from bot.data.models import InboxEvent, Notice, Receipt, ReceiptDocument, WorkerHeartbeat
 from bot.data.states import InboxStatus, NoticeStatus
 
 WORKER_SILENT_AFTER = 60.0  # seconds without a heartbeat: no worker is running
@@ -43,6 +43,7 @@ class Health:
     schema_behind: str | None = None
     receipts_pending: int = 0  # receipts whose PDF is still to make (the worker's receipt queue)
     receipts_oldest_s: float | None = None
+    receipts_made_last_minute: int = 0  # PDFs stored in the last minute: makers at work, or not
 
     def problems(self) -> list[str]:
         """Why an operator should look, worst first; empty when all is well."""
@@ -57,8 +58,13 @@ class Health:
             if age is not None and age > WAITED_TOO_LONG:
                 out.append(f"oldest {name} item has waited {age:.0f} s")
         if self.receipts_oldest_s is not None and self.receipts_oldest_s > WAITED_TOO_LONG:
-            out.append(f"oldest receipt has waited {self.receipts_oldest_s:.0f} s for its PDF "
-                       "(RECEIPT_SIGNING_P12 readable? see receipts.last_error)")
+            if self.receipts_made_last_minute:  # the makers work, but fall behind: more workers help
+                out.append(f"receipt backlog: {self.receipts_pending} PDFs waiting, the oldest {self.receipts_oldest_s:.0f} s, "
+                           f"while {self.receipts_made_last_minute} were made in the last minute (start more workers)")
+            else:
+                out.append(f"oldest receipt has waited {self.receipts_oldest_s:.0f} s for its PDF and none was made in "
+                           "the last minute: receipt makers stopped (RECEIPT_SIGNING_P12 readable? see "
+                           "receipts.last_error)")
         return out
 
     def as_dict(self) -> dict:
@@ -68,7 +74,8 @@ class Health:
         return {"worker_seen_s": r(self.worker_seen_s), "inbox_pending": self.inbox_pending,
                 "inbox_oldest_s": r(self.inbox_oldest_s), "outbox_pending": self.outbox_pending,
                 "outbox_oldest_s": r(self.outbox_oldest_s), "receipts_pending": self.receipts_pending,
-                "receipts_oldest_s": r(self.receipts_oldest_s)}
+                "receipts_oldest_s": r(self.receipts_oldest_s),
+                "receipts_made_last_minute": self.receipts_made_last_minute}
 
 
 def check(db: Database) -> Health:
@@ -93,5 +100,7 @@ def check(db: Database) -> Health:
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
         receipts = session.execute(select(func.count(), func.min(Receipt.issued_at))
                                    .where(Receipt.pending.is_not(None))).one()
+        made = session.scalar(select(func.count()).select_from(ReceiptDocument)
+                              .where(ReceiptDocument.created_at >= now - timedelta(minutes=1))) if receipts[0] else 0
     return Health(age(seen), inbox[0], age(inbox[1]), outbox[0], age(outbox[1]),  # min/max keep the column type
-                  receipts_pending=receipts[0], receipts_oldest_s=age(receipts[1]))
+                  receipts_pending=receipts[0], receipts_oldest_s=age(receipts[1]), receipts_made_last_minute=made or 0)
