@@ -236,3 +236,32 @@ def test_a_token_with_a_trailing_newline_is_refused(line, seed, client):
     path = track.replace("http://127.0.0.1:8080", "")
     assert client.get(path).status_code == 200
     assert client.get(path + "%0a").status_code == 404
+
+
+def test_a_full_spool_is_shown_on_healthz_and_to_staff(app, client, signed_in):
+    spool = app.extensions["tisi"].spool
+    spool.max_bytes = 200 * 1024  # smaller than one more message may take: full as soon as one waits
+    spool.append(command="payment", bank_code="006", bank_ref="R1", request_body=b"{}", http_status=500,
+                 resp_code="9999", response_body=b"{}", signed=("1", "a" * 64))
+    app.extensions["tisi"].spool.replay_soon = lambda db: None  # the database "still down" for the replay
+    body = client.get("/healthz").get_json()
+    assert body["bank_spool_full"] is True and body["bank_spool_bytes"] > 0
+    page = signed_in("viewer").client.get("/staff/").get_data(as_text=True)
+    assert "ที่พักข้อความธนาคารเต็มแล้ว" in page
+
+
+def test_replaying_the_spool_never_holds_up_the_request_that_noticed(app, client, bank, seed, monkeypatch):
+    import threading
+    import time
+
+    rows = seed(invoice_row(1))
+    spool = app.extensions["tisi"].spool
+    spool.append(command="payment", bank_code="006", bank_ref="R1", request_body=b"{}", http_status=500,
+                 resp_code="9999", response_body=b"{}", signed=("1", "a" * 64))
+    release = threading.Event()
+    monkeypatch.setattr(spool, "replay", lambda db: release.wait(10) and 0)  # a replay that takes its time
+    started = time.perf_counter()
+    answer = bank.post(bank.body("inquiry", rows[0]))
+    took = time.perf_counter() - started
+    release.set()
+    assert answer.get_json()["respCode"] == "0000" and took < 2.0
