@@ -84,9 +84,23 @@ def test_requests_fit_lines_limits(lang):
             assert len(item["action"]["label"]) <= 20
 
 
-def test_wire_requests_send_exactly_our_json():
-    from bot.line.gateway import WirePush, WireReply
+def test_wire_requests_send_exactly_our_json(fake_line):
+    """Through the SDK's public ApiClient, the body LINE gets is ours as built, camelCase keys,
+    and what the SDK's own models accept."""
+    from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
+
+    from bot.line.gateway import LineGateway, _wire
+    from tests.conftest import ACCESS_TOKEN
 
     messages = [text("สวัสดี")]
-    assert WireReply.of(reply_token="abc", messages=messages).to_dict() == {"replyToken": "abc", "messages": messages}
-    assert WirePush.of(to="U1", messages=messages).to_dict() == {"to": "U1", "messages": messages}
+    assert _wire(reply_token="abc", messages=messages) == {"replyToken": "abc", "messages": messages}
+    assert ReplyMessageRequest.from_dict(_wire(reply_token="abc", messages=messages)).reply_token == "abc"
+    assert PushMessageRequest.from_dict(_wire(to="U1", messages=messages)).to == "U1"
+    fake_line.issue_reply_token("tok1")
+    gateway = LineGateway(fake_line.url, ACCESS_TOKEN)
+    assert gateway.reply("tok1", messages).delivered
+    assert gateway.push("U" + "c" * 32, messages, retry_key="0b9f2c1e-9d3a-4c4e-8f2a-1d2e3f4a5b6c").delivered
+    [reply] = [s for s in fake_line.replies() if s.to == "tok1"]
+    assert reply.messages == messages
+    refused = gateway.reply("tok1", messages)  # used once already: LINE's 400, with its message
+    assert refused.status == 400 and "Invalid reply token" in refused.detail
