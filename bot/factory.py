@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from linebot.v3 import SignatureValidator
@@ -17,6 +18,11 @@ from bot.line.gateway import LineGateway
 from bot.render.links import make_links
 from bot.render.messages import Links
 from bot.render.qrcache import QrCache
+from bot.services import KEY as SERVICES_KEY
+
+if TYPE_CHECKING:
+    from bot.ledger.receipts import ReceiptBook, ReceiptMaker
+    from bot.runtime.worker import InlineWorker
 from bot.render.templates import TEMPLATE_DIR
 from bot.web import guard as webguard
 
@@ -33,9 +39,9 @@ class Services:
     bank_db: Database  # its own connection pool: a webhook burst cannot starve the bank
     spool: Spool  # bank messages kept while the database was down, replayed when it is back
     qr_cache: QrCache  # what QR images showed: served while the database is down
-    receipt_book: object | None = None  # ReceiptBook: payments get receipt numbers (RECEIPT_SIGNING_P12 set)
-    receipt_maker: object | None = None  # ReceiptMaker: renders and signs receipt PDFs
-    worker: object | None = None  # InlineWorker, when this process handles events and delivers (WORKER=inline)
+    receipt_book: ReceiptBook | None = None  # payments get receipt numbers (RECEIPT_SIGNING_P12 set)
+    receipt_maker: ReceiptMaker | None = None  # renders and signs receipt PDFs
+    worker: InlineWorker | None = None  # when this process handles events and delivers (WORKER=inline)
 
     def close(self) -> None:
         if self.worker is not None:
@@ -74,7 +80,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         spool=Spool(Path(settings.bank_spool_dir), settings.bank_spool_max_bytes),
         qr_cache=QrCache(Path(settings.qr_cache_dir)),
     )
-    app.extensions["tisi"] = services
+    app.extensions[SERVICES_KEY] = services
     _refuse_old_schema(services.db)
     services.receipt_book, services.receipt_maker = _receipts(settings, services.links)
 

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from bot import metrics
 from bot.bank import directlink as dl
@@ -15,6 +15,7 @@ from bot.bank import protocol as p
 from bot.bank import service
 from bot.core.clientip import allowed, client_address
 from bot.ledger.notices import OUTBOX
+from bot.services import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bank", __name__)
@@ -22,7 +23,7 @@ bp = Blueprint("bank", __name__)
 
 @bp.post("/bank/ktb/billpayment")
 def billpayment():
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     if (request.content_length or 0) > p.MAX_BODY:  # refused before a byte of it is read
         return _unauthenticated(p.Refused(p.BAD_REQUEST, "body too large"))
     signed = (request.headers.get("X-Bank-Timestamp"), request.headers.get("X-Bank-Signature"))
@@ -95,7 +96,7 @@ def directlink():
     believed only from TRUSTED_PROXIES) and the user, password and company code in the body are
     what authenticate it. A refused caller changes nothing and is logged once, with its address.
     """
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     settings = tisi.settings
     caller = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxies)
     if not allowed(caller, settings.ktb_allowed_ips):

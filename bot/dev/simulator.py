@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bot.core.signing import bank_signature, line_signature
 from bot.data.models import Invoice
+from bot.services import services
 
 bp = Blueprint("simulator", __name__)
 
@@ -94,7 +95,7 @@ def send():
     if "replyToken" in event:
         sim["tokens"][event["replyToken"]] = user_id
         sim["fake"].issue_reply_token(event["replyToken"])
-    settings = current_app.extensions["tisi"].settings
+    settings = services().settings
     status = post_signed(f"{settings.public_base_url}/callback", settings.line_channel_secret, [event])
     return jsonify({"status": status})
 
@@ -102,7 +103,7 @@ def send():
 @bp.post("/simulator/pay")
 def pay():
     """Play the bank: a signed `payment` for an invoice, to the real bank endpoint."""
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     number = str((request.get_json(silent=True) or {}).get("invoiceNo", ""))
     with tisi.db.sessions() as session:
         inv = session.scalar(select(Invoice).where(Invoice.invoice_no == number))
@@ -160,7 +161,7 @@ def rich_menu():
     from bot.line.richmenu import deploy
 
     sim = current_app.extensions["simulator"]
-    fake, settings = sim["fake"], current_app.extensions["tisi"].settings
+    fake, settings = sim["fake"], services().settings
     with sim["lock"]:
         if fake.default_rich_menu is None:
             deploy(settings.line_api_url, settings.line_data_api_url, settings.line_channel_access_token)

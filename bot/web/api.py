@@ -4,13 +4,14 @@ from __future__ import annotations
 import hmac
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from bot.core.dates import utcnow
 from bot.core.refs import is_ref
 from bot.ledger import payments
 from bot.ledger.invoices import find_invoice, upsert_invoices
 from bot.ledger.reminders import queue_new_invoice_notices
+from bot.services import services
 from bot.web.errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,7 +20,7 @@ MAX_ITEMS = 10000
 
 @bp.before_request
 def _bearer_token():
-    expected = current_app.extensions["tisi"].settings.upstream_api_token
+    expected = services().settings.upstream_api_token
     given = request.headers.get("Authorization", "")
     if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
         return json_error(401, "unauthorized", "a valid bearer token is required")
@@ -45,11 +46,11 @@ def upsert():
         if isinstance(item, dict) and not isinstance(item.get("amount"), str):
             records[i] = (i, "amount must be a decimal string such as \"1000.00\"")
     try:
-        with current_app.extensions["tisi"].db.transaction() as session:
+        with services().db.transaction() as session:
             result = upsert_invoices(session, records, actor="api")
             if result.rejected:
                 raise _Rejected(result)  # all or nothing for an API call: the caller fixes and resends
-            tisi = current_app.extensions["tisi"]
+            tisi = services()
             queue_new_invoice_notices(session, result.created_ids, tisi.settings, tisi.links, utcnow())
     except _Rejected as rejected:
         body = {"error": "invalid_invoices", "created": 0, "updated": 0, "unchanged": 0,
@@ -80,7 +81,7 @@ def _invoice_json(session, inv) -> dict:
 def show(invoice_no: str):
     if not is_ref(invoice_no):
         return json_error(404, "not_found", "no such invoice")
-    with current_app.extensions["tisi"].db.sessions() as session:
+    with services().db.sessions() as session:
         inv = find_invoice(session, invoice_no)
         if inv is None:
             return json_error(404, "not_found", "no such invoice")
@@ -92,7 +93,7 @@ def cancel(invoice_no: str):
     if not is_ref(invoice_no):
         return json_error(404, "not_found", "no such invoice")
     reason = str((request.get_json(silent=True) or {}).get("reason", ""))[:500]
-    with current_app.extensions["tisi"].db.transaction() as session:
+    with services().db.transaction() as session:
         inv = find_invoice(session, invoice_no, for_update=True)
         if inv is None:
             return json_error(404, "not_found", "no such invoice")

@@ -13,13 +13,13 @@ import json
 import time
 from datetime import date
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     g,
     redirect,
     render_template,
@@ -57,7 +57,11 @@ from bot.ledger import receipts, staff
 from bot.ledger.invoices import find_invoice
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES
 from bot.runtime import health
+from bot.services import services
 from bot.web.guard import client_key
+
+if TYPE_CHECKING:
+    from bot.factory import Services
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
@@ -81,8 +85,8 @@ def install(app) -> None:
     app.register_blueprint(bp)
 
 
-def _tisi():
-    return current_app.extensions["tisi"]
+def _tisi() -> Services:
+    return services()
 
 
 def _t() -> Translator:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import hmac
 import os
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
 from bot.ledger import reconcile
 from bot.runtime import health
+from bot.services import services
 from bot.web.errors import json_error
 
 bp = Blueprint("metrics", __name__)
@@ -18,7 +19,7 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 def scrape():
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     given = request.headers.get("Authorization", "")
     expected = f"Bearer {tisi.settings.metrics_token}"
     if not hmac.compare_digest(given.encode(), expected.encode()):

@@ -31,6 +31,7 @@ from bot.render.qrcache import Shown
 from bot.render.qrimage import etag_for, qr_png
 from bot.render.slip import SlipData, slip_pdf
 from bot.runtime import health
+from bot.services import services
 from bot.web.errors import json_error
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def _invoice_from_token(purpose: str, token: str) -> Invoice | None:
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     public_id = read_token(tisi.settings.secret_key, purpose, token)
     if public_id is None:
         return None  # tampered or made up: no database lookup at all
@@ -56,7 +57,7 @@ def _page_lang() -> str:
 
 @bp.get("/qr/<token>.png")
 def qr_image(token: str):
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     public_id = read_token(tisi.settings.secret_key, "qr", token)
     if public_id is None:
         abort(404)  # JSON: images are fetched by machines (LINE), a person never reads this
@@ -105,7 +106,7 @@ def track(token: str):
     lang = _page_lang()
     t = Translator(lang)
     status = inv.effective_status()
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     payment = _confirmed_payment(inv) if status == Status.PAID else None
     receipt_url = None
     if payment is not None:
@@ -144,7 +145,7 @@ def slip(token: str):
         # A paid, expired or cancelled slip taken to a branch would be refused there: say which,
         # and where its status is.
         return _slip_gone(inv)
-    settings = current_app.extensions["tisi"].settings
+    settings = services().settings
     pdf = slip_pdf(SlipData(
         biller_id=settings.biller_id, invoice_no=inv.invoice_no, ref2=inv.ref2, amount=inv.amount,
         due_date=inv.due_date, payer_name=inv.payer_name, tax_id=inv.tax_id, fee_name=FEE_NAMES[inv.fee_code],
@@ -160,7 +161,7 @@ def slip(token: str):
 def receipt(token: str):
     """The signed receipt, byte for byte as stored (made now if the worker has not yet); a void
     receipt is served as it is now: marked ยกเลิก."""
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     key = read_token(tisi.settings.secret_key, "receipt", token)
     if key is None:
         return bad_link()
@@ -212,7 +213,7 @@ def error_page(status: int, *, title: str | None = None, body: str | None = None
     default_title, default_body = ERROR_TEXT.get(status, ERROR_TEXT[404])
     html = render_template("html/error.html", t=t, lang=lang, title=title or t(default_title),
                            body=body or t(default_body), link=link,
-                           support=current_app.extensions["tisi"].settings.support_contact,
+                           support=services().settings.support_contact,
                            other_lang="en" if lang == "th" else "th")
     return Response(html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
@@ -228,7 +229,7 @@ def _slip_gone(inv: Invoice) -> Response:
     status = inv.effective_status()
     body = t(SLIP_GONE[status], when=format_datetime_local(inv.paid_at, lang) if inv.paid_at else "",
              date=format_long_date(inv.due_date, lang))
-    track = current_app.extensions["tisi"].links.track_url(inv) + ("?lang=en" if lang == "en" else "")
+    track = services().links.track_url(inv) + ("?lang=en" if lang == "en" else "")
     return error_page(410, title=t("%(status)s: this slip cannot be used", status=t(STATUS_NAMES[status])),
                       body=body, link=(t("See the payment status"), track))
 
@@ -254,13 +255,13 @@ def home():
     lang = _page_lang()
     t = Translator(lang)
     html = render_template("html/home.html", t=t, lang=lang,
-                           support=current_app.extensions["tisi"].settings.support_contact,
+                           support=services().settings.support_contact,
                            other_lang="en" if lang == "th" else "th")
     return Response(html, mimetype="text/html")
 
 
 def _confirmed_payment(inv: Invoice) -> Payment | None:
-    with current_app.extensions["tisi"].db.sessions() as session:
+    with services().db.sessions() as session:
         return payments.latest_confirmed(session, inv)
 
 
@@ -280,7 +281,7 @@ def healthz():
     A silent worker or an old item is reported by the figures (and by `tisi-pay health`), not by
     the status: a load balancer must not take web processes out because the workers are down.
     """
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     try:
         state = health.check(tisi.db)
     except Exception:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from bot import metrics
 from bot.data.db import UNAVAILABLE
 from bot.runtime.inbox import PHOTOS, ReplyQueue, event_id, is_photo, store_events
+from bot.services import services
 from bot.web.errors import json_error
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def callback():
     if not signature:
         return json_error(400, "missing_signature", "X-Line-Signature header is required")
     body = request.get_data(as_text=True)  # the exact raw text LINE signed
-    tisi = current_app.extensions["tisi"]
+    tisi = services()
     if not tisi.signature.validate(body, signature):
         return json_error(400, "invalid_signature", "signature does not match the body")
     try:
