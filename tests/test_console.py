@@ -170,7 +170,7 @@ def test_sign_in_time_does_not_tell_a_name_exists(app, db):
 
 
 def test_a_name_tried_from_many_addresses_is_slowed_and_shown_to_admins(app, db, signed_in, monkeypatch):
-    from bot.web import console
+    from bot.web.console import signin as console
 
     monkeypatch.setattr(console, "SLOW_DOWN_S", 0.3)
     admin = signed_in("admin")

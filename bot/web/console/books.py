@@ -1,0 +1,198 @@
+"""What finance closes the day with: reconciliation reports, stuck queue items, the payment export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import TYPE_CHECKING
+
+from flask import (
+    Response,
+    abort,
+    g,
+    request,
+    stream_with_context,
+)
+
+from bot.core.cells import code_cell, neutralised
+from bot.core.dates import (
+    buddhist_year,
+    to_bangkok,
+    today_bangkok,
+)
+from bot.core.i18n import N_, Translator
+from bot.data.states import (
+    InboxStatus,
+    ReconcileOutcome,
+    StaffAction,
+    StaffRole,
+)
+from bot.ledger import console as ledger
+from bot.ledger import staff
+from bot.render.messages import FEE_NAMES
+
+if TYPE_CHECKING:
+    pass
+from bot.web.console.base import (
+    EXPORT_MAX_DAYS,
+    _act,
+    _address,
+    _page,
+    _t,
+    _tisi,
+    bp,
+    needs,
+)
+from bot.web.console.labels import WHAT_NAMES
+
+# -- reconciliation ------------------------------------------------------------------------------
+OUTCOME_NAMES = {
+    ReconcileOutcome.MATCHED: N_("matched"), ReconcileOutcome.MATCHED_REVERSAL: N_("reversal matched"),
+    ReconcileOutcome.AMOUNT_MISMATCH: N_("amount differs"), ReconcileOutcome.UNKNOWN_INVOICE: N_("unknown invoice"),
+    ReconcileOutcome.IN_FILE_NOT_ONLINE: N_("in the file, never confirmed online"),
+    ReconcileOutcome.REVERSAL_NOT_ONLINE: N_("reversal in the file only"),
+    ReconcileOutcome.ONLINE_NOT_IN_FILE: N_("confirmed online, missing from the file"),
+}
+
+
+@bp.get("/reconciliation")
+@needs(StaffRole.VIEWER)
+def reconciliation():
+    with _tisi().db.sessions() as s:
+        files = ledger.statements(s)
+    summaries = [(f, json.loads(f.report).get("counts", {})) for f in files]
+    return _page("reconciliation.html", files=summaries)
+
+
+@bp.get("/reconciliation/<int:file_id>")
+@needs(StaffRole.VIEWER)
+def statement(file_id: int):
+    t = _t()
+    with _tisi().db.sessions() as s:
+        found = ledger.statement_file(s, file_id)
+    if found is None:
+        abort(404)
+    report = json.loads(found.report)
+    lines = sorted(report.get("lines", []), key=lambda line: ReconcileOutcome(line["outcome"]).balanced)
+    return _page("statement.html", file=found, report=report, lines=lines,
+                 outcome_name=lambda o: t(OUTCOME_NAMES[ReconcileOutcome(o)]),
+                 balanced=lambda o: ReconcileOutcome(o).balanced)
+
+
+# -- queues -----------------------------------------------------------------------------------------
+EVENT_STATUS_NAMES = {
+    InboxStatus.REFUSED: N_("reply refused by LINE"), InboxStatus.EXPIRED: N_("reply token expired"),
+    InboxStatus.UNCONFIRMED: N_("delivered, unconfirmed"), InboxStatus.PENDING: N_("waiting"),
+    InboxStatus.HANDLED: N_("answer waiting to be sent"), InboxStatus.PHOTO: N_("photo waiting to be read"),
+    InboxStatus.REPLIED: N_("replied"), InboxStatus.NO_REPLY: N_("no reply"),
+}
+QUEUE_ANSWERS = {
+    "unknown": N_("That item no longer exists."),
+    "already_sent": N_("That notice was delivered meanwhile: nothing to retry."),
+    "not_pushable": N_("That answer cannot be sent again."),
+    "maybe_delivered": N_("A reply may have reached the user already: a push could answer them twice."),
+}
+
+
+@bp.get("/queues")
+@needs(StaffRole.VIEWER)
+def queues():
+    t = _t()
+    with _tisi().db.sessions() as s:
+        found = ledger.stuck(s)
+    return _page("queues.html", stuck=found, pushable=ledger.PUSHABLE, done=request.args.get("done"),
+                 problem=t(QUEUE_ANSWERS[request.args["problem"]]) if request.args.get("problem") in QUEUE_ANSWERS
+                 else None, event_status=lambda st: t(EVENT_STATUS_NAMES.get(st, st)),
+                 what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w, mask=ledger.mask_line_id)
+
+
+@bp.post("/queues/notice/<int:notice_id>/retry")
+@needs(StaffRole.FINANCE)
+def retry_notice(notice_id: int):
+    return _act(lambda s: ledger.retry_notice(s, notice_id, g.account.name, address=_address()),
+                ledger.QueueError, "console.queues", {"done": f"notice-{notice_id}"})
+
+
+@bp.post("/queues/event/<int:event_id>/push")
+@needs(StaffRole.FINANCE)
+def push_answer(event_id: int):
+    return _act(lambda s: ledger.push_answer(s, event_id, g.account.name, address=_address()),
+                ledger.QueueError, "console.queues", {"done": f"event-{event_id}"})
+
+
+# -- export ------------------------------------------------------------------------------------------
+@bp.get("/export")
+@needs(StaffRole.FINANCE)
+def export():
+    day = today_bangkok()
+    return _page("export.html", first=(day.replace(day=1)).isoformat(), last=day.isoformat(), error=None)
+
+
+EXPORT_COLUMNS = (
+    N_("Paid at (Bangkok)"), N_("Date (BE)"), N_("Invoice no. (Ref.1)"), N_("Ref.2"), N_("License no."),
+    N_("Tax ID"), N_("Payer"), N_("Fee"), N_("Amount (baht)"), N_("Channel"), N_("Bank code"), N_("Bank reference"),
+    N_("Payment status"), N_("Receipt no."),
+)
+
+
+EXPORT_YEARS = (2000, 2200)  # Gregorian years a payment can have: outside them a day is a typing slip
+
+
+def _export_days(first_text: str, last_text: str, t: Translator) -> tuple[date | None, date | None, str | None]:
+    """The export's first and last day, or what is wrong with them, said exactly."""
+    try:
+        first, last = date.fromisoformat(first_text.strip()), date.fromisoformat(last_text.strip())
+    except ValueError:
+        return None, None, t("Write both days as dates, e.g. %(example)s.", example=today_bangkok().isoformat())
+    if not all(EXPORT_YEARS[0] <= d.year <= EXPORT_YEARS[1] for d in (first, last)):
+        return None, None, t("Choose days between the years %(first)s and %(last)s.", first=EXPORT_YEARS[0],
+                             last=EXPORT_YEARS[1])
+    if first > last:
+        return None, None, t("The first day is after the last day: swap them.")
+    if (last - first).days >= EXPORT_MAX_DAYS:
+        return None, None, t("Choose at most %(days)s days.", days=EXPORT_MAX_DAYS)
+    return first, last, None
+
+
+@bp.post("/export")
+@needs(StaffRole.FINANCE)
+def export_csv():
+    t = _t()
+    first, last, problem = _export_days(request.form.get("first", ""), request.form.get("last", ""), t)
+    if problem is not None:
+        response = _page("export.html", first=request.form.get("first", "")[:40], last=request.form.get("last", "")[:40],
+                         error=problem)
+        response.status_code = 400
+        return response
+    tisi = _tisi()
+    with tisi.db.transaction() as s:
+        rows = ledger.count_payments_between(s, first, last)
+        staff.record(s, g.account.name, StaffAction.EXPORTED, target=f"payments {first}..{last}",
+                     address=_address(), rows=rows)
+
+    def generate():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        out.write("\ufeff")  # Excel reads UTF-8 (Thai) only with the byte order mark
+        writer.writerow([t(c) for c in EXPORT_COLUMNS])
+        with tisi.db.sessions() as s:
+            for payment, inv, receipt_no in ledger.payments_between(s, first, last):
+                local = to_bangkok(payment.transacted_at)
+                writer.writerow([
+                    local.strftime("%Y-%m-%d %H:%M:%S"), f"{local.day:02d}/{local.month:02d}/{buddhist_year(local)}",
+                    code_cell(inv.invoice_no), code_cell(inv.ref2), neutralised(inv.license_no),
+                    code_cell(inv.tax_id), neutralised(inv.payer_name), t(FEE_NAMES.get(inv.fee_code, inv.fee_code)),
+                    f"{payment.amount:.2f}", neutralised(payment.channel), code_cell(payment.bank_code),
+                    code_cell(payment.bank_ref), neutralised(payment.status), neutralised(receipt_no)])
+                if out.tell() > 64 * 1024:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+        yield out.getvalue()
+
+    name = f"tisi-payments-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+

@@ -1,0 +1,15 @@
+"""Labels of the codes the console shows (translated where shown): one table per kind of code."""
+from __future__ import annotations
+
+from bot.core.i18n import N_
+from bot.data.states import NoticeStatus
+
+# What happened to an invoice, in its story and the queues.
+WHAT_NAMES = {
+    "created": N_("created"), "amount_changed": N_("amount changed"), "paid": N_("paid"), "reversed": N_("reversed"),
+    "cancelled": N_("cancelled"), "double_payment": N_("double payment (refused; refund)"),
+    "asked": N_("a LINE user asked about it"), "confirmed": N_("confirmed"),
+    NoticeStatus.PENDING: N_("queued"), NoticeStatus.SENT: N_("delivered"), NoticeStatus.FAILED: N_("failed"),
+    "issued": N_("issued"), "void": N_("void"), "document": N_("PDF made"),
+    "payment": N_("payment request"), "reversal": N_("reversal request"),
+}
