@@ -8,6 +8,8 @@ a "Z" ("2026-11-26T07:30:00.000000Z"). Pure: no database here.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -45,15 +47,15 @@ def canonical_amount(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def canonical(fields: dict) -> str:
+def canonical(fields: dict[str, object]) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_FORMS = {"int": lambda v: v, "text": lambda v: v, "time": canonical_time, "bool": bool, "amount": canonical_amount,
+_FORMS: dict[str, Callable[[Any], object]] = {"int": lambda v: v, "text": lambda v: v, "time": canonical_time, "bool": bool, "amount": canonical_amount,
           "date": lambda v: None if v is None else v.isoformat()}
 
 
-def content(kind: str, row) -> str:
+def content(kind: str, row: object) -> str:
     """The canonical content of a row of that kind (anything with the fields as attributes)."""
     fields = {name: _FORMS[form](getattr(row, name)) for name, form in FIELDS[kind].items()}
     return canonical({"kind": kind, **fields})

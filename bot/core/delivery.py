@@ -50,7 +50,7 @@ def backoff(attempts: int, retry_after: float | None = None, *, base: float | No
     return max(delay, retry_after) if retry_after is not None else delay
 
 
-def parse_retry_after(value) -> float | None:
+def parse_retry_after(value: str | float | None) -> float | None:
     """Retry-After in seconds (the HTTP-date form is not used by LINE)."""
     if value is None:
         return None

@@ -111,7 +111,7 @@ def receipt_xml(r: ReceiptXml) -> bytes:
                        "ram:SpecifiedTradeSettlementLineMonetarySummation")
     _sub(line_totals, "ram:NetLineTotalAmount", amount)
     ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def read_receipt_xml(data: bytes) -> ReadReceipt:
         el = root.find(path, ns)
         if el is None or el.text is None:
             raise ValueError(f"the embedded XML has no {path.rsplit('/', 1)[-1]}")
-        return el.text.strip()
+        return str(el.text).strip()
 
     notes = {n.findtext("ram:Subject", "", ns): n.findtext("ram:Content", "", ns)
              for n in root.findall("rsm:ExchangedDocument/ram:IncludedNote", ns)}

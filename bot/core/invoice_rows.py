@@ -38,7 +38,7 @@ class InvoiceData:
     due_date: date
     payer_branch: str | None = None  # None: head office (สำนักงานใหญ่); else the 5-digit branch number
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -93,7 +93,7 @@ def validate_record(record: Mapping[str, object]) -> InvoiceData:
     due_date = _due_date(text("due_date"), problems)
     payer_branch = normalize_branch(text("payer_branch"))
     check(payer_branch is not _BAD_BRANCH, "payer_branch must be empty (head office) or a branch number of 1-5 digits")
-    if problems:
+    if problems or amount is None or due_date is None or not (payer_branch is None or isinstance(payer_branch, str)):
         raise RowError("; ".join(problems))
     return InvoiceData(invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, due_date,
                        payer_branch)
@@ -103,7 +103,7 @@ _BAD_BRANCH = object()
 HEAD_OFFICE = "00000"  # the Revenue Department's branch number of a head office
 
 
-def normalize_branch(raw: str):
+def normalize_branch(raw: str) -> str | None | object:
     """'' or 00000 → None (head office); '1' or '00001' → '00001'; anything else → _BAD_BRANCH."""
     if not raw:
         return None

@@ -68,4 +68,4 @@ def thai_baht_words(amount: Decimal) -> str:
     ยี่สิบเอ็ดบาทห้าสิบสตางค์ (num2words knows เอ็ด, ยี่ and ล้าน; we only guard the type)."""
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
         raise MoneyError("amount must be a non-negative Decimal")
-    return num2words(amount.quantize(CENT), lang="th", to="currency")
+    return str(num2words(amount.quantize(CENT), lang="th", to="currency"))

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
+from typing import Any
 
 from .dates import gregorian_year
 from .money import from_satang
@@ -176,7 +177,7 @@ def _pad(text: str, width: int, *, right: bool = False) -> bytes:
     return raw.rjust(width, b"0") if right else raw.ljust(width, b" ")
 
 
-def build_statement(account: str, name: str, effective: date, details: list[dict], bank_code: str = "006", *,
+def build_statement(account: str, name: str, effective: date, details: list[dict[str, Any]], bank_code: str = "006", *,
                     service_code: str = "9433", framing: str = "compact") -> bytes:
     """A statement file from dicts with paid_on, paid_at, customer_name, ref1, ref2, kind, amount.
 
