@@ -26,6 +26,8 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from bot.dev import line_limits
+
 
 @dataclass
 class Sent:
@@ -311,6 +313,9 @@ class FakeLine:
             return _json({"message": "The retry key is not supported for this API"}, 400)
         if not token or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
+        refused = _refused(messages)
+        if refused is not None:
+            return refused
         with self._lock:
             issued = self._issued_tokens.get(token)
             expired = issued is not None and time.time() - issued > self.reply_token_ttl
@@ -340,6 +345,9 @@ class FakeLine:
         to, messages = body.get("to"), body.get("messages")
         if not to or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
+        refused = _refused(messages)
+        if refused is not None:
+            return refused
         with self._lock:
             if key and key in self._accepted_keys:
                 return _json(
@@ -386,3 +394,11 @@ def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response
 def create_app() -> FakeLine:
     """For gunicorn (benchmarks): `gunicorn -w 1 -k gthread --threads 16 'bot.dev.fake_line:create_app()'`."""
     return FakeLine()
+
+
+def _refused(messages: list) -> Response | None:
+    """LINE's 400 for messages it refuses (bot.dev.line_limits), in its error shape; None if fine."""
+    details = line_limits.problems(messages)
+    if not details:
+        return None
+    return _json({"message": f"The request body has {len(details)} error(s)", "details": details}, 400)
