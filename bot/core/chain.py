@@ -8,12 +8,11 @@ a "Z" ("2026-11-26T07:30:00.000000Z"). Pure: no database here.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
-
 import hashlib
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any, Callable
 
 GENESIS = "0" * 64
 
