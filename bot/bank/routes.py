@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import threading
 import time
 
 from flask import Blueprint, Response, request
@@ -60,12 +61,35 @@ def billpayment():
 
 def _unauthenticated(refused: p.Refused) -> Response:
     """Anyone may send anything here: a refusal before or at authentication is answered, counted
-    and logged in one line, and leaves nothing in the database or the spool."""
+    (`tisi_bank_unauthenticated`) and logged, and leaves nothing in the database or the spool. A
+    flood is one log line per LOG_EVERY seconds with how many were refused meanwhile, not a line
+    each: thousands of lines a second would cost the bank's own requests."""
     metrics.BANK_UNAUTHENTICATED.labels(refused.code, refused.detail.split(":")[0][:40]).inc()
-    log.info("bank request refused before authentication: %s %s (from %s)", refused.code, refused.detail,
-             request.remote_addr)
+    _REFUSALS.note(refused, request.remote_addr)
     status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
     return _json(status, body)
+
+
+class _RefusalLog:
+    LOG_EVERY = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = -self.LOG_EVERY
+        self._since = 0
+
+    def note(self, refused: p.Refused, address: str | None) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.LOG_EVERY:
+                self._since += 1
+                return
+            quiet, self._since, self._last = self._since, 0, now
+        log.info("bank request refused before authentication: %s %s (from %s)%s", refused.code, refused.detail,
+                 address, f"; {quiet} more refused in the last {self.LOG_EVERY:.0f} s" if quiet else "")
+
+
+_REFUSALS = _RefusalLog()
 
 
 def _failed(exc: BaseException, cmd) -> None:
