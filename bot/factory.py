@@ -166,7 +166,11 @@ def _register_optional(app: Flask, services: Services, limiter) -> None:
     from bot.web import api
 
     if services.settings.bank_webhook_secret:
+        from bot.bank.gate import BankGate
+        from bot.bank.service import new_tranx_id
+
         app.register_blueprint(bank_routes.bp)
+        app.wsgi_app = BankGate(app.wsgi_app, services.settings.bank_webhook_secret, new_tranx_id)  # type: ignore[method-assign]
     if services.settings.directlink_enabled:
         app.register_blueprint(bank_routes.directlink_bp)
 

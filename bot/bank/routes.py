@@ -5,15 +5,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import threading
-import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from bot import metrics
 from bot.bank import directlink as dl
+from bot.bank import gate, service
 from bot.bank import protocol as p
-from bot.bank import service
 from bot.core.clientip import allowed, client_address
 from bot.ledger.notices import OUTBOX
 from bot.services import services
@@ -24,17 +22,13 @@ bp = Blueprint("bank", __name__)
 
 @bp.post("/bank/ktb/billpayment")
 def billpayment():
+    """Authenticated already (bot.bank.gate): the request is the bank's, and whatever becomes of
+    it is part of the record."""
     tisi = services()
-    if (request.content_length or 0) > p.MAX_BODY:  # refused before a byte of it is read
-        return _unauthenticated(p.Refused(p.BAD_REQUEST, "body too large"))
+    raw = request.environ.get(gate.RAW)
+    if raw is None:  # the gate is not in front of this app: nothing may pass unauthenticated
+        abort(500)
     signed = (request.headers.get("X-Bank-Timestamp"), request.headers.get("X-Bank-Signature"))
-    try:
-        p.check_headers(*signed, now=time.time())  # nor read without a signature and a fresh timestamp
-        raw = request.stream.read(p.MAX_BODY + 1)
-        p.check_before_authentication(raw)
-        p.authenticate(tisi.settings.bank_webhook_secret, *signed, raw, now=time.time())
-    except p.Refused as refused:
-        return _unauthenticated(refused)
     # From here on the request is the bank's: whatever becomes of it is part of the record.
     cmd = None
     try:
@@ -57,39 +51,6 @@ def billpayment():
     if queued and tisi.worker is not None:
         tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
     return _json(status, body, cmd)
-
-
-def _unauthenticated(refused: p.Refused) -> Response:
-    """Anyone may send anything here: a refusal before or at authentication is answered, counted
-    (`tisi_bank_unauthenticated`) and logged, and leaves nothing in the database or the spool. A
-    flood is one log line per LOG_EVERY seconds with how many were refused meanwhile, not a line
-    each: thousands of lines a second would cost the bank's own requests."""
-    metrics.BANK_UNAUTHENTICATED.labels(refused.code, refused.detail.split(":")[0][:40]).inc()
-    _REFUSALS.note(refused, request.remote_addr)
-    status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
-    return _json(status, body)
-
-
-class _RefusalLog:
-    LOG_EVERY = 10.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last = -self.LOG_EVERY
-        self._since = 0
-
-    def note(self, refused: p.Refused, address: str | None) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._last < self.LOG_EVERY:
-                self._since += 1
-                return
-            quiet, self._since, self._last = self._since, 0, now
-        log.info("bank request refused before authentication: %s %s (from %s)%s", refused.code, refused.detail,
-                 address, f"; {quiet} more refused in the last {self.LOG_EVERY:.0f} s" if quiet else "")
-
-
-_REFUSALS = _RefusalLog()
 
 
 def _failed(exc: BaseException, cmd) -> None:
