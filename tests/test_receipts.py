@@ -201,6 +201,7 @@ def test_receipt_pdf_is_signed_whole_and_says_what_was_paid(paid, client, db, re
     pdf = response.data
     assert client.get(path).data == pdf  # same receipt, same bytes
     assert hashlib.sha256(pdf).hexdigest() == _documents(db)[0].sha256
+    assert response.headers["ETag"] == f'"{hashlib.sha256(pdf).hexdigest()}"'  # the whole SHA-256, as promised
 
     cert = ReceiptSigner(receipt_p12, RECEIPT_PASSWORD).certificate
     (sig,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures

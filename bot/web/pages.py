@@ -176,7 +176,7 @@ def receipt(token: str):
     issued, pdf = found
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{issued.number}.pdf"',
-        "ETag": f'"{hashlib.sha256(pdf).hexdigest()[:32]}"',
+        "ETag": f'"{hashlib.sha256(pdf).hexdigest()}"',  # the whole SHA-256: the link of the audit chain
         # Voiding changes what this link serves: a copy is checked again before it is reused.
         "Cache-Control": "private, no-cache",
     })
