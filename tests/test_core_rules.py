@@ -214,6 +214,17 @@ def test_each_condition_of_an_eslip_is_needed_alone():
     assert read_eslip(five) is None  # a CRC of five characters is not one
 
 
+def test_an_eslip_crc_down_to_one_character_is_read():
+    """Some banks drop every leading zero: a CRC of 000A arrives as "A" (tag 91, length 01)."""
+    for n in range(200_000):
+        body = tlv("00", tlv("00", "000001") + tlv("01", "014") + tlv("02", f"REF{n:06d}")) + tlv("51", "TH")
+        crc = crc16_ccitt_false(body + "9101")
+        if crc.startswith("000"):
+            break
+    slip = read_eslip(body + "9101" + crc[3:])
+    assert slip is not None and slip.trans_ref == f"REF{n:06d}"
+
+
 def test_photo_outcomes_keep_their_stored_names():
     assert [o.value for o in PhotoOutcome] == ["our_bill", "eslip", "not_ours", "unreadable", "ambiguous", "refused",
                                                "gone", "not_fetched"]
