@@ -358,7 +358,7 @@ def test_an_invoice_row_names_every_problem_and_keeps_what_is_right():
 
 # -- ETDA receipt XML: every field read back ------------------------------------------------------
 def _receipt(**change) -> ReceiptXml:
-    at = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)  # 14:30 in Bangkok
     return ReceiptXml(**{**dict(
         number="TISI-2570-000001", issued_at=at, paid_at=at, seller_name="สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม",
         seller_tax_id="0994000158181", seller_branch="00000", seller_address="75/42 ถนนพระรามที่ 6 กรุงเทพฯ",
@@ -388,6 +388,66 @@ def test_every_etda_field_is_written_where_a_reader_finds_it():
         read_receipt_xml(b"<x/>")
     with pytest.raises(ValueError):
         read_receipt_xml(b"not xml")
+
+
+ETDA_RSM = "urn:etda:uncefact:data:standard:Receipt_CrossIndustryInvoice:2"
+ETDA_RAM = "urn:etda:uncefact:data:standard:Receipt_ReusableAggregateBusinessInformationEntity:2"
+
+
+def test_the_etda_document_is_in_etdas_namespaces_with_etdas_codes():
+    """What ETDA's readers look for, written as ETDA's schema names it (v2.0, ER3-2560)."""
+    root = ET.fromstring(receipt_xml(_receipt(seller_address="75/42 ถนนพระรามที่ 6")))
+    ns = {"rsm": ETDA_RSM, "ram": ETDA_RAM}
+    assert root.tag == f"{{{ETDA_RSM}}}Receipt_CrossIndustryInvoice"
+    guideline = root.find("rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", ns)
+    assert guideline.text == "ER3-2560" and guideline.get("schemeAgencyID") == "ETDA"
+    assert guideline.get("schemeVersionID") == "v2.0"
+    notes = {n.findtext("ram:Subject", namespaces=ns): n.findtext("ram:Content", namespaces=ns)
+             for n in root.findall("rsm:ExchangedDocument/ram:IncludedNote", ns)}
+    assert notes["PAYMENT_CHANNEL"] == "QR" and notes["BANK_REFERENCE"] == "KTB0001"
+    assert notes["PAID_AT"] == "2026-11-25T14:30:00+07:00"  # Bangkok time
+    currency = root.find("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+                         "ram:InvoiceCurrencyCode", ns)
+    assert currency.text == "THB" and currency.get("listID") == "ISO 4217 3A"
+    agreement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
+    seller = root.find(f"{agreement}/ram:SellerTradeParty", ns)
+    assert seller.findtext("ram:PostalTradeAddress/ram:LineOne", namespaces=ns) == "75/42 ถนนพระรามที่ 6"
+    assert seller.findtext("ram:PostalTradeAddress/ram:CountryID", namespaces=ns) == "TH"
+    assert seller.find("ram:SpecifiedTaxRegistration/ram:ID", ns).get("schemeID") == "TXID"
+    buyer = root.find(f"{agreement}/ram:BuyerTradeParty", ns)
+    assert buyer.find("ram:PostalTradeAddress/ram:LineOne", ns) is None  # no address given: none written
+    assert buyer.findtext("ram:SpecifiedTaxRegistration/ram:ID", namespaces=ns) == VALID_BY_REMAINDER[3] + "00001"
+    head = receipt_xml(_receipt(buyer_branch=None))
+    assert read_receipt_xml(head).buyer_tax == VALID_BY_REMAINDER[3] + "00000"  # head office
+    void = ET.fromstring(receipt_xml(_receipt(void_reason="reversed")))
+    assert [n.findtext("ram:Subject", namespaces=ns) for n in void.findall("rsm:ExchangedDocument/ram:IncludedNote", ns)
+            ][-1] == "VOID"
+
+
+@pytest.mark.parametrize("data,said", [
+    (b"not xml", "the embedded XML does not parse: "),
+    (b"<x/>", "the embedded XML is not an ETDA receipt"),
+    (f'<rsm:Receipt_CrossIndustryInvoice xmlns:rsm="{ETDA_RSM}"/>'.encode(), "the embedded XML has no ram:ID"),
+])
+def test_what_is_not_our_etda_receipt_is_said_exactly(data, said):
+    with pytest.raises(ValueError) as refused:
+        read_receipt_xml(data)
+    assert str(refused.value).startswith(said)
+
+
+def test_statement_fields_and_messages_read_exactly():
+    data = build_statement("1234567890", "TISI PAY", date(2026, 11, 25), [D], service_code="94330001")
+    s = parse_statement(data)
+    assert s.company_name == "TISI PAY" and s.service_code == "94330001" and s.details[0].ref1 == "2568110400012345"
+    with pytest.raises(StatementError, match=r"^line 2: payment date is not a real date"):
+        parse_statement(_one_record_changed(21, 28, b"31022026"))
+    trailer = data.split(b"\r\n")[2]
+    for start, end, what in ((34, 39, "total debit count"), (53, 58, "total credit count")):
+        broken = data.replace(trailer, trailer[:start - 1] + b"00000x" + trailer[end:])
+        with pytest.raises(StatementError, match=f"^line 3: {what} is not a number"):
+            parse_statement(broken)
+    with pytest.raises(ValueError, match="is longer than 40 bytes"):
+        build_statement("1234567890", "ก" * 41, date(2026, 11, 25), [])
 
 
 # -- reminder schedules ---------------------------------------------------------------------------
