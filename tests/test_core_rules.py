@@ -493,3 +493,50 @@ def test_at_most_one_reminder_and_never_early(left, days):
         assert due is None
     elif left >= 0:
         assert due is not None and due[0] == f"remind{min(d for d in days if d >= left)}"
+
+
+@pytest.mark.parametrize("text,first,last,start,end", [
+    ("Mon-Fri 08:30-16:30", 0, 4, time(8, 30), time(16, 30)), ("sat 9:00-12:00", 5, 5, time(9), time(12)),
+    ("Thu-Sun  10:00-18:00", 3, 6, time(10), time(18)), ("Sun-Tue 00:00-23:59", 6, 1, time(0), time(23, 59)),
+])
+def test_office_hours_read(text, first, last, start, end):
+    office = OfficeHours.parse(text)
+    assert (office.first_day, office.last_day, office.start, office.end) == (first, last, start, end)
+
+
+@pytest.mark.parametrize("text,said", [
+    ("Mon-Fri", "is not like"), ("Mon-Fri 08:30-16:30\n", "is not like"), ("Mon-Fri 24:00-25:00", "is not like"),
+    ("Mon-Fre 08:30-16:30", "days are Mon"), ("Xyz 08:30-16:30", "days are Mon"),
+    ("Mon-Fri 16:30-08:30", "must end after"), ("Mon-Fri 08:30-08:30", "must end after"), ("", "is not like"),
+])
+def test_office_hours_refused(text, said):
+    with pytest.raises(ValueError, match=said):
+        OfficeHours.parse(text)
+
+
+def test_office_hours_days_contain_and_say():
+    weekdays = OfficeHours.parse("Mon-Fri 08:30-16:30")
+    assert weekdays.days() == [0, 1, 2, 3, 4] and OfficeHours.parse("Sat-Mon 09:00-12:00").days() == [5, 6, 0]
+    assert OfficeHours.parse("Wed 09:00-12:00").days() == [2]
+    at = lambda d, hh, mm: datetime(2026, 12, d, hh, mm, tzinfo=BANGKOK)  # noqa: E731  (7 December 2026: a Monday)
+    assert weekdays.contains(at(7, 8, 30)) and weekdays.contains(at(11, 16, 29))
+    assert not weekdays.contains(at(7, 8, 29)) and not weekdays.contains(at(11, 16, 30))
+    assert not weekdays.contains(at(12, 10, 0)) and not weekdays.contains(at(13, 10, 0))  # the weekend
+    assert weekdays.contains(datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc))  # 09:00 in Bangkok
+    assert weekdays.describe("en") == "Mon–Fri 08:30–16:30"
+    assert weekdays.describe("th") == "วันจันทร์–วันศุกร์ 08:30–16:30 น."
+    assert OfficeHours.parse("Thu 09:00-12:00").describe("en") == "Thu 09:00–12:00"
+    assert OfficeHours.parse("Sun 09:00-12:00").describe("th") == "วันอาทิตย์ 09:00–12:00 น."
+
+
+def test_invoice_rows_at_their_edges():
+    from bot.core.invoice_rows import REQUIRED_COLUMNS, missing_columns
+
+    assert REQUIRED_COLUMNS == ("invoice_no", "ref2", "tax_id", "payer_name", "fee_code", "amount", "due_date")
+    assert missing_columns(list(ROW)) == [] and missing_columns(None) == list(REQUIRED_COLUMNS)
+    assert missing_columns([" invoice_no ", "ref2", "", "tax_id"]) == ["payer_name", "fee_code", "amount", "due_date"]
+    longest = validate_record({**ROW, "payer_name": "ก" * 255, "description": "ข" * 2000, "payer_branch": "00000"})
+    assert len(longest.payer_name) == 255 and len(longest.description) == 2000 and longest.payer_branch is None
+    assert longest.as_dict()["invoice_no"] == ROW["invoice_no"] and longest.as_dict()["amount"] == Decimal("1000.00")
+    assert validate_record({**ROW, "license_no": None, "payer_branch": None}).license_no is None
+

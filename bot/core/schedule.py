@@ -104,7 +104,7 @@ def reminder_due(due: date, today: date, reminder_days: tuple[int, ...]) -> tupl
 DEFAULT_OFFICE_HOURS = "Mon-Fri 08:30-16:30"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _OFFICE_RE = re.compile(r"^([A-Za-z]{3})(?:-([A-Za-z]{3}))? +([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-3]):"
-                        r"([0-5][0-9])$")
+                        r"([0-5][0-9])\Z")
 
 
 @dataclass(frozen=True)
