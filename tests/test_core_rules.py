@@ -540,3 +540,15 @@ def test_invoice_rows_at_their_edges():
     assert longest.as_dict()["invoice_no"] == ROW["invoice_no"] and longest.as_dict()["amount"] == Decimal("1000.00")
     assert validate_record({**ROW, "license_no": None, "payer_branch": None}).license_no is None
 
+
+def test_reminder_rules_at_their_edges():
+    assert parse_reminder_days("0") == (0,)  # on the due date itself
+    with pytest.raises(ValueError, match="'61' is not a number of days from 0 to 60"):
+        parse_reminder_days("7,61")
+    with pytest.raises(ValueError, match="'8-20' is not HH:MM-HH:MM"):
+        QuietHours.parse("8-20")
+    assert ReminderKind.plain("remindx") == "remindx" and ReminderKind.plain("other") == "other"
+    today = date(2026, 12, 1)
+    assert reminder_due(today, today, (0,)) == ("remind0", 0)
+    assert reminder_due(today + timedelta(days=1), today, (0,)) is None
+
