@@ -240,7 +240,7 @@ def test_rows_written_before_the_chain_existed_are_linked_by_the_upgrade(old_dat
         conn.execute(text(
             "INSERT INTO invoices (invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, "
             "due_date, status, public_id, created_at, updated_at) VALUES ('2568110400000009', '1', NULL, "
-            "'0105550123451', 'x', 'LICENSE', '', 100000, '2026-12-31', 'unpaid', 'pid9', "
+            "'0105550123451', 'x', 'LICENSE', '', 100000, '2099-12-31', 'unpaid', 'pid9', "
             "'2026-11-01 00:00:00+00:00', '2026-11-01 00:00:00+00:00')"))
         conn.execute(text(
             "INSERT INTO audit_entries (at, invoice_id, action, from_status, to_status, actor, detail) "
