@@ -3,7 +3,6 @@ error pages and what every page is rendered with."""
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import (
@@ -33,9 +32,6 @@ from bot.ledger import staff
 from bot.services import services
 from bot.web.guard import client_key
 
-if TYPE_CHECKING:
-    from bot.factory import Services
-
 bp = Blueprint("console", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
 SLOW_DOWN_S = 2.0  # added to each attempt on a name under attack (bot.ledger.staff.under_attack)
@@ -58,16 +54,12 @@ def install(app) -> None:
     app.register_blueprint(bp)
 
 
-def _tisi() -> Services:
-    return services()
-
-
 def _t() -> Translator:
     return Translator(session.get("lang"))
 
 
 def _address() -> str:
-    return client_key(_tisi().settings).removeprefix("ip:")
+    return client_key(services().settings).removeprefix("ip:")
 
 
 @bp.before_request
@@ -79,7 +71,7 @@ def _guard():
         session["lang"] = lang
     if request.method == "POST":
         csrf.protect()
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         g.account = staff.account_by_id(s, session.account_id)
         g.waiting = talk.waiting(s) if g.account is not None else 0
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -172,7 +164,7 @@ def _act(action, refused: type[Exception], back: str, done: dict | None = None, 
     """A staff action in one transaction (with its staff action entry), then back to the page it
     came from: with `done`, or with the reason it was refused (`?problem=`)."""
     try:
-        with _tisi().db.transaction() as s:
+        with services().db.transaction() as s:
             action(s)
     except refused as exc:
         return redirect(url_for(back, problem=str(exc), **where))

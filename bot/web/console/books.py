@@ -5,7 +5,6 @@ import csv
 import io
 import json
 from datetime import date
-from typing import TYPE_CHECKING
 
 from flask import (
     Response,
@@ -31,16 +30,13 @@ from bot.data.states import (
 from bot.ledger import console as ledger
 from bot.ledger import staff
 from bot.render.messages import FEE_NAMES
-
-if TYPE_CHECKING:
-    pass
+from bot.services import services
 from bot.web.console.base import (
     EXPORT_MAX_DAYS,
     _act,
     _address,
     _page,
     _t,
-    _tisi,
     bp,
     needs,
 )
@@ -59,7 +55,7 @@ OUTCOME_NAMES = {
 @bp.get("/reconciliation")
 @needs(StaffRole.VIEWER)
 def reconciliation():
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         files = ledger.statements(s)
     summaries = [(f, json.loads(f.report).get("counts", {})) for f in files]
     return _page("reconciliation.html", files=summaries)
@@ -69,7 +65,7 @@ def reconciliation():
 @needs(StaffRole.VIEWER)
 def statement(file_id: int):
     t = _t()
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         found = ledger.statement_file(s, file_id)
     if found is None:
         abort(404)
@@ -99,7 +95,7 @@ QUEUE_ANSWERS = {
 @needs(StaffRole.VIEWER)
 def queues():
     t = _t()
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         found = ledger.stuck(s)
     return _page("queues.html", stuck=found, pushable=ledger.PUSHABLE, done=request.args.get("done"),
                  problem=t(QUEUE_ANSWERS[request.args["problem"]]) if request.args.get("problem") in QUEUE_ANSWERS
@@ -165,7 +161,7 @@ def export_csv():
                          error=problem)
         response.status_code = 400
         return response
-    tisi = _tisi()
+    tisi = services()
     with tisi.db.transaction() as s:
         rows = ledger.count_payments_between(s, first, last)
         staff.record(s, g.account.name, StaffAction.EXPORTED, target=f"payments {first}..{last}",

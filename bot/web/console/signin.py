@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from flask import (
     g,
@@ -21,16 +20,13 @@ from bot.data.states import (
     StaffAction,
 )
 from bot.ledger import staff
-
-if TYPE_CHECKING:
-    pass
+from bot.services import services
 from bot.web.console.base import (
     SLOW_DOWN_S,
     _address,
     _page,
     _safe_next,
     _t,
-    _tisi,
     bp,
 )
 
@@ -49,7 +45,7 @@ def sign_in():
             return redirect(_safe_next(request.args.get("next")))
         return _page("sign_in.html", error=None, name="", next=request.args.get("next", ""))
     name = request.form.get("name", "")[:64]
-    with _tisi().db.transaction() as s:
+    with services().db.transaction() as s:
         attempt = staff.sign_in(s, name, request.form.get("password", "")[:256], request.form.get("code", "")[:16],
                                 address=_address())
         account_id = attempt.account.id if attempt.account is not None else None
@@ -86,7 +82,7 @@ def password():
     new, again = request.form.get("password", "")[:256], request.form.get("again", "")[:256]
     problem = "mismatch" if new != again else None
     if problem is None:
-        with _tisi().db.transaction() as s:
+        with services().db.transaction() as s:
             account = staff.account_by_id(s, g.account.id)
             problem = staff.set_password(s, account, new, address=_address())
     if problem:
@@ -98,7 +94,7 @@ def password():
 
 @bp.post("/sign-out")
 def sign_out():
-    with _tisi().db.transaction() as s:
+    with services().db.transaction() as s:
         staff.record(s, g.account.name, StaffAction.SIGNED_OUT, address=_address())
     session.sign_out()
     return redirect(url_for("console.sign_in"))

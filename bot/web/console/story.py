@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from flask import (
     abort,
@@ -28,13 +27,10 @@ from bot.ledger import receipts, staff
 from bot.ledger.invoices import find_invoice
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, STATUS_NAMES
 from bot.runtime import health
-
-if TYPE_CHECKING:
-    pass
+from bot.services import services
 from bot.web.console.base import (
     _page,
     _t,
-    _tisi,
     bp,
     needs,
 )
@@ -46,7 +42,7 @@ from bot.web.console.labels import WHAT_NAMES
 @needs(StaffRole.VIEWER)
 def today():
     t = _t()
-    tisi = _tisi()
+    tisi = services()
     day = today_bangkok()
     with tisi.db.sessions() as s:
         takings = ledger.takings(s, day)
@@ -81,7 +77,7 @@ def find():
     query = request.args.get("q", "")[:200]
     found = None
     if query.strip():
-        with _tisi().db.sessions() as s:
+        with services().db.sessions() as s:
             found = ledger.find(s, query)
         if found.by == "invoice" and len(found.invoices) == 1:
             return redirect(url_for("console.invoice", invoice_no=found.invoices[0].invoice_no))
@@ -101,7 +97,7 @@ KIND_NAMES = {
 @needs(StaffRole.VIEWER)
 def invoice(invoice_no: str):
     t = _t()
-    tisi = _tisi()
+    tisi = services()
     with tisi.db.sessions() as s:
         inv = find_invoice(s, invoice_no) if is_ref(invoice_no) else None
         if inv is None:

@@ -1,8 +1,6 @@
 """Conversations with users who asked for a person (the handoff)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import (
     abort,
     g,
@@ -18,15 +16,12 @@ from bot.data.states import (
 from bot.ledger import console as ledger
 from bot.ledger import conversations as talk
 from bot.render.messages import STATUS_NAMES
-
-if TYPE_CHECKING:
-    pass
+from bot.services import services
 from bot.web.console.base import (
     _act,
     _address,
     _page,
     _t,
-    _tisi,
     bp,
     needs,
 )
@@ -43,7 +38,7 @@ CONVERSATION_ANSWERS = {
 @bp.get("/conversations")
 @needs(StaffRole.VIEWER)
 def conversations():
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         open_ = talk.listing(s, closed=False)
         closed = talk.listing(s, closed=True, limit=20)
     return _page("conversations.html", open_=open_, closed=closed, mask=ledger.mask_line_id)
@@ -53,7 +48,7 @@ def conversations():
 @needs(StaffRole.VIEWER)
 def conversation(conversation_id: int):
     t = _t()
-    with _tisi().db.sessions() as s:
+    with services().db.sessions() as s:
         found = talk.detail(s, conversation_id)
     if found is None:
         abort(404)
@@ -75,7 +70,7 @@ def conversation_reply(conversation_id: int):
 @needs(StaffRole.FINANCE)
 def conversation_close(conversation_id: int):
     try:
-        with _tisi().db.transaction() as s:
+        with services().db.transaction() as s:
             talk.close(s, conversation_id, g.account.name, address=_address())
     except talk.ConversationError as exc:  # back to the conversation, saying why
         return redirect(url_for("console.conversation", conversation_id=conversation_id, problem=str(exc)))
