@@ -17,7 +17,7 @@ from bot.core.dates import format_datetime_local, format_long_date, to_bangkok
 from bot.core.etda import FILE_NAME, ReceiptXml, receipt_xml
 from bot.core.i18n import N_, Translator
 from bot.core.money import format_number, thai_baht_words
-from bot.render.pdftext import FONT, both, map_glyph_halves, new_document
+from bot.render.pdftext import FONT, both, new_document
 
 INSTITUTE_NAME = N_("Thai Industrial Standards Institute (TISI)")
 INSTITUTE_ADDRESS = N_("75/42 Rama VI Road, Ratchathewi, Bangkok 10400")
@@ -83,7 +83,6 @@ def render_receipt(data: ReceiptData) -> bytes:
     _closing(doc, data, th, en, y + 8)
     if data.voided_at:
         _void_mark(doc, data, th, en)
-    map_glyph_halves(doc)
     return bytes(doc.output())
 
 

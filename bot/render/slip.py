@@ -25,7 +25,7 @@ from bot.core.dates import format_long_date
 from bot.core.i18n import N_, Translator
 from bot.core.money import format_number, thai_baht_words
 from bot.core.thaiqr import bill_payment_barcode, bill_payment_payload
-from bot.render.pdftext import FONT, both, fitting, map_glyph_halves, new_document
+from bot.render.pdftext import FONT, both, fitting, new_document
 
 INSTITUTE_ADDRESS = N_("75/42 Rama VI Road, Ratchathewi, Bangkok 10400")
 
@@ -96,7 +96,6 @@ def render_slip(data: SlipData) -> bytes:
     doc.set_xy(MARGIN, cut - 4)
     doc.cell(0, 4, both(th, en, N_("Cut here")), align="C")
     _part(doc, data, th, en, top=cut + 3, part=N_("Bank's part"), bank=True)
-    map_glyph_halves(doc)
     return bytes(doc.output())
 
 
