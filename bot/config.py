@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from bot.core.clientip import parse_networks
+from bot.core.etda import TISI_ADDRESS, IssuerAddress, issuer_address_from
 from bot.core.receiptno import DEFAULT_PREFIX, PREFIX_RE
 from bot.core.refs import is_biller_id
 from bot.core.schedule import (
@@ -17,9 +18,13 @@ from bot.core.schedule import (
     QuietHours,
     parse_reminder_days,
 )
+from bot.core.taxid import is_valid_tax_id
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/tisi_pay.db"
 DEMO_BILLER_ID = "099999999999990"  # the published test biller, never a real one
+# Its first 13 digits with the check digit the Revenue Department's rule gives (0999999999999 fails
+# it): the demo's receipts name a tax ID that passes every check and belongs to nobody real.
+DEMO_ISSUER_TAX_ID = "0999999999991"
 
 
 class ConfigError(RuntimeError):
@@ -84,11 +89,19 @@ class Settings:
     receipt_signing_p12: str | None = None
     receipt_signing_password: str | None = None
     receipt_trust_roots: str | None = None  # PEM file of CAs `receipt verify` accepts besides our certificate
+    # The issuer printed on receipts and in their ETDA XML: tax ID (else BILLER_ID's first 13 digits)
+    # and structured address (else the Institute's own)
+    receipt_issuer_tax_id: str | None = None
+    receipt_issuer_address: IssuerAddress = TISI_ADDRESS
     office_hours: OfficeHours = OfficeHours.parse(DEFAULT_OFFICE_HOURS)  # told to users who ask for a person
     # Authenticated bank messages kept while the database cannot be reached (bot.bank.spool).
     bank_spool_dir: str = DEFAULT_SPOOL_DIR
     bank_spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES  # past it the bank gets 9999 unspooled, and health alerts
     qr_cache_dir: str = "instance/qr-cache"  # what QR images showed: served while the database is down
+
+    @property
+    def issuer_tax_id(self) -> str:
+        return self.receipt_issuer_tax_id or self.biller_id[:13]
 
     @property
     def receipts_enabled(self) -> bool:
@@ -153,6 +166,14 @@ class Settings:
         trust_roots = env.get("RECEIPT_TRUST_ROOTS", "").strip() or None
         if trust_roots and not os.path.isfile(trust_roots):
             problems.append(f"RECEIPT_TRUST_ROOTS names no file: {trust_roots}")
+        issuer_tax_id = env.get("RECEIPT_ISSUER_TAX_ID", "").strip() or None
+        if issuer_tax_id and not is_valid_tax_id(issuer_tax_id):
+            problems.append("RECEIPT_ISSUER_TAX_ID must be 13 digits with a valid check digit")
+        issuer_address = TISI_ADDRESS
+        try:
+            issuer_address = issuer_address_from(env.get("RECEIPT_ISSUER_ADDRESS", ""))
+        except ValueError as exc:
+            problems.append(f"RECEIPT_ISSUER_ADDRESS: {exc}")
         spool_max = env.get("BANK_SPOOL_MAX_MB", "").strip()
         if spool_max and not (spool_max.isdigit() and 0 < int(spool_max) <= 100_000):
             problems.append("BANK_SPOOL_MAX_MB must be a whole number of megabytes, 1-100000")
@@ -196,6 +217,8 @@ class Settings:
             receipt_signing_p12=p12,
             receipt_signing_password=env.get("RECEIPT_SIGNING_PASSWORD") or None,
             receipt_trust_roots=trust_roots,
+            receipt_issuer_tax_id=issuer_tax_id,
+            receipt_issuer_address=issuer_address,
             office_hours=office_hours,
             bank_spool_dir=env.get("BANK_SPOOL_DIR", "").strip() or DEFAULT_SPOOL_DIR,
             qr_cache_dir=env.get("QR_CACHE_DIR", "").strip() or "instance/qr-cache",

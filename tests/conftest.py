@@ -21,7 +21,7 @@ import pytest
 import time_machine
 from sqlalchemy import create_engine, func, select, text
 
-from bot.config import Settings
+from bot.config import DEMO_ISSUER_TAX_ID, Settings
 from bot.core.dates import today_bangkok
 from bot.core.signing import bank_signature, line_signature
 from bot.core.taxid import with_check_digit
@@ -252,7 +252,8 @@ def receipt_p12(tmp_path_factory) -> Path:
 
 
 def receipt_env(p12: Path) -> dict:
-    return {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": RECEIPT_PASSWORD}
+    return {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": RECEIPT_PASSWORD,
+            "RECEIPT_ISSUER_TAX_ID": DEMO_ISSUER_TAX_ID}
 
 
 @pytest.fixture
@@ -620,3 +621,30 @@ def signed_in(app, db):
         assert answer.status_code == 302, answer.get_data(as_text=True)
         return client
     return _sign_in
+
+
+_ETDA_REFUSED: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_receipt_passes_etda():
+    """Every receipt XML made in this process (issued and void, by the bank's path, the worker
+    and the tests) is checked with ETDA's own XSD and Schematron; one that fails fails its
+    test, and the run, even when a worker thread swallowed the error."""
+    import bot.render.receipt as receipt_module
+    from tests.etda_validate import problems
+
+    original = receipt_module.receipt_xml
+
+    def checked(r):
+        xml = original(r)
+        found = problems(xml)
+        if found:
+            _ETDA_REFUSED.append(f"{r.number}: {found[0]}")
+            raise AssertionError(f"ETDA refuses receipt {r.number}: " + " | ".join(found))
+        return xml
+
+    receipt_module.receipt_xml = checked
+    yield
+    receipt_module.receipt_xml = original
+    assert not _ETDA_REFUSED, f"{len(_ETDA_REFUSED)} receipt XML(s) failed ETDA's schema: {_ETDA_REFUSED[:3]}"

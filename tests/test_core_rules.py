@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.core import credentials
 from bot.core.dates import BANGKOK, thai_fiscal_year
-from bot.core.etda import RAM, RSM, ReceiptXml, read_receipt_xml, receipt_xml
+from bot.core.etda import RAM, RSM, TISI_ADDRESS, ReceiptXml, read_receipt_xml, receipt_xml
 from bot.core.invoice_rows import RowError, normalize_branch, validate_record
 from bot.core.photocodes import PhotoOutcome, judge, read_bill, read_eslip
 from bot.core.receiptno import DEFAULT_PREFIX, parse_receipt_number, receipt_number
@@ -361,7 +361,7 @@ def _receipt(**change) -> ReceiptXml:
     at = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)  # 14:30 in Bangkok
     return ReceiptXml(**{**dict(
         number="TISI-2570-000001", issued_at=at, paid_at=at, seller_name="สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม",
-        seller_tax_id="0994000158181", seller_branch="00000", seller_address="75/42 ถนนพระรามที่ 6 กรุงเทพฯ",
+        seller_tax_id="0994000158181", seller_branch="00000", seller_address=TISI_ADDRESS,
         buyer_name="บริษัท ทดสอบ จำกัด", buyer_tax_id=VALID_BY_REMAINDER[3], buyer_branch="00001",
         invoice_no="2568110400012345", license_no="ท5137-2/10", fee_code="LICENSE", fee_name="ค่าธรรมเนียมใบอนุญาต",
         amount=Decimal("1000.50"), channel="QR", bank_ref="KTB0001"), **change})
@@ -381,7 +381,7 @@ def test_every_etda_field_is_written_where_a_reader_finds_it():
     assert read.number == "TISI-2570-000001" and read.amount == Decimal("1000.50") and read.invoice_no == \
         "2568110400012345"
     assert read.bank_ref == "KTB0001" and read.void_reason is None and read.type_code == "T01"
-    assert read.seller_tax.startswith("0994000158181") and read.buyer_tax.startswith(VALID_BY_REMAINDER[3])
+    assert read.seller_tax.startswith("0994000158181") and read.buyer_tax == VALID_BY_REMAINDER[3]
     void = read_receipt_xml(receipt_xml(_receipt(void_reason="ธนาคารยกเลิก / reversed")))
     assert void.void_reason == "ธนาคารยกเลิก / reversed"
     with pytest.raises(ValueError):
@@ -396,7 +396,7 @@ ETDA_RAM = "urn:etda:uncefact:data:standard:Receipt_ReusableAggregateBusinessInf
 
 def test_the_etda_document_is_in_etdas_namespaces_with_etdas_codes():
     """What ETDA's readers look for, written as ETDA's schema names it (v2.0, ER3-2560)."""
-    root = ET.fromstring(receipt_xml(_receipt(seller_address="75/42 ถนนพระรามที่ 6")))
+    root = ET.fromstring(receipt_xml(_receipt()))
     ns = {"rsm": ETDA_RSM, "ram": ETDA_RAM}
     assert root.tag == f"{{{ETDA_RSM}}}Receipt_CrossIndustryInvoice"
     guideline = root.find("rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", ns)
@@ -411,14 +411,21 @@ def test_the_etda_document_is_in_etdas_namespaces_with_etdas_codes():
     assert currency.text == "THB" and currency.get("listID") == "ISO 4217 3A"
     agreement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
     seller = root.find(f"{agreement}/ram:SellerTradeParty", ns)
-    assert seller.findtext("ram:PostalTradeAddress/ram:LineOne", namespaces=ns) == "75/42 ถนนพระรามที่ 6"
+    assert seller.findtext("ram:PostalTradeAddress/ram:BuildingNumber", namespaces=ns) == "75/42"
+    assert seller.findtext("ram:PostalTradeAddress/ram:StreetName", namespaces=ns) == "ถนนพระรามที่ 6"
+    assert seller.findtext("ram:PostalTradeAddress/ram:CitySubDivisionName", namespaces=ns) == "103701"
+    assert seller.findtext("ram:PostalTradeAddress/ram:PostcodeCode", namespaces=ns) == "10400"
     assert seller.findtext("ram:PostalTradeAddress/ram:CountryID", namespaces=ns) == "TH"
     assert seller.find("ram:SpecifiedTaxRegistration/ram:ID", ns).get("schemeID") == "TXID"
     buyer = root.find(f"{agreement}/ram:BuyerTradeParty", ns)
     assert buyer.find("ram:PostalTradeAddress/ram:LineOne", ns) is None  # no address given: none written
-    assert buyer.findtext("ram:SpecifiedTaxRegistration/ram:ID", namespaces=ns) == VALID_BY_REMAINDER[3] + "00001"
-    head = receipt_xml(_receipt(buyer_branch=None))
-    assert read_receipt_xml(head).buyer_tax == VALID_BY_REMAINDER[3] + "00000"  # head office
+    # VALID_BY_REMAINDER[3] starts with 1: a person's national ID, NIDN, 13 digits, no branch
+    person = buyer.find("ram:SpecifiedTaxRegistration/ram:ID", ns)
+    assert (person.text, person.get("schemeID")) == (VALID_BY_REMAINDER[3], "NIDN")
+    company = with_check_digit("010555012345")  # a juristic person's: TXID, tax ID + branch
+    assert read_receipt_xml(receipt_xml(_receipt(buyer_tax_id=company))).buyer_tax == company + "00001"
+    head = receipt_xml(_receipt(buyer_tax_id=company, buyer_branch=None))
+    assert read_receipt_xml(head).buyer_tax == company + "00000"  # head office
     void = ET.fromstring(receipt_xml(_receipt(void_reason="reversed")))
     assert [n.findtext("ram:Subject", namespaces=ns) for n in void.findall("rsm:ExchangedDocument/ram:IncludedNote", ns)
             ][-1] == "VOID"

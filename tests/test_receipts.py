@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from bot.config import DEMO_ISSUER_TAX_ID, Settings
 from bot.core.dates import thai_fiscal_year
 from bot.core.etda import FILE_NAME, read_receipt_xml
 from bot.core.receiptno import parse_receipt_number, receipt_number
@@ -211,7 +214,7 @@ def test_receipt_pdf_is_signed_whole_and_says_what_was_paid(paid, client, db, re
 
     # Copied text is the Thai that was written (pdfminer and pypdf), with the number and tax IDs.
     for text in (_text(pdf), PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace(" ", "")):
-        for expected in ("ใบเสร็จรับเงิน", "ได้รับเงินไว้ถูกต้องแล้ว", "TISI-2570-000001", TAX_ID, "0999999999999",
+        for expected in ("ใบเสร็จรับเงิน", "ได้รับเงินไว้ถูกต้องแล้ว", "TISI-2570-000001", TAX_ID, DEMO_ISSUER_TAX_ID,
                          "หนึ่งพันบาทถ้วน", "KTBRCPT0001", INV, "สาขาที่00012", "บริษัทไทยอุตสาหกรรมเหล็กจำกัด",
                          "ชำระเมื่อ", "25พ.ย.256914:30น."):  # paid on, Bangkok time, Buddhist era
             assert expected in text, (expected, text)
@@ -219,7 +222,7 @@ def test_receipt_pdf_is_signed_whole_and_says_what_was_paid(paid, client, db, re
     xml = read_receipt_xml(embedded_file(pdf, FILE_NAME))
     assert (xml.number, xml.type_code, xml.amount, xml.invoice_no, xml.bank_ref) == (
         "TISI-2570-000001", "T01", Decimal("1000.00"), INV, "KTBRCPT0001")
-    assert xml.seller_tax == "0999999999999" + "00000" and xml.buyer_tax == TAX_ID + "00012"
+    assert xml.seller_tax == DEMO_ISSUER_TAX_ID + "00000" and xml.buyer_tax == TAX_ID + "00012"
     assert xml.void_reason is None
 
     # PDF/A-3: the XML is an associated file (Alternative) listed in the catalog's /AF.
@@ -272,6 +275,24 @@ def test_receipt_verify_good_tampered_foreign_and_not_in_chain(paid, client, tmp
     result = _cli(["receipt", "verify", str(appended)], verify_env)
     assert result.exit_code == 1 and "modified" in result.output, result.output
 
+    # A well-formed incremental update, as an editor saves one: one line of verdict, no traceback
+    # (pyHanko logs one while it compares the revisions).
+    from pyhanko.pdf_utils.generic import pdf_string
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    writer.root["/Lang"] = pdf_string("en")
+    writer.update_root()
+    saved = io.BytesIO()
+    writer.write(saved)
+    edited = tmp_path / "edited.pdf"
+    edited.write_bytes(saved.getvalue())
+    run = subprocess.run([str(Path(sys.executable).parent / "tisi-pay"), "receipt", "verify", str(edited)],
+                         capture_output=True, text=True, env={**os.environ, **verify_env}, timeout=120)
+    said = (run.stdout + run.stderr).strip()
+    assert run.returncode == 1 and "modified" in said and "Traceback" not in said, said
+    assert len(said.splitlines()) == 1, said
+
     # Signed by a certificate that is not ours.
     from bot.dev.testcert import make_test_p12
     from bot.ledger.receipts import receipt_data
@@ -281,7 +302,7 @@ def test_receipt_verify_good_tampered_foreign_and_not_in_chain(paid, client, tmp
     other = tmp_path / "other.p12"
     make_test_p12(other, "x", common_name="Somebody else")
     with db.sessions() as s:
-        data = receipt_data(s, s.scalars(select(Receipt)).one(), "0999999999999")
+        data = receipt_data(s, s.scalars(select(Receipt)).one(), "0999999999991")
     foreign = tmp_path / "foreign.pdf"
     foreign.write_bytes(ReceiptSigner(other, "x").sign(render_receipt(data)))
     result = _cli(["receipt", "verify", str(foreign)], verify_env)
@@ -412,3 +433,61 @@ def test_payer_branch_is_checked_on_import(seed, db):
     with db.sessions() as s:
         branches = dict(s.execute(select(Invoice.invoice_no, Invoice.payer_branch)).all())
     assert branches == {"2568110400000002": None, "2568110400000003": "00007"}
+
+
+def test_the_receipt_is_dated_the_day_the_money_was_received(bank, seed, db):
+    """Paid 30 Sep 2569 at 23:59 Bangkok, made weeks later: number and date of that day, in the
+    page and in the XML; the day it was made is its XML's CreationDateTime."""
+    from bot.core.dates import format_long_date, to_bangkok, utcnow
+    from tests.pdfreaders import pdfium_text
+
+    row = seed(invoice_row(1, payer_address="99/1 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร",
+                           payer_postcode="10110"))[0]
+    _pay(bank, row, transDateTime="2026-09-30T23:59:00+07:00")
+    assert _wait(lambda: len(_documents(db)) == 1), "the worker made no receipt PDF"
+    document = _documents(db)[0]
+    text = " ".join(pdfium_text(document.pdf).split())
+    assert document.number == "TISI-2569-000001"
+    assert "TISI-2569-000001" in text and "30 กันยายน 2569" in text
+    assert format_long_date(to_bangkok(utcnow()).date(), "th") not in text
+    xml = embedded_file(document.pdf, FILE_NAME).decode()
+    assert "<ram:IssueDateTime>2026-09-30T23:59:00+07:00</ram:IssueDateTime>" in xml
+    assert "<ram:LineOne>99/1 ถนนสุขุมวิท" in xml and "<ram:PostcodeCode>10110</ram:PostcodeCode>" in xml
+
+
+def test_a_test_certificates_receipt_says_sample_and_a_real_ones_does_not(tmp_path, receipt_p12):
+    """The demo's and the tests' certificate (organisation "TISI Pay test") marks its receipts as
+    samples; a certificate of anyone else does not."""
+    from bot.dev.testcert import make_test_p12
+    from bot.ledger.receipts import ReceiptMaker, make_pdf
+    from bot.render.pades import ReceiptSigner
+    from tests.pdfreaders import missing
+    from tests.test_pdf_text import receipt
+
+    data = receipt("บริษัท ตัวอย่าง จำกัด", Decimal("500"))
+    sample = make_pdf(data, ReceiptMaker(ReceiptSigner(receipt_p12, RECEIPT_PASSWORD), "0999999999991"))
+    assert missing(sample, ["ตัวอย่าง — ไม่ใช่ใบเสร็จจริง", "SAMPLE — not a receipt"]) == {}
+    real_p12 = tmp_path / "institute.p12"
+    make_test_p12(real_p12, "pw", common_name="Thai Industrial Standards Institute", organization="TISI")
+    real = make_pdf(data, ReceiptMaker(ReceiptSigner(real_p12, "pw"), "0999999999991"))
+    assert set(missing(real, ["SAMPLE — not a receipt"])) == {"poppler", "pdfium", "pdfminer", "pypdf"}
+
+
+def test_signing_keeps_the_receipt_a_pdf_1_7_and_refuses_keys_that_would_not(tmp_path, receipt_p12):
+    """PDF/A-3 is a PDF 1.7 profile. pyHanko marks a file signed with ECDSA as PDF 2.0 (ISO 32002),
+    so only RSA keys are taken; an RSA signature leaves the header and the catalog at 1.7."""
+    import pypdf
+
+    from bot.dev.testcert import make_test_p12
+    from bot.render.pades import ReceiptSigner, SignerError
+    from bot.render.receipt import render_receipt
+    from tests.test_pdf_text import receipt
+
+    signed = ReceiptSigner(receipt_p12, RECEIPT_PASSWORD).sign(render_receipt(receipt("บริษัท ก จำกัด", Decimal("1"))))
+    catalog = pypdf.PdfReader(io.BytesIO(signed)).trailer["/Root"]
+    assert signed.startswith(b"%PDF-1.7") and catalog.get("/Version") in (None, "/1.7")
+    assert catalog["/Extensions"]["/ESIC"]["/BaseVersion"] == "/1.7"
+    ec_p12 = tmp_path / "ec.p12"
+    make_test_p12(ec_p12, "pw", key_type="ec")
+    with pytest.raises(SignerError, match="RSA"):
+        ReceiptSigner(ec_p12, "pw")

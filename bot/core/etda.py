@@ -20,9 +20,51 @@ TYPE_RECEIPT = "T01"  # ใบรับ / ใบเสร็จรับเง�
 HEAD_OFFICE = "00000"
 FILE_NAME = "ETDA-receipt.xml"
 VOID_SUBJECT = "VOID"  # an IncludedNote of a void receipt: its content is the reason
+# ETDA's Schematron allows a referenced document only of type T01 (a receipt this one replaces),
+# so the invoice this receipt pays is named in a note
+INVOICE_SUBJECT = "INVOICE_NO"
+UNIT_ONE = "C62"  # UN/ECE Recommendation 20: "one" (a fee is paid once)
 
 ET.register_namespace("rsm", RSM)
 ET.register_namespace("ram", RAM)
+
+
+@dataclass(frozen=True)
+class IssuerAddress:
+    """The seller's address as ETDA's Schematron wants it for a Thai seller: structured, with the
+    codes of its lists (TISICityName: district, TISICitySubDivisionName: sub-district,
+    ThaiISOCountrySubdivisionCode: province)."""
+
+    building_number: str
+    street: str | None
+    subdistrict_code: str  # 6 digits
+    district_code: str  # 4 digits
+    province_code: str  # 2 digits
+    postcode: str  # 5 digits
+
+
+# สมอ., 75/42 ถนนพระรามที่ 6 แขวงทุ่งพญาไท เขตราชเทวี กรุงเทพมหานคร 10400
+TISI_ADDRESS = IssuerAddress(building_number="75/42", street="ถนนพระรามที่ 6", subdistrict_code="103701",
+                             district_code="1037", province_code="10", postcode="10400")
+
+
+def issuer_address_from(text: str) -> IssuerAddress:
+    """RECEIPT_ISSUER_ADDRESS: `building number | street | sub-district code | district code |
+    province code | postcode` (the street may be empty); empty text: the Institute's address."""
+    if not text.strip():
+        return TISI_ADDRESS
+    parts = [" ".join(p.split()) for p in text.split("|")]
+    if len(parts) != 6:
+        raise ValueError("six parts separated by |: building number | street | sub-district code | "
+                         "district code | province code | postcode")
+    building, street, sub, district, province, postcode = parts
+    for value, digits, name in ((sub, 6, "sub-district code"), (district, 4, "district code"),
+                                (province, 2, "province code"), (postcode, 5, "postcode")):
+        if not (len(value) == digits and value.isascii() and value.isdigit()):
+            raise ValueError(f"the {name} must be {digits} digits")
+    if not building:
+        raise ValueError("the building number is missing")
+    return IssuerAddress(building, street or None, sub, district, province, postcode)
 
 
 @dataclass(frozen=True)
@@ -33,7 +75,7 @@ class ReceiptXml:
     seller_name: str
     seller_tax_id: str  # 13 digits
     seller_branch: str  # 5 digits, 00000 = head office
-    seller_address: str
+    seller_address: IssuerAddress
     buyer_name: str
     buyer_tax_id: str
     buyer_branch: str | None  # None = head office
@@ -45,6 +87,8 @@ class ReceiptXml:
     channel: str
     bank_ref: str
     void_reason: str | None = None  # set on the void rendering
+    buyer_address: str | None = None  # one line; ETDA wants it with its postcode, or not at all
+    buyer_postcode: str | None = None
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -55,15 +99,40 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return el
 
 
-def _party(parent: ET.Element, tag: str, name: str, tax_id: str, branch: str, address: str | None) -> None:
-    party = _sub(parent, tag)
-    _sub(party, "ram:Name", name)
-    # TXID: the 13-digit tax ID and the 5-digit branch, 18 digits (ETDA's scheme).
-    _sub(_sub(party, "ram:SpecifiedTaxRegistration"), "ram:ID", tax_id + branch, schemeID="TXID")
+def _tax_registration(party: ET.Element, tax_id: str, branch: str | None) -> None:
+    """TXID: a juristic person's 13-digit tax ID and 5-digit branch, 18 digits; NIDN: a person's
+    13-digit national ID (a tax ID that does not start with 0)."""
+    if tax_id.startswith("0"):
+        _sub(_sub(party, "ram:SpecifiedTaxRegistration"), "ram:ID", tax_id + (branch or HEAD_OFFICE), schemeID="TXID")
+    else:
+        _sub(_sub(party, "ram:SpecifiedTaxRegistration"), "ram:ID", tax_id, schemeID="NIDN")
+
+
+def _seller(parent: ET.Element, r: ReceiptXml) -> None:
+    party = _sub(parent, "ram:SellerTradeParty")
+    _sub(party, "ram:Name", r.seller_name)
+    _tax_registration(party, r.seller_tax_id, r.seller_branch)
+    a = r.seller_address
     postal = _sub(party, "ram:PostalTradeAddress")
-    if address:
-        _sub(postal, "ram:LineOne", address)
+    _sub(postal, "ram:PostcodeCode", a.postcode)
+    if a.street:
+        _sub(postal, "ram:StreetName", a.street)
+    _sub(postal, "ram:CityName", a.district_code)
+    _sub(postal, "ram:CitySubDivisionName", a.subdistrict_code)
     _sub(postal, "ram:CountryID", "TH", schemeID="3166-1 alpha-2")
+    _sub(postal, "ram:CountrySubDivisionID", a.province_code)
+    _sub(postal, "ram:BuildingNumber", a.building_number)
+
+
+def _buyer(parent: ET.Element, r: ReceiptXml) -> None:
+    party = _sub(parent, "ram:BuyerTradeParty")
+    _sub(party, "ram:Name", r.buyer_name)
+    _tax_registration(party, r.buyer_tax_id, r.buyer_branch)
+    if r.buyer_address and r.buyer_postcode:  # ETDA: an address of Thailand has its postcode
+        postal = _sub(party, "ram:PostalTradeAddress")
+        _sub(postal, "ram:PostcodeCode", r.buyer_postcode)
+        _sub(postal, "ram:LineOne", r.buyer_address[:256])
+        _sub(postal, "ram:CountryID", "TH", schemeID="3166-1 alpha-2")
 
 
 def _time(moment: datetime) -> str:
@@ -71,6 +140,8 @@ def _time(moment: datetime) -> str:
 
 
 def receipt_xml(r: ReceiptXml) -> bytes:
+    """Elements in the order of ETDA's Receipt XSD v2.0. The document's date (IssueDateTime) is
+    when the money was received; CreationDateTime when this file was made (issued or voided)."""
     root = ET.Element(f"{{{RSM}}}Receipt_CrossIndustryInvoice")
     context = _sub(root, "rsm:ExchangedDocumentContext")
     _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE,
@@ -79,23 +150,21 @@ def receipt_xml(r: ReceiptXml) -> bytes:
     _sub(doc, "ram:ID", r.number)
     _sub(doc, "ram:Name", "ใบเสร็จรับเงิน")
     _sub(doc, "ram:TypeCode", TYPE_RECEIPT)
-    _sub(doc, "ram:IssueDateTime", _time(r.issued_at))
-    for subject, content in (("PAYMENT_CHANNEL", r.channel), ("BANK_REFERENCE", r.bank_ref),
-                             ("PAID_AT", _time(r.paid_at))):
+    _sub(doc, "ram:IssueDateTime", _time(r.paid_at))
+    _sub(doc, "ram:CreationDateTime", _time(r.issued_at))
+    notes = [(INVOICE_SUBJECT, r.invoice_no), ("PAYMENT_CHANNEL", r.channel), ("BANK_REFERENCE", r.bank_ref),
+             ("PAID_AT", _time(r.paid_at))]
+    if r.void_reason is not None:
+        notes.append((VOID_SUBJECT, r.void_reason))
+    for subject, content in notes:
         note = _sub(doc, "ram:IncludedNote")
         _sub(note, "ram:Subject", subject)
         _sub(note, "ram:Content", content)
-    if r.void_reason is not None:
-        note = _sub(doc, "ram:IncludedNote")
-        _sub(note, "ram:Subject", VOID_SUBJECT)
-        _sub(note, "ram:Content", r.void_reason)
     trade = _sub(root, "rsm:SupplyChainTradeTransaction")
     agreement = _sub(trade, "ram:ApplicableHeaderTradeAgreement")
-    _party(agreement, "ram:SellerTradeParty", r.seller_name, r.seller_tax_id, r.seller_branch, r.seller_address)
-    _party(agreement, "ram:BuyerTradeParty", r.buyer_name, r.buyer_tax_id, r.buyer_branch or HEAD_OFFICE, None)
-    invoice = _sub(agreement, "ram:AdditionalReferencedDocument")
-    _sub(invoice, "ram:IssuerAssignedID", r.invoice_no)
-    _sub(invoice, "ram:ReferenceTypeCode", "380")  # the invoice this receipt pays
+    _seller(agreement, r)
+    _buyer(agreement, r)
+    _sub(trade, "ram:ApplicableHeaderTradeDelivery")
     settlement = _sub(trade, "ram:ApplicableHeaderTradeSettlement")
     _sub(settlement, "ram:InvoiceCurrencyCode", "THB", listID="ISO 4217 3A")
     totals = _sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
@@ -107,9 +176,14 @@ def receipt_xml(r: ReceiptXml) -> bytes:
     product = _sub(line, "ram:SpecifiedTradeProduct")
     _sub(product, "ram:ID", r.fee_code)
     _sub(product, "ram:Name", r.fee_name + (f" ({r.license_no})" if r.license_no else ""))
+    price = _sub(_sub(line, "ram:SpecifiedLineTradeAgreement"), "ram:GrossPriceProductTradePrice")
+    _sub(price, "ram:ChargeAmount", amount)
+    _sub(_sub(line, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", "1", unitCode=UNIT_ONE)
     line_totals = _sub(_sub(line, "ram:SpecifiedLineTradeSettlement"),
                        "ram:SpecifiedTradeSettlementLineMonetarySummation")
     _sub(line_totals, "ram:NetLineTotalAmount", amount)
+    # the Institute's fees carry no VAT: the total with taxes is the net total
+    _sub(line_totals, "ram:NetIncludingTaxesLineTotalAmount", amount)
     ET.indent(root)
     return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
@@ -152,7 +226,7 @@ def read_receipt_xml(data: bytes) -> ReadReceipt:
                             "ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:GrandTotalAmount")),
         seller_tax=text(f"{agreement}/ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"),
         buyer_tax=text(f"{agreement}/ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"),
-        invoice_no=text(f"{agreement}/ram:AdditionalReferencedDocument/ram:IssuerAssignedID"),
+        invoice_no=notes.get(INVOICE_SUBJECT) or "",
         bank_ref=notes.get("BANK_REFERENCE"),
         void_reason=notes.get(VOID_SUBJECT),
     )

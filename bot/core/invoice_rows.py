@@ -37,6 +37,9 @@ class InvoiceData:
     amount: Decimal
     due_date: date
     payer_branch: str | None = None  # None: head office (สำนักงานใหญ่); else the 5-digit branch number
+    # For the receipt's ETDA XML, which takes a Thai address only with its postcode: both or neither
+    payer_address: str | None = None
+    payer_postcode: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -93,10 +96,17 @@ def validate_record(record: Mapping[str, object]) -> InvoiceData:
     due_date = _due_date(text("due_date"), problems)
     payer_branch = normalize_branch(text("payer_branch"))
     check(payer_branch is not _BAD_BRANCH, "payer_branch must be empty (head office) or a branch number of 1-5 digits")
+    payer_address = " ".join(text("payer_address").split()) or None
+    check(payer_address is None or len(payer_address) <= 256, "payer_address is longer than 256 characters")
+    payer_postcode = text("payer_postcode") or None
+    check(payer_postcode is None or re.fullmatch(r"[1-9][0-9]{4}", payer_postcode) is not None,
+          "payer_postcode must be a Thai postcode of 5 digits")
+    check((payer_address is None) == (payer_postcode is None),
+          "payer_address and payer_postcode go together: give both or neither")
     if problems or amount is None or due_date is None or not (payer_branch is None or isinstance(payer_branch, str)):
         raise RowError("; ".join(problems))
     return InvoiceData(invoice_no, ref2, license_no, tax_id, payer_name, fee_code, description, amount, due_date,
-                       payer_branch)
+                       payer_branch, payer_address, payer_postcode)
 
 
 _BAD_BRANCH = object()

@@ -82,6 +82,8 @@ class Invoice(Base):
     payer_name: Mapped[str] = mapped_column(String(255))
     # The payer's Revenue Department branch for the receipt: None is the head office (สำนักงานใหญ่).
     payer_branch: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    payer_address: Mapped[str | None] = mapped_column(String(256), nullable=True)  # for the receipt's XML
+    payer_postcode: Mapped[str | None] = mapped_column(String(5), nullable=True)
     fee_code: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -14,7 +14,7 @@ from pathlib import Path
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
-from bot.config import DEMO_BILLER_ID, Settings
+from bot.config import DEMO_BILLER_ID, DEMO_ISSUER_TAX_ID, Settings
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.taxid import with_check_digit
 
@@ -53,6 +53,7 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
         "WORKER": "inline",
         "RECEIPT_SIGNING_P12": str(p12.resolve()),
         "RECEIPT_SIGNING_PASSWORD": DEMO_RECEIPT_PASSWORD,
+        "RECEIPT_ISSUER_TAX_ID": DEMO_ISSUER_TAX_ID,
     }
     return defaults
 

@@ -7,23 +7,29 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from bot.core.dates import utcnow
+from bot.render.pades import SAMPLE_ORGANIZATION
 
 TEST_COMMON_NAME = "TISI Pay TEST receipt signing - NOT the Institute's certificate"
 
 
 def make_test_p12(path: Path, password: str, *, common_name: str = TEST_COMMON_NAME,
-                  issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None) -> x509.Certificate:
-    """Write a PKCS#12 (key + certificate) to `path`; self-signed unless `issuer` (a CA) is given."""
-    key = ec.generate_private_key(ec.SECP256R1())
+                  issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+                  organization: str = SAMPLE_ORGANIZATION, key_type: str = "rsa") -> x509.Certificate:
+    """Write a PKCS#12 (key + certificate) to `path`; self-signed unless `issuer` (a CA) is given.
+    RSA: an ECDSA key would make the signed receipt PDF 2.0 (`bot.render.pades`). Its organisation
+    marks it as a test certificate, and receipts signed with it as samples."""
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048) if key_type == "rsa"
+        else ec.generate_private_key(ec.SECP256R1()))
     subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "TISI Pay test"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    ca_cert, ca_key = issuer if issuer is not None else (None, key)
+    ca_cert, ca_key = issuer if issuer is not None else (None, key)  # type: ignore[assignment]
     now = utcnow()
     cert = (x509.CertificateBuilder().subject_name(subject)
             .issuer_name(ca_cert.subject if ca_cert is not None else subject)

@@ -26,7 +26,7 @@ from bot.ledger.locks import for_answer as _for_answer  # the lookups' keyword a
 
 BATCH = 1000
 _FIELDS = ("ref2", "license_no", "tax_id", "payer_name", "payer_branch", "fee_code", "description", "amount",
-           "due_date")
+           "due_date", "payer_address", "payer_postcode")
 
 
 @dataclass

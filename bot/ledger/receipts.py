@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Callable
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.chain import link_hash
 from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
-from bot.core.etda import FILE_NAME, read_receipt_xml
+from bot.core.etda import FILE_NAME, TISI_ADDRESS, IssuerAddress, read_receipt_xml
 from bot.core.receiptno import receipt_number
 from bot.data.chain import content
 from bot.data.db import insert_ignore
@@ -60,10 +60,11 @@ class ReceiptBook:
 
 @dataclass(frozen=True)
 class ReceiptMaker:
-    """What rendering needs: the Institute's signing key and tax ID (BILLER_ID's first 13 digits)."""
+    """What rendering needs: the Institute's signing key, tax ID and address (settings)."""
 
     signer: ReceiptSigner
     seller_tax_id: str
+    seller_address: IssuerAddress = TISI_ADDRESS
 
 
 def from_settings(settings, links) -> tuple[ReceiptBook | None, ReceiptMaker | None]:
@@ -72,7 +73,7 @@ def from_settings(settings, links) -> tuple[ReceiptBook | None, ReceiptMaker | N
         return None, None
     signer = ReceiptSigner(settings.receipt_signing_p12, settings.receipt_signing_password)
     return (ReceiptBook(settings.receipt_prefix, links.receipt_url),
-            ReceiptMaker(signer, settings.biller_id[:13]))
+            ReceiptMaker(signer, settings.issuer_tax_id, settings.receipt_issuer_address))
 
 
 def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
@@ -177,7 +178,8 @@ def variant_of(receipt: Receipt) -> ReceiptVariant:
     return ReceiptVariant.VOID if receipt.voided_at is not None else ReceiptVariant.ISSUED
 
 
-def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str) -> ReceiptData:
+def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str,
+                 seller_address: IssuerAddress = TISI_ADDRESS) -> ReceiptData:
     payment = session.get(Payment, receipt.payment_id)
     inv = session.get(Invoice, payment.invoice_id)
     data = ReceiptData(
@@ -186,15 +188,17 @@ def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str) -> Rece
         payer_branch=inv.payer_branch, invoice_no=inv.invoice_no, ref2=inv.ref2, license_no=inv.license_no,
         fee_code=inv.fee_code, fee_name=FEE_NAMES.get(inv.fee_code, FEE_NAMES["OTHER"]), description=inv.description,
         amount=payment.amount, channel=CHANNEL_NAMES.get(payment.channel, payment.channel),
-        channel_code=payment.channel, bank_ref=payment.bank_ref)
+        channel_code=payment.channel, bank_ref=payment.bank_ref, seller_address=seller_address,
+        payer_address=inv.payer_address, payer_postcode=inv.payer_postcode)
     if receipt.voided_at is not None:
         data = data.void(receipt.voided_at, receipt.void_reason or "")
     return data
 
 
 def make_pdf(data: ReceiptData, maker: ReceiptMaker) -> bytes:
-    """Rendered and signed: CPU only, no database (the worker runs it outside any transaction)."""
-    return maker.signer.sign(render_receipt(data))
+    """Rendered and signed: CPU only, no database (the worker runs it outside any transaction). A
+    test certificate's receipt says on its face that it is a sample."""
+    return maker.signer.sign(render_receipt(replace(data, sample=maker.signer.sample)))
 
 
 def store(session: Session, payment_id: int, variant: ReceiptVariant, number: str, amount: Decimal,
@@ -241,7 +245,7 @@ def served_pdf(db, key: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes
             return receipt, doc.pdf
         if maker is None:
             raise LookupError("the receipt's PDF is not made yet and RECEIPT_SIGNING_P12 is not set here")
-        data = receipt_data(session, receipt, maker.seller_tax_id)
+        data = receipt_data(session, receipt, maker.seller_tax_id, maker.seller_address)
         session.expunge(receipt)
     pdf = make_pdf(data, maker)
     with db.transaction() as session:

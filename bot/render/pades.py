@@ -1,13 +1,20 @@
 """PAdES signatures of receipts (pyHanko): signing with the Institute's PKCS#12 key, and checking
 a file's signature for `tisi-pay receipt verify`."""
+# ruff: noqa: E402  (the warning filter must come before pyHanko is imported)
 from __future__ import annotations
 
 import io
+import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
+from cryptography.utils import CryptographyDeprecationWarning
+
+# pyHanko imports DSA, which cryptography deprecates: a warning on every `receipt verify`
+warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning, module=r"pyhanko\.")
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -17,6 +24,12 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 FIELD = "TISI-Receipt-Signature"
+# pyHanko logs a traceback for a change after signing that it then reports as a modification;
+# `check_signature` says the same in one line
+logging.getLogger("pyhanko.sign.diff_analysis").setLevel(logging.CRITICAL)
+# The organisation of the demo's and the tests' certificates (bot.dev.testcert): what they sign is a
+# sample, and says so on its face.
+SAMPLE_ORGANIZATION = "TISI Pay test"
 
 
 class SignerError(RuntimeError):
@@ -34,12 +47,23 @@ class ReceiptSigner:
         if signer is None:
             raise SignerError("RECEIPT_SIGNING_P12 could not be opened: wrong RECEIPT_SIGNING_PASSWORD, or not a "
                               "PKCS#12 file with a key and a certificate")
-        self._signer = signer
         self.certificate: asn1_x509.Certificate = signer.signing_cert
+        if self.certificate.public_key.algorithm != "rsa":
+            # pyHanko marks a file signed with ECDSA or EdDSA as PDF 2.0 (ISO 32002), which a
+            # PDF/A-3 receipt (a PDF 1.7 profile) must not be
+            raise SignerError("RECEIPT_SIGNING_P12 holds a "
+                              f"{self.certificate.public_key.algorithm.upper()} key: receipts are PDF/A-3 "
+                              "(PDF 1.7), and only an RSA signature keeps them so")
+        self._signer = signer
 
     @property
     def subject(self) -> str:
         return self.certificate.subject.human_friendly
+
+    @property
+    def sample(self) -> bool:
+        """A test certificate's: its receipts carry SAMPLE across their face."""
+        return self.certificate.subject.native.get("organization_name") == SAMPLE_ORGANIZATION
 
     def sign(self, pdf: bytes) -> bytes:
         """An invisible PAdES B-B signature over the whole file. PAdES leaves the CMS signingTime

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fpdf import FPDF
 
 from bot.core.dates import format_datetime_local, format_long_date, to_bangkok
-from bot.core.etda import FILE_NAME, ReceiptXml, receipt_xml
+from bot.core.etda import FILE_NAME, TISI_ADDRESS, IssuerAddress, ReceiptXml, receipt_xml
 from bot.core.i18n import N_, Translator
 from bot.core.money import format_number, thai_baht_words
 from bot.render.pdftext import FONT, both, new_document
@@ -46,6 +46,10 @@ class ReceiptData:
     bank_ref: str
     voided_at: datetime | None = None
     void_reason: str | None = None
+    sample: bool = False  # signed with a test certificate: SAMPLE across the face
+    seller_address: IssuerAddress = TISI_ADDRESS  # for the XML (the page prints the catalog's)
+    payer_address: str | None = None
+    payer_postcode: str | None = None
 
     def void(self, at: datetime, reason: str) -> "ReceiptData":
         return replace(self, voided_at=at, void_reason=reason)
@@ -55,10 +59,11 @@ class ReceiptData:
         return receipt_xml(ReceiptXml(
             number=self.number, issued_at=self.issued_at, paid_at=self.paid_at,
             seller_name=th(INSTITUTE_NAME), seller_tax_id=self.seller_tax_id, seller_branch="00000",
-            seller_address=th(INSTITUTE_ADDRESS), buyer_name=self.payer_name, buyer_tax_id=self.payer_tax_id,
+            seller_address=self.seller_address, buyer_name=self.payer_name, buyer_tax_id=self.payer_tax_id,
             buyer_branch=self.payer_branch, invoice_no=self.invoice_no, license_no=self.license_no,
             fee_code=self.fee_code, fee_name=th(self.fee_name), amount=self.amount, channel=self.channel_code,
-            bank_ref=self.bank_ref, void_reason=self.void_reason))
+            bank_ref=self.bank_ref, void_reason=self.void_reason, buyer_address=self.payer_address,
+            buyer_postcode=self.payer_postcode))
 
 
 def render_receipt(data: ReceiptData) -> bytes:
@@ -83,6 +88,8 @@ def render_receipt(data: ReceiptData) -> bytes:
     _closing(doc, data, th, en, y + 8)
     if data.voided_at:
         _void_mark(doc, data, th, en)
+    if data.sample:
+        _sample_mark(doc, th, en)
     return bytes(doc.output())
 
 
@@ -120,7 +127,8 @@ def _header(doc: FPDF, d: ReceiptData, th: Translator, en: Translator) -> None:
     doc.cell(70, 5, en(N_("Receipt")), align="R")
     doc.set_text_color(0)
     _label_value(doc, right - 96, 38, both(th, en, N_("Receipt no.")), d.number, w_label=40, w_value=56)
-    _label_value(doc, right - 96, 44, both(th, en, N_("Date")), format_long_date(to_bangkok(d.issued_at).date(), "th"),
+    # the day the money was received (Bangkok), whose fiscal year the number carries
+    _label_value(doc, right - 96, 44, both(th, en, N_("Date")), format_long_date(to_bangkok(d.paid_at).date(), "th"),
                  w_label=40, w_value=56)
 
 
@@ -240,6 +248,27 @@ def _void_mark(doc: FPDF, d: ReceiptData, th: Translator, en: Translator) -> Non
             doc.cell(PAGE_W, 16, en(N_("Void")).upper(), align="C")
     doc.set_xy(MARGIN, 51)
     doc.set_font(FONT, "B", 10.5)
-    doc.cell(PAGE_W - 2 * MARGIN, 5.5, th(N_("Void since %(when)s: %(reason)s"),
-                                          when=format_datetime_local(d.voided_at, "th"), reason=d.void_reason or ""))
+    # wrapped inside the page; the parties start at 62 mm, so two lines at most
+    doc.multi_cell(PAGE_W - 2 * MARGIN, 5, th(N_("Void since %(when)s: %(reason)s"),
+                                             when=format_datetime_local(d.voided_at, "th"), reason=d.void_reason or ""),
+                   max_line_height=5, new_x="LMARGIN", new_y="NEXT")
+    doc.set_text_color(0)
+
+
+def _sample_mark(doc: FPDF, th: Translator, en: Translator) -> None:
+    """Signed with a test certificate: a sample, said across the face and along the foot."""
+    doc.set_text_color(120, 120, 120)
+    with doc.local_context(fill_opacity=0.22, stroke_opacity=0.22):
+        with doc.rotation(angle=-35, x=PAGE_W / 2, y=150):
+            doc.set_font(FONT, "B", 44)
+            doc.set_xy(0, 128)
+            doc.cell(PAGE_W, 20, th(N_("SAMPLE — not a receipt")), align="C")
+            doc.set_font(FONT, "B", 30)
+            doc.set_xy(0, 150)
+            doc.cell(PAGE_W, 14, en(N_("SAMPLE — not a receipt")), align="C")
+    doc.set_xy(MARGIN, 285)
+    doc.set_font(FONT, "B", 9)
+    doc.set_text_color(200, 30, 30)
+    doc.cell(PAGE_W - 2 * MARGIN, 5, both(th, en, N_("SAMPLE — not a receipt")) + " · "
+             + both(th, en, N_("signed with a test certificate")), align="C")
     doc.set_text_color(0)

@@ -62,7 +62,7 @@ class ReceiptQueue(LocalQueue):
         try:
             with self.db.sessions() as session:
                 receipt = session.get(Receipt, job.id)
-                data = receipt_data(session, receipt, self.maker.seller_tax_id)
+                data = receipt_data(session, receipt, self.maker.seller_tax_id, self.maker.seller_address)
             job.number, job.amount = data.number, data.amount
             job.pdf = make_pdf(data, self.maker)
             return Outcome.ok()

@@ -68,7 +68,8 @@ class _Rejected(Exception):
 def _invoice_json(session, inv) -> dict:
     return {
         "invoice_no": inv.invoice_no, "ref2": inv.ref2, "license_no": inv.license_no, "tax_id": inv.tax_id,
-        "payer_name": inv.payer_name, "payer_branch": inv.payer_branch, "fee_code": inv.fee_code, "description": inv.description,
+        "payer_name": inv.payer_name, "payer_branch": inv.payer_branch,
+        "payer_address": inv.payer_address, "payer_postcode": inv.payer_postcode, "fee_code": inv.fee_code, "description": inv.description,
         "amount": f"{inv.amount:.2f}", "due_date": inv.due_date.isoformat(), "status": inv.effective_status(),
         "paid_at": inv.paid_at.isoformat() if inv.paid_at else None,
         "payments": [{"bank_code": p.bank_code, "bank_ref": p.bank_ref, "amount": f"{p.amount:.2f}",
