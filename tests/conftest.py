@@ -210,9 +210,14 @@ def fake_line_server():
 
 
 @pytest.fixture
-def fake_line(fake_line_server):
+def fake_line(fake_line_server, request):
+    """The fake LINE API, reset. A reply or push it refused for its content (LINE's schema or
+    limits) fails the test, unless the test is about such refusals (`refusals_expected`)."""
     fake_line_server.reset()
-    return fake_line_server
+    yield fake_line_server
+    if "refusals_expected" not in request.keywords:
+        refused = list(fake_line_server.refusals)
+        assert not refused, f"LINE would refuse {len(refused)} message(s) the bot sent: {refused[0]['details'][:3]}"
 
 
 def make_env(database_url: str, fake_url: str, **overrides) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,53 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+VIEWER_JS = """() => new Promise((resolve) => {
+  // Chromium's PDF viewer answers its embedder's scripting messages: select all, then the selection,
+  // what a person gets with Ctrl+A, Ctrl+C in the viewer
+  const embed = document.getElementById('pdf');
+  window.addEventListener('message', (e) => {
+    if (e.data && e.data.type === 'getSelectedTextReply') resolve(e.data.selectedText);
+  });
+  const ask = () => { embed.postMessage({type: 'selectAll'}); embed.postMessage({type: 'getSelectedText'}); };
+  for (const ms of [500, 1500, 3000, 6000]) setTimeout(ask, ms);
+  setTimeout(() => resolve(null), 15000);
+})"""
+
+
+def _copied_from_chromiums_viewer(context, base: str, pdf_url: str, shot: str) -> str:
+    """Open the PDF in Chromium's own viewer (embedded in a page of the app's origin), screenshot it
+    into tests/artifacts, and copy all its text as a person would."""
+    page = context.new_page()
+    page.route(f"{base}/__viewer__", lambda route: route.fulfill(
+        content_type="text/html", body=f'<!doctype html><body style="margin:0"><embed id="pdf" src="{pdf_url}" '
+                                       'type="application/pdf" style="width:100%;height:1100px"></body>'))
+    page.set_viewport_size({"width": 900, "height": 1100})
+    page.goto(f"{base}/__viewer__")
+    text = page.evaluate(VIEWER_JS)
+    _shot_when_painted(page, shot)
+    page.close()
+    assert text, "Chromium's PDF viewer gave no text"
+    return text
+
+
+def _shot_when_painted(page, name: str, timeout: float = 15.0) -> None:
+    """The viewer paints the page after it answers: shoot once the page area has dark text on it."""
+    import io
+    import time
+
+    from PIL import Image
+
+    deadline = time.monotonic() + timeout
+    while True:
+        png = page.screenshot()
+        page_area = Image.open(io.BytesIO(png)).convert("L").crop((320, 80, 880, 700))
+        if page_area.getextrema()[0] < 100 or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{name}.png").write_bytes(png)
 
 
 def _shot(page, name: str) -> None:
@@ -98,6 +146,13 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     import pypdfium2 as pdfium
 
     pdfium.PdfDocument(slip)[0].render(scale=1.5).to_pil().save(ARTIFACTS / "03-slip.png")
+    # Copied out of Chrome's viewer, the Thai is what was drawn: the payer, the amount in words
+    from bot.core.money import thai_baht_words
+
+    copied = _copied_from_chromiums_viewer(context, base, answer.url, "03-slip-in-chromiums-viewer")
+    words = thai_baht_words(Decimal(rows[0]["amount"]))
+    for drawn in (rows[0]["payer_name"], words, "ใบแจ้งการชำระเงิน", "ส่วนของผู้ชำระเงิน", invoice_no):
+        assert drawn in copied, (drawn, copied[:400])
 
     # 4. Pay as the bank: the paid push appears in the chat.
     page.click("button.pay")
@@ -122,6 +177,9 @@ def test_pay_from_the_simulator_track_download_slip_and_print(browser, demo_serv
     assert "TISI-25" in answer.headers["content-disposition"]
     (ARTIFACTS / "04-receipt.pdf").write_bytes(receipt)
     pdfium.PdfDocument(receipt)[0].render(scale=1.3).to_pil().save(ARTIFACTS / "04-receipt.png")
+    copied = _copied_from_chromiums_viewer(context, base, viewer.url, "04-receipt-in-chromiums-viewer")
+    for drawn in (rows[0]["payer_name"], words, "ใบเสร็จรับเงิน", "ได้รับเงินไว้ถูกต้องแล้ว", "ตัวอย่าง — ไม่ใช่ใบเสร็จจริง"):
+        assert drawn in copied, (drawn, copied[:400])
     viewer.close()
 
     # 4a. The card in each state: paid says what was paid, an expired one the invoice's amount.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dev import line_limits
+from bot.dev import line_limits, line_schema
 from bot.line.gateway import LineGateway
 from tests.conftest import ACCESS_TOKEN
 
@@ -54,6 +54,7 @@ def button(action: dict) -> dict:
      [{"type": "image", "originalContentUrl": OK_IMAGE, "previewImageUrl": "https://t.example/" + "p" * 1990}],
      "previewImageUrl"),
 ])
+@pytest.mark.refusals_expected
 def test_each_limit_at_its_edge(fake_line, fine, refused, where):
     assert line_limits.problems(fine) == []
     found = line_limits.problems(refused)
@@ -89,9 +90,67 @@ def test_what_the_bot_says_with_the_longest_fields_is_what_line_takes(line, seed
     messages = line.say(say.format(inv=rows[0]["invoice_no"]))
     assert messages, [a["step"] for a in fake_line.reply_attempts]
     assert line_limits.problems(messages) == []
+    assert line_schema.problems("ReplyMessageRequest", {"replyToken": "t", "messages": messages}) == []
 
 
 def _row(i: int) -> dict:
     from tests.conftest import invoice_row
 
     return invoice_row(i)
+
+
+# -- LINE's OpenAPI document (line/line-openapi messaging-api.yml) ---------------------------------
+@pytest.mark.parametrize("message,where", [
+    ({"type": "textual", "text": "x"}, "messages[0].type"),  # no such message type
+    ({"type": "text"}, "messages[0]"),  # text is required
+    (flex({"type": "bubble", "body": {"type": "box", "layout": "diagonal", "contents": []}}),
+     "messages[0].contents.body.layout"),
+    (flex({"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [{"type": "txt", "text": "x"}]}}),
+     "messages[0].contents.body.contents[0].type"),
+    (flex({"type": "bubble", "footer": {"type": "box", "layout": "vertical", "contents": [{"type": "button"}]}}),
+     "messages[0].contents.footer.contents[0]"),  # a button without its action
+    ({**text("x"), "quickReply": {"items": [{"type": "action", "action": {"type": "telepathy"}}]}},
+     "messages[0].quickReply.items[0].action.type"),
+    (flex({"type": "carousel", "contents": "not a list"}), "messages[0].contents.contents"),
+])
+@pytest.mark.refusals_expected
+def test_what_breaks_lines_openapi_document_is_refused_in_lines_error_shape(fake_line, message, where):
+    """Checked against LINE's own OpenAPI document, over HTTP through the SDK; the same body
+    without the fault passes."""
+    found = line_schema.problems("ReplyMessageRequest", {"replyToken": "t", "messages": [message]})
+    assert found and all(where in d["property"] for d in found), found
+    fake_line.issue_reply_token("tok-schema")
+    outcome = LineGateway(fake_line.url, ACCESS_TOKEN).reply("tok-schema", [message])
+    assert not outcome.delivered and outcome.status == 400 and "The request body has" in outcome.detail
+    assert fake_line.refusals and fake_line.refusals[-1]["schema"] == "ReplyMessageRequest"
+
+
+def test_the_document_and_its_translation_are_lines():
+    """The vendored file is LINE's (its licence beside it), every discriminated type is dispatched,
+    and a well-formed message of each kind we send passes."""
+    assert (line_schema.DOCUMENT.parent / "LICENSE").read_text().startswith(" " * 10 + "Apache License") or \
+        "Apache License" in (line_schema.DOCUMENT.parent / "LICENSE").read_text()[:200]
+    fine = [text("สวัสดี"), {"type": "image", "originalContentUrl": OK_IMAGE, "previewImageUrl": OK_IMAGE},
+            flex(button({"type": "postback", "label": "จ่าย", "data": "a=1", "displayText": "จ่าย"})),
+            flex({"type": "carousel", "contents": [bubble(), bubble()]}),
+            {**text("x"), "quickReply": quick(13)}]
+    assert line_schema.problems("PushMessageRequest", {"to": "U" + "0" * 32, "messages": fine}) == []
+    assert line_schema.problems("PushMessageRequest", {"messages": fine}) == [
+        {"message": '"to" is a required property', "property": "(body)"}]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_every_push_with_the_longest_fields_is_what_line_takes(line, seed, bank, fake_line, lang):
+    """Asked about (so subscribed to the paid notice), paid, reversed, paid again: the paid
+    notice, the receipt link, the reversal notice, in Thai and English, with the longest payer
+    name and description the CSV allows; each push as sent passes LINE's document and limits."""
+    rows = seed(*[{**_row(i), "payer_name": LONG_NAME[:255], "description": LONG_TEXT[:2000]} for i in (1, 2)])
+    line.say(("pay " if lang == "en" else "ขอชำระ ") + rows[0]["invoice_no"])
+    line.say("ติดตาม ท5137-2/10" if lang == "th" else "subscribe ท5137-2/10")
+    for body in (bank.body("payment", rows[0]), bank.body("reversal", rows[0]), bank.body("payment", rows[1])):
+        assert bank.post(body).status_code == 200
+    assert fake_line.wait_for(lambda f: len(f.pushes()) >= 2), fake_line.refusals
+    for push in fake_line.pushes():
+        assert line_schema.problems("PushMessageRequest", {"to": push.to, "messages": push.messages}) == []
+        assert line_limits.problems(push.messages) == []
+    assert fake_line.refusals == []

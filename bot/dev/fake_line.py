@@ -26,7 +26,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.dev import line_limits
+from bot.dev import line_limits, line_schema
 
 
 @dataclass
@@ -75,6 +75,7 @@ class FakeLine:
         self.reply_plan: list[dict] = []  # like plan_push_failures, for replies
         self.content_failures: dict[str, int] = {}  # message id -> 500s still to answer
         self.reply_attempts: list[dict] = []
+        self.refusals: list[dict] = []  # replies and pushes refused for their content (400)
         self.loading: list[dict] = []
         self._epoch = 0  # bumped by reset(): a call still hanging from before is not recorded after it
         self.rich_menus: dict[str, dict] = {}  # id -> the menu as created, plus "image" once uploaded
@@ -125,6 +126,7 @@ class FakeLine:
             self.outage_status = None
             self.reply_plan.clear()
             self.reply_attempts.clear()
+            self.refusals.clear()
             self.loading.clear()
             self.rich_menus.clear()
             self.default_rich_menu = None
@@ -233,6 +235,9 @@ class FakeLine:
         return _json({"message": "Not found"}, 404)
 
     def _create_rich_menu(self, body: dict) -> Response:
+        if line_schema.problems("RichMenuRequest", body):
+            return _json({"message": "The request body has 1 error(s)",
+                          "details": line_schema.problems("RichMenuRequest", body)}, 400)
         size, areas = body.get("size") or {}, body.get("areas")
         if (size.get("width") != 2500 or size.get("height") not in (1686, 843) or not isinstance(areas, list)
                 or not 1 <= len(areas) <= 20 or not body.get("name") or len(body.get("chatBarText", "")) > 14):
@@ -272,7 +277,7 @@ class FakeLine:
         if self.latency:
             time.sleep(self.latency)
         seconds = body.get("loadingSeconds", 20)
-        if not body.get("chatId") or not isinstance(seconds, int) or not 5 <= seconds <= 60 or seconds % 5:
+        if line_schema.problems("ShowLoadingAnimationRequest", body) or not isinstance(seconds, int) or seconds % 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
         with self._lock:
             if epoch == self._epoch:
@@ -313,7 +318,7 @@ class FakeLine:
             return _json({"message": "The retry key is not supported for this API"}, 400)
         if not token or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
-        refused = _refused(messages)
+        refused = self._refused("ReplyMessageRequest", body)
         if refused is not None:
             return refused
         with self._lock:
@@ -345,7 +350,7 @@ class FakeLine:
         to, messages = body.get("to"), body.get("messages")
         if not to or not isinstance(messages, list) or not 1 <= len(messages) <= 5:
             return _json({"message": "The request body has 1 error(s)"}, 400)
-        refused = _refused(messages)
+        refused = self._refused("PushMessageRequest", body)
         if refused is not None:
             return refused
         with self._lock:
@@ -362,6 +367,17 @@ class FakeLine:
             self.sent.append(Sent(next(self._seq), "push", to, messages, retry_key=key))
         return _json({"sentMessages": [{"id": uuid.uuid4().hex[:16], "quoteToken": "q"} for _ in messages]},
                      headers={"X-Line-Request-Id": request_id})
+
+    def _refused(self, schema: str, body: dict) -> Response | None:
+        """LINE's 400, in its error shape, for a body that breaks LINE's OpenAPI document
+        (bot.dev.line_schema) or its documented limits (bot.dev.line_limits); None if fine. Each
+        refusal is kept in `refusals`: the tests fail on one they did not ask for."""
+        details = line_schema.problems(schema, body) + line_limits.problems(body.get("messages"))
+        if not details:
+            return None
+        with self._lock:
+            self.refusals.append({"schema": schema, "details": details, "messages": body.get("messages")})
+        return _json({"message": f"The request body has {len(details)} error(s)", "details": details}, 400)
 
     # -- serving -------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeLine":
@@ -396,9 +412,4 @@ def create_app() -> FakeLine:
     return FakeLine()
 
 
-def _refused(messages: list) -> Response | None:
-    """LINE's 400 for messages it refuses (bot.dev.line_limits), in its error shape; None if fine."""
-    details = line_limits.problems(messages)
-    if not details:
-        return None
-    return _json({"message": f"The request body has {len(details)} error(s)", "details": details}, 400)
+
