@@ -61,6 +61,10 @@ def copyable_font(original: Path) -> Path:
     return target
 
 
+_WIDTHS: dict[tuple[str, int], int] = {}
+_FORMS: dict[tuple[str, str], frozenset[int]] = {}
+
+
 @dataclass(frozen=True)
 class Placed:
     """One glyph as drawn: its id, the text it stands for, and HarfBuzz's placement (font units)."""
@@ -131,12 +135,15 @@ class ThaiFont(TTFFont):
 
     def _forms_of(self, char: str) -> frozenset[int]:
         """The character's glyph and its variants ("uni0E4D", "uni0E4D.narrow")."""
-        gid = self.glyph_ids.get(ord(char))
-        if gid is None:
-            return frozenset()
-        name = self.ttfont.getGlyphName(gid)
-        return frozenset(self.ttfont.getGlyphID(n) for n in self.ttfont.getGlyphOrder()
-                         if n == name or n.startswith(name + "."))
+        key = (self.fontkey, char)
+        forms = _FORMS.get(key)
+        if forms is None:
+            gid = self.glyph_ids.get(ord(char))
+            name = self.ttfont.getGlyphName(gid) if gid is not None else None
+            forms = _FORMS[key] = frozenset(
+                self.ttfont.getGlyphID(n) for n in self.ttfont.getGlyphOrder()
+                if name is not None and (n == name or n.startswith(name + ".")))
+        return forms
 
     def _own_text(self, gid: int) -> str:
         """A glyph left without characters (not seen with Sarabun): its cmap character."""
@@ -146,8 +153,12 @@ class ThaiFont(TTFFont):
         return "\ufffd"
 
     def pdf_width(self, gid: int) -> int:
-        name = self.ttfont.getGlyphName(gid)
-        return round(self.scale * self.ttfont["hmtx"].metrics[name][0])
+        key = (self.fontkey, gid)  # every document loads the same two files: widths do not change
+        width = _WIDTHS.get(key)
+        if width is None:
+            name = self.ttfont.getGlyphName(gid)
+            width = _WIDTHS[key] = round(self.scale * self.ttfont["hmtx"].metrics[name][0])
+        return width
 
 
 def _actual_text(text: str) -> str:
