@@ -18,9 +18,19 @@ its own). Then the faults end and everything drains, and the report says:
 - payments lost (answered 0000, no payment) or phantom (a payment the bank was never told of);
 - paid notices lost (a watcher who asked before the payment and got no push) and doubled;
 - bank payment latency, and the audit chain verified at the end.
+
+With receipts on (a test signing certificate), the chat also carries receipt requests, photos of
+the bot's own QR (LINE's content host failing for a spell on one photo in five), and
+conversations with staff with chatter in them; the report then adds (issue 29):
+- receipt numbers with a gap, payments without a receipt PDF after the drain, PDFs made more than
+  30 s after their payment (and the slowest);
+- photos answered "unsent" although LINE still had them (false), and photos not fetched for now;
+- replies recorded `expired` or `refused` after LINE had accepted them;
+- processes of ours left behind (orphans) and tracebacks in the web's and workers' logs.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -49,6 +59,7 @@ from bot.core.signing import bank_signature, line_signature
 USERS = 100
 INVOICES = 4000
 CHAT_RATE = 20.0  # events per second
+RECEIPT_LATE_S = 30.0  # a receipt PDF later than this after its payment is late (issue 29)
 BANK_RATE = 5.0  # payments per second
 DRAIN_SECONDS = 180.0
 
@@ -78,16 +89,28 @@ class Chat:
         self.redeliveries = 0
 
     def event(self, user: str, text: str) -> dict:
-        token = uuid.uuid4().hex
+        return self._event(user, {"id": str(uuid.uuid4().int)[:18], "type": "text", "text": text, "quoteToken": "q"})
+
+    def photo(self, user: str, image: bytes, failures: int = 0) -> dict:
+        """A photo as LINE sends it: the event names the content, which the fake's data host serves
+        (answering 500 `failures` times first)."""
+        message_id = str(uuid.uuid4().int)[:18]
+        self.fake.put_content(message_id, image, "image/png", failures=failures)
+        return self._event(user, {"id": message_id, "type": "image", "quoteToken": "q",
+                                  "contentProvider": {"type": "line"}})
+
+    @staticmethod
+    def _event(user: str, message: dict) -> dict:
         return {"type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
                 "source": {"type": "user", "userId": user}, "webhookEventId": uuid.uuid4().hex.upper()[:26],
-                "deliveryContext": {"isRedelivery": False}, "replyToken": token,
-                "message": {"id": str(uuid.uuid4().int)[:18], "type": "text", "text": text, "quoteToken": "q"}}
+                "deliveryContext": {"isRedelivery": False}, "replyToken": uuid.uuid4().hex, "message": message}
 
     def send(self, event: dict, stop_at: float) -> None:
         with self.lock:
             self.events[event["webhookEventId"]] = {"user": event["source"]["userId"], "token": event["replyToken"],
-                                                    "acknowledged": False, "text": event["message"]["text"]}
+                                                    "acknowledged": False,
+                                                    "text": event["message"].get("text", "[photo]"),
+                                                    "photo": event["message"]["type"] == "image"}
         self.fake.issue_reply_token(event["replyToken"])
         while True:
             body = json.dumps({"destination": "U" + "0" * 32, "events": [event]}, ensure_ascii=False).encode()
@@ -178,13 +201,14 @@ def _wait_pg(timeout: float = 60.0) -> None:
 
 
 class Processes:
-    def __init__(self, env: dict, port: int):
-        self.env, self.port = env, port
+    def __init__(self, env: dict, port: int, logs: Path):
+        self.env, self.port, self.logs = env, port, logs
         self.web = None
         self.workers: list[subprocess.Popen] = []
+        self.started = 0
 
     def start(self) -> None:
-        log = open(os.devnull, "w")
+        log = open(self.logs / "web.log", "a")
         self.web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{self.port}",
                                      "--log-level", "warning", "--timeout", "60", "app:app"], env=self.env, cwd=ROOT,
                                     stdout=log, stderr=log, start_new_session=True)
@@ -193,7 +217,8 @@ class Processes:
         wait_ready(self.port)
 
     def _worker(self) -> subprocess.Popen:
-        log = open(os.devnull, "w")
+        self.started += 1
+        log = open(self.logs / f"worker-{self.started}.log", "a")
         return subprocess.Popen([str(BIN / "tisi-pay"), "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=log,
                                 start_new_session=True)
 
@@ -222,14 +247,49 @@ class Processes:
                     pass
 
 
+def _qr_png(invoice: dict) -> bytes:
+    """The bot's own QR of an invoice, as a user photographs it off the chat."""
+    from decimal import Decimal
+
+    import segno
+
+    from bench.common import BILLER_ID
+    from bot.core.thaiqr import bill_payment_payload
+
+    out = io.BytesIO()
+    segno.make(bill_payment_payload(BILLER_ID, invoice["invoice_no"], invoice["ref2"], Decimal(invoice["amount"])),
+               error="m").save(out, kind="png", scale=6, border=4)
+    return out.getvalue()
+
+
+def _our_orphans() -> list[str]:
+    """Processes of this checkout left with no parent but init (a killed worker's photo reader,
+    its forkserver, a resource tracker): their command lines."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if ppid == 1 and (str(ROOT) in cmd or "tisi-pay" in cmd or "multiprocessing" in cmd):
+            out.append(cmd[:120])
+    return out
+
+
 def soak(seconds: float, quick: bool) -> list[dict]:
+    import tempfile
+
     from sqlalchemy import func, select
 
     from bench.scenarios import _database, _invoice_rows, _prepare
     from bot.data.db import Database
-    from bot.data.models import InboxEvent, LineUser, Notice, Payment, Watch
+    from bot.data.models import InboxEvent, LineUser, Notice, Payment, PhotoRead, Receipt, ReceiptDocument, Watch
     from bot.data.states import InboxStatus, NoticeStatus, PaymentStatus
     from bot.dev.fake_line import FakeLine
+    from bot.dev.testcert import make_test_p12
     from bot.ledger.audit import verify
 
     url = _database("postgresql", "bench_soak")
@@ -237,8 +297,13 @@ def soak(seconds: float, quick: bool) -> list[dict]:
     invoices = _invoice_rows(INVOICES)
     fake = FakeLine(access_token=ACCESS_TOKEN).start()
     port = free_port()
-    env = env_for(url, fake.url, port, WORKER="external", LINE_DATA_API_URL=fake.data_url, QUIET_HOURS="off")
-    procs = Processes(env, port)
+    scratch = Path(tempfile.mkdtemp(prefix="tisi-soak-"))
+    make_test_p12(scratch / "receipts.p12", "soak")
+    env = env_for(url, fake.url, port, WORKER="external", LINE_DATA_API_URL=fake.data_url, QUIET_HOURS="off",
+                  RECEIPT_SIGNING_P12=str(scratch / "receipts.p12"), RECEIPT_SIGNING_PASSWORD="soak",
+                  RECEIPT_ISSUER_TAX_ID="0999999999991", QR_CACHE_DIR=str(scratch / "qr"),
+                  BANK_SPOOL_DIR=str(scratch / "spool"))
+    procs = Processes(env, port, scratch)
     procs.start()
     chat, bank = Chat(port, fake, [i["invoice_no"] for i in invoices]), Bank(port)
     users = [f"U{random.Random(k).getrandbits(128):032x}" for k in range(USERS)]
@@ -275,6 +340,7 @@ def soak(seconds: float, quick: bool) -> list[dict]:
                 time.sleep(spell)
                 finish()
 
+    qr_images: dict[int, bytes] = {}
     order = list(range(INVOICES))
     random.Random(2).shuffle(order)
     cursor = [0]  # how far the bank has paid along `order`
@@ -287,8 +353,18 @@ def soak(seconds: float, quick: bool) -> list[dict]:
             ahead = cursor[0] + rng.randrange(1, 40)
             index = order[ahead] if rng.random() < 0.7 and ahead < INVOICES else rng.randrange(INVOICES)
             n = invoices[index]["invoice_no"]
-            text = rng.choice((n, f"ชำระ {n}", f"สถานะ {n[:4]}-{n[4:]}", "สวัสดีครับ", "help"))
-            th = threading.Thread(target=chat.send, args=(chat.event(user, text), retry_until), daemon=True)
+            kind = rng.random()
+            if kind < 0.08:  # a photo of the bot's own QR; LINE's content host fails a while on one in five
+                event = chat.photo(user, qr_images.setdefault(index, _qr_png(invoices[index])),
+                                   failures=3 if rng.random() < 0.2 else 0)
+            elif kind < 0.16:  # a conversation with staff, and chatter in it
+                event = chat.event(user, rng.choice(("ติดต่อเจ้าหน้าที่", "ช่วยโทรกลับหน่อยครับ",
+                                                     "ขอสอบถามเรื่องใบอนุญาตครับ", "จบการสนทนา")))
+            elif kind < 0.26:
+                event = chat.event(user, rng.choice((f"ขอใบเสร็จ {n}", f"receipt {n}")))
+            else:
+                event = chat.event(user, rng.choice((n, f"ชำระ {n}", f"สถานะ {n[:4]}-{n[4:]}", "สวัสดีครับ", "help")))
+            th = threading.Thread(target=chat.send, args=(event, retry_until), daemon=True)
             th.start()
             threads.append(th)
             time.sleep(rng.expovariate(CHAT_RATE))
@@ -324,11 +400,15 @@ def soak(seconds: float, quick: bool) -> list[dict]:
             open_events = s.scalar(select(func.count()).select_from(InboxEvent).where(
                 InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO))))
             pending = s.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.PENDING))
-        if not open_events and not pending:
+            receipts_waiting = s.scalar(select(func.count()).select_from(Receipt).where(Receipt.pending.is_not(None)))
+        if not open_events and not pending and not receipts_waiting:
             break
         time.sleep(1.0)
     drained_s = round(time.time() - drain_start, 1)
     procs.stop()
+    time.sleep(2.0)  # a reader whose worker just stopped notices within a second
+    orphans = _our_orphans()
+    tracebacks = sum(log.read_text(errors="replace").count("Traceback") for log in scratch.glob("*.log"))
 
     with db.sessions() as s:
         stored = {r.webhook_event_id: r for r in s.execute(select(
@@ -338,6 +418,12 @@ def soak(seconds: float, quick: bool) -> list[dict]:
         watches = s.execute(select(LineUser.user_id, Watch.invoice_id, Watch.created_at)
                             .join(LineUser, LineUser.id == Watch.line_user_id)).all()
         verdict = verify(s, BANK_SECRET)
+        receipts = s.execute(select(Receipt.fiscal_year, Receipt.seq, Receipt.payment_id)).all()
+        made_at = {pid: at for pid, at in s.execute(select(ReceiptDocument.payment_id, func.min(ReceiptDocument.created_at))
+                                                    .where(ReceiptDocument.variant == "issued")
+                                                    .group_by(ReceiptDocument.payment_id))}
+        paid_at = {p.id: p.created_at for p in payments.values()}
+        photo_outcomes = Counter(s.scalars(select(PhotoRead.outcome)))
     db.dispose()
     fake.stop()
 
@@ -353,6 +439,16 @@ def soak(seconds: float, quick: bool) -> list[dict]:
     # worker killed before recording it); LINE refuses it as used, and it is recorded unconfirmed.
     second_sends = sum(1 for a in fake.reply_attempts if a["token"] in accepted_at and a["at"] > accepted_at[a["token"]])
     apologies = sum(1 for eid in acknowledged if eid in stored and stored[eid].handler_error)
+    # A reply LINE accepted, recorded as expired or refused: the user got it, the console would offer a push
+    wrong_after_delivery = sum(1 for eid in acknowledged if eid in stored and stored[eid].reply_token in accepted_at
+                               and stored[eid].status in (InboxStatus.EXPIRED, InboxStatus.REFUSED))
+    by_year: dict[int, list[int]] = {}
+    for year, seq, _ in receipts:
+        by_year.setdefault(year, []).append(seq)
+    receipt_gaps = sum(max(seqs) - len(set(seqs)) for seqs in by_year.values())
+    lateness = sorted((made_at[pid] - paid_at[pid]).total_seconds() for _, _, pid in receipts
+                      if pid in made_at and pid in paid_at)
+    receipts_missing = sum(1 for _, _, pid in receipts if pid not in made_at)
 
     definite = {ref: b for ref, b in bank.sent.items() if any(c and c != "9999" and not c.startswith("http")
                                                                for c in b["codes"])}
@@ -388,6 +484,15 @@ def soak(seconds: float, quick: bool) -> list[dict]:
         "paid_notices_doubled": notices_doubled, "pushes_accepted": sum(pushed.values()),
         "bank_median_ms": round(pct(latencies_ms, 50), 1), "bank_p99_ms": round(pct(latencies_ms, 99), 1),
         "chain": verdict.line(), "chain_intact": verdict.intact, "drain_s": drained_s,
+        "replies_expired_or_refused_after_delivery": wrong_after_delivery,
+        "receipts_issued": len(receipts), "receipt_number_gaps": receipt_gaps, "receipts_missing_pdf": receipts_missing,
+        f"receipts_later_than_{RECEIPT_LATE_S:.0f}s": sum(1 for x in lateness if x > RECEIPT_LATE_S),
+        "receipt_p50_s": round(pct(lateness, 50), 1) if lateness else None,
+        "receipt_max_s": round(lateness[-1], 1) if lateness else None,
+        "photos_sent": sum(1 for e in chat.events.values() if e.get("photo")),
+        "photos_answered_unsent_falsely": photo_outcomes.get("gone", 0),
+        "photos_not_fetched": photo_outcomes.get("not_fetched", 0), "photos_read_ours": photo_outcomes.get("our_bill", 0),
+        "orphans": len(orphans), "tracebacks_in_logs": tracebacks,
         "examples": {"lost": lost[:3], "notices_lost": notices_lost[:3], "payments_lost": payments_lost[:3],
-                     "unanswered": unanswered[:3]},
+                     "unanswered": unanswered[:3], "orphans": orphans[:3]},
     }]

@@ -1,0 +1,245 @@
+"""The small rules of the pure core, pinned one by one (issue 34): client addresses behind proxies,
+masked names, identifier shapes, signed tokens, signatures (RFC 4231 vectors), delivery outcomes
+and back-off, one-line errors, the audit chain's canonical text, languages and resources."""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import random
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core import chain, clientip, delivery, errors, i18n, masking, refs, resources, signing, tokens
+
+# -- client addresses ------------------------------------------------------------------------------
+PROXIES = clientip.parse_networks("10.0.0.0/8, 192.168.1.1, fd00::/8")
+
+
+def ip(text: str):
+    return ipaddress.ip_address(text)
+
+
+def test_networks_are_parsed_and_a_bad_one_is_named():
+    assert [str(n) for n in PROXIES] == ["10.0.0.0/8", "192.168.1.1/32", "fd00::/8"]
+    assert clientip.parse_networks("") == () and clientip.parse_networks(" , ") == ()
+    assert str(clientip.parse_networks("10.1.2.3/8")[0]) == "10.0.0.0/8"  # host bits allowed
+    with pytest.raises(ValueError, match="'nonsense' is not an IP address or CIDR"):
+        clientip.parse_networks("10.0.0.0/8,nonsense")
+
+
+@pytest.mark.parametrize("peer, forwarded, client", [
+    ("203.0.113.9", None, "203.0.113.9"),  # no header
+    ("203.0.113.9", "1.2.3.4", "203.0.113.9"),  # an untrusted peer's header is ignored
+    ("10.0.0.5", "1.2.3.4", "1.2.3.4"),  # a trusted proxy names the client
+    ("10.0.0.5", "1.2.3.4, 10.9.9.9", "1.2.3.4"),  # two proxies of ours
+    ("10.0.0.5", "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # the first untrusted hop from the right, not a forged left one
+    ("10.0.0.5", "10.1.1.1, 10.2.2.2", "10.1.1.1"),  # every hop trusted: the leftmost
+    ("10.0.0.5", "1.2.3.4, garbage", None),  # a mangled chain names nobody
+    ("10.0.0.5", " , ", "10.0.0.5"),  # empty hops only
+    ("10.0.0.5", "", "10.0.0.5"),
+    ("192.168.1.1", "2001:db8::1", "2001:db8::1"),
+    ("192.168.1.2", "1.2.3.4", "192.168.1.2"),  # next to the trusted single address, not it
+    ("not an address", "1.2.3.4", None),
+    (None, None, None),
+    ("::ffff:10.0.0.5", "1.2.3.4", "::ffff:10.0.0.5"),  # IPv6 never matches an IPv4 network
+])
+def test_the_client_is_the_first_untrusted_hop(peer, forwarded, client):
+    got = clientip.client_address(peer, forwarded, PROXIES)
+    assert got == (ip(client) if client else None)
+
+
+def test_allowed_networks():
+    nets = clientip.parse_networks("203.0.113.0/24")
+    assert clientip.allowed(ip("203.0.113.7"), nets) and not clientip.allowed(ip("203.0.114.7"), nets)
+    assert not clientip.allowed(None, nets) and clientip.allowed(None, ())  # none configured: anyone
+    assert not clientip.allowed(ip("::1"), nets)
+
+
+# -- masked names ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, masked", [
+    ("บริษัท ไทยอุตสาหกรรมเหล็ก จำกัด", "บริษัท ไทยอุตส********** จำกัด"),  # 16 clusters, 6 kept
+    ("นางสาว สมศรี", "นางสาว สม**"),
+    ("ABC Co., Ltd.", "A** Co., Ltd."),
+    ("A", "A"), ("AB", "A*"), ("ABCD", "AB**"), ("ABCDEFG", "ABC****"),
+    ("ผู้ใหญ่", "ผู้ใ**"),  # a consonant keeps its marks: 4 clusters, 2 kept
+    ("  บจก.   ทดสอบ  ", "บจก. ทด***"),
+])
+def test_names_are_masked_by_clusters_keeping_legal_forms(name, masked):
+    assert masking.mask_name(name) == masked
+
+
+def test_masking_keeps_a_third_rounded_up_and_never_reveals_the_rest():
+    for n in range(1, 30):
+        word = "ก" * n
+        out = masking.mask_name(word)
+        assert len(out) == n and out.count("ก") == max(1, (n + 2) // 3)
+
+
+# -- identifier shapes ------------------------------------------------------------------------------
+def test_identifier_shapes():
+    assert refs.is_biller_id("099999999999990") and not refs.is_biller_id("09999999999999")
+    assert not refs.is_biller_id("0999999999999901") and not refs.is_biller_id("09999999999999a")
+    assert not refs.is_biller_id(99999999999999) and not refs.is_biller_id("099999999999990\n")
+    assert refs.is_ref("A") and refs.is_ref("0" * 20) and not refs.is_ref("0" * 21) and not refs.is_ref("")
+    assert not refs.is_ref("abc") and not refs.is_ref("AB C") and not refs.is_ref(12) and not refs.is_ref("AB\n")
+    assert refs.BANK_REF_RE.match("K_1-a") and not refs.BANK_REF_RE.match("x" * 65) and refs.BANK_REF_RE.match("x" * 64)
+
+
+# -- signed tokens ---------------------------------------------------------------------------------
+def test_tokens_round_trip_and_refuse_tampering():
+    pid = tokens.new_public_id()
+    assert len(pid) == 16 and tokens.new_public_id() != pid
+    token = tokens.make_token("secret", "qr", pid)
+    assert tokens.read_token("secret", "qr", token) == pid
+    assert tokens.read_token("other", "qr", token) is None  # another key
+    assert tokens.read_token("secret", "track", token) is None  # another purpose
+    head, tag = token.split(".")
+    flipped = tag[:-1] + ("A" if tag[-1] != "A" else "B")
+    assert tokens.read_token("secret", "qr", f"{head}.{flipped}") is None
+    assert tokens.read_token("secret", "qr", "") is None and tokens.read_token("secret", "qr", None) is None
+    assert tokens.read_token("secret", "qr", token + "\n") is None
+    assert len(tag) == 22  # 16 bytes of HMAC-SHA256
+
+
+def test_token_tags_are_hmac_sha256_of_purpose_and_id():
+    """Known answer: HMAC-SHA256("k", "qr:abcdefghijklmnop"), first 16 bytes, base64url."""
+    token = tokens.make_token("k", "qr", "abcdefghijklmnop")
+    assert token == "abcdefghijklmnop.H32GlE92DOK4OGPxPQ5y4g"  # computed with hmac by hand
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=16, max_size=32))
+def test_any_public_id_round_trips(pid):
+    assert tokens.read_token("s", "p", tokens.make_token("s", "p", pid)) == pid
+
+
+# -- signatures: RFC 4231 test case 2 -------------------------------------------------------------
+RFC4231_KEY, RFC4231_DATA = "Jefe", b"what do ya want for nothing?"
+RFC4231_MAC = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+
+
+def test_line_signature_is_base64_of_hmac_sha256():
+    assert signing.line_signature(RFC4231_KEY, RFC4231_DATA) == base64.b64encode(bytes.fromhex(RFC4231_MAC)).decode()
+
+
+def test_bank_signature_is_hex_hmac_of_timestamp_dot_body():
+    # "what do ya want " + "." + "for nothing?" is not the vector: the dot is part of the message
+    assert signing.bank_signature(RFC4231_KEY, "what do ya want for nothing", b"?") != RFC4231_MAC
+    assert signing.bank_signature(RFC4231_KEY, "what", b"do ya want for nothing?") != RFC4231_MAC
+    # HMAC-SHA256("s", '1700000000.{"a":1}'), lowercase hex, computed with hmac by hand
+    assert signing.bank_signature("s", "1700000000", b'{"a":1}') == \
+        "ab7bd212df57f3ef4ea3c17d4a1a71d8981ef595d4cd699b62517c68d89192a2"
+    assert signing.bank_signature(RFC4231_KEY, "what do ya want for nothing?"[:-1], b"")[:8] != RFC4231_MAC[:8]
+    assert signing.bank_signature(RFC4231_KEY, "", b"") != signing.bank_signature(RFC4231_KEY, "", b".")
+
+
+# -- delivery outcomes and back-off ------------------------------------------------------------------
+@pytest.mark.parametrize("status, retry", [(400, False), (401, False), (404, False), (409, False), (428, False),
+                                           (429, True), (499, False), (500, True), (503, True), (0, True)])
+def test_which_refusals_are_worth_retrying(status, retry):
+    out = delivery.Outcome.from_status(status, "x" * 600, retry_after=3.0)
+    assert (out.delivered, out.retry, out.status, out.retry_after) == (False, retry, status, 3.0)
+    assert len(out.detail) == 500 and not out.unknown
+
+
+def test_no_answer_may_or_may_not_have_been_sent():
+    sent = delivery.Outcome.no_answer(TimeoutError())
+    assert (sent.delivered, sent.retry, sent.status, sent.detail, sent.unknown) == (False, True, 0, "TimeoutError", True)
+    assert delivery.Outcome.no_answer(ConnectionRefusedError(), sent=False).unknown is False
+    ok = delivery.Outcome.ok(202)
+    assert (ok.delivered, ok.retry, ok.status) == (True, False, 202)
+    assert delivery.Outcome.ok().status == 200
+    assert delivery.Outcome.from_status(500, " boom ").describe() == "500  boom"
+    assert delivery.Outcome(False, True, 0).describe() == "0" and len(delivery.Outcome(False, False, 1, "x" * 2000)
+                                                                       .describe()) == 1000
+
+
+def test_backoff_doubles_within_jitter_caps_and_yields_to_retry_after():
+    random.seed(7)
+    for attempts, full in ((0, 1), (1, 1), (2, 2), (3, 4), (5, 16), (11, 600), (40, 600)):
+        for _ in range(20):
+            d = delivery.backoff(attempts)
+            assert full / 2 <= d <= full, (attempts, d)
+    assert 5 <= delivery.backoff(1, base=10) <= 10
+    assert delivery.backoff(1, retry_after=30.0) == 30.0  # the receiver's longer wait wins
+    assert delivery.backoff(3, retry_after=0.5) >= 2  # a shorter one does not shorten ours
+    assert delivery.backoff(3, retry_after=0.0) >= 2
+
+
+def test_retry_after_in_seconds():
+    assert delivery.parse_retry_after("12") == 12.0 and delivery.parse_retry_after(3) == 3.0
+    assert delivery.parse_retry_after("-4") == 0.0 and delivery.parse_retry_after(None) is None
+    assert delivery.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
+    assert delivery.parse_retry_after("0.5") == 0.5
+
+
+# -- one-line errors ----------------------------------------------------------------------------
+def test_an_error_in_one_line_names_the_drivers_error():
+    wrapped = RuntimeError("wrapper text")
+    wrapped.orig = ConnectionError("connection refused\nDETAIL: more")
+    assert errors.one_line(wrapped) == "ConnectionError: connection refused"
+    assert errors.one_line(ValueError("")) == "ValueError: "
+    assert errors.one_line(ValueError("  x  ")) == "ValueError: x"
+    assert errors.one_line(ValueError("y" * 500)) == ("ValueError: " + "y" * 500)[:200]
+    assert len(errors.one_line(ValueError("y" * 500), limit=50)) == 50
+
+
+# -- the audit chain's canonical text -----------------------------------------------------------------
+def test_canonical_forms():
+    assert chain.GENESIS == "0" * 64
+    assert chain.canonical_time(datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=7)))) == \
+        "2026-11-26T07:30:00.000000Z"
+    assert chain.canonical_time(datetime(2026, 11, 26, 7, 30, 0, 5)) == "2026-11-26T07:30:00.000005Z"  # naive: UTC
+    assert chain.canonical_time(None) is None
+    assert chain.canonical_amount(Decimal("1000")) == "1000.00" and chain.canonical_amount(None) is None
+    assert chain.canonical({"b": 1, "a": "ไทย"}) == '{"a":"ไทย","b":1}'
+
+
+def test_link_content_and_hash_as_the_readme_says():
+    row = SimpleNamespace(id=7, payment_id=3, variant="issued", number="TISI-2570-000001", amount=Decimal("1000.5"),
+                          sha256="ab", created_at=datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc))
+    text = chain.content("receipt", row)
+    assert json.loads(text) == {"kind": "receipt", "id": 7, "payment_id": 3, "variant": "issued",
+                                "number": "TISI-2570-000001", "amount": "1000.50", "sha256": "ab",
+                                "created_at": "2026-12-07T03:00:00.000000Z"}
+    assert text.startswith('{"amount":"1000.50","created_at"')
+    statement = SimpleNamespace(id=1, sha256="x", effective_date=date(2026, 12, 7), company_account="1",
+                                imported_at=None, balanced=1, report="")
+    assert '"effective_date":"2026-12-07"' in chain.content("statement", statement)
+    assert '"balanced":true' in chain.content("statement", statement)
+    import hashlib
+
+    assert chain.link_hash(chain.GENESIS, text) == hashlib.sha256((chain.GENESIS + text).encode()).hexdigest()
+    assert chain.link_hash("a", "ไ") == hashlib.sha256("aไ".encode("utf-8")).hexdigest()
+
+
+def test_the_postgresql_form_names_every_field_in_sorted_order():
+    for kind, fields in chain.FIELDS.items():
+        sql = chain.content_sql(kind)
+        names = ["kind", *fields]
+        positions = [sql.index(json.dumps(name) + ":") for name in sorted(names)]
+        assert positions == sorted(positions) and sql.startswith("'{") and sql.endswith("'}'")
+        assert sql.count("NEW.") == len(fields)
+
+
+# -- languages and resources --------------------------------------------------------------------------
+def test_languages():
+    assert i18n.supported("en") == "en" and i18n.supported("th") == "th"
+    assert i18n.supported("fr") == "th" and i18n.supported(None) == "th"
+    th, en = i18n.Translator("th"), i18n.Translator("en")
+    assert th("Receipt") == "ใบเสร็จรับเงิน" and en("Receipt") == "Receipt"
+    assert en("Branch %(branch)s", branch="00012") == "Branch 00012"
+    assert th("Receipt", unused=1) == "ใบเสร็จรับเงิน"
+    assert i18n.Translator("xx").lang == "th" and i18n.N_("x") == "x"
+
+
+def test_resources_are_found():
+    assert (resources.resource_dir("locale") / "th" / "LC_MESSAGES").is_dir()
+    assert resources.resource_dir("templates").is_dir()
+    assert resources.document_font().name == "Sarabun-Regular.ttf" and resources.document_font().is_file()
+    assert resources.document_font("Bold").name == "Sarabun-Bold.ttf"
