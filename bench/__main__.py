@@ -16,11 +16,12 @@ from bench import hostile, profile, scenarios, soak
 from bench.common import OUT
 
 SOAK_SECONDS: float | None = None  # --seconds
+SOAK_CALM = False  # --calm: the soak's traffic without its faults (receipts' pace at a steady 5 payments/s)
 
 
 def _soak(backend: str, quick: bool) -> list[dict]:
     """Mixed chat and bank traffic while PostgreSQL, workers, gunicorn and LINE fail (bench/soak.py)."""
-    return soak.soak(SOAK_SECONDS or (20.0 if quick else 600.0), quick)
+    return soak.soak(SOAK_SECONDS or (20.0 if quick else 600.0), quick, faults=not SOAK_CALM)
 
 
 def _profile(backend: str, quick: bool) -> list[dict]:
@@ -59,10 +60,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, about a second each (used by the test)")
     parser.add_argument("--only", nargs="*", choices=sorted({**ALL, **ON_REQUEST}), help="run only these")
     parser.add_argument("--seconds", type=float, default=None, help="how long the soak runs (default 600; 20 quick)")
+    parser.add_argument("--calm", action="store_true", help="the soak without its faults")
     parser.add_argument("--out", type=Path, default=None, help="where the results go (default bench/out/results.json)")
     args = parser.parse_args()
-    global SOAK_SECONDS
-    SOAK_SECONDS = args.seconds
+    global SOAK_SECONDS, SOAK_CALM
+    SOAK_SECONDS, SOAK_CALM = args.seconds, args.calm
     rows = []
     for name in args.only or ALL:
         for function, backend in {**ALL, **ON_REQUEST}[name]:

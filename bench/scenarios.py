@@ -838,7 +838,7 @@ def receipts(backend: str, quick: bool) -> list[dict]:
     many = int(800 * duration)
     n = many * rounds + 1
     invoices = _invoice_rows(n)
-    p12 = out / "bench-receipt-signing.p12"
+    p12 = out / "bench-receipt-signing-rsa.p12"
     if not p12.exists():
         from bot.dev.testcert import make_test_p12
 
@@ -888,7 +888,7 @@ def receipt_pdf(backend: str, quick: bool) -> list[dict]:
     n = 5 if quick else 40
     url = _database("sqlite" if backend == "sqlite" else backend, f"bench_receipt_pdf_{backend}")
     _prepare(url, n)
-    p12 = out / "bench-receipt-signing.p12"
+    p12 = out / "bench-receipt-signing-rsa.p12"
     settings = Settings.from_env(env_for(url, "http://127.0.0.1:9", 1, WORKER="external",
                                          RECEIPT_SIGNING_P12=str(p12), RECEIPT_SIGNING_PASSWORD="bench"))
     app = create_app(settings)
@@ -929,7 +929,7 @@ def receipts_in_process(backend: str, quick: bool) -> list[dict]:
 
     n, batch = (400, 100) if quick else (3000, 100)
     invoices = _invoice_rows(n + 1)
-    p12 = out / "bench-receipt-signing.p12"
+    p12 = out / "bench-receipt-signing-rsa.p12"
     clients = {}
     for name, extra in (("receipts on", {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSWORD": "bench"}),
                         ("receipts off", {"RECEIPT_SIGNING_P12": ""})):

@@ -279,7 +279,7 @@ def _our_orphans() -> list[str]:
     return out
 
 
-def soak(seconds: float, quick: bool) -> list[dict]:
+def soak(seconds: float, quick: bool, faults: bool = True) -> list[dict]:
     import tempfile
 
     from sqlalchemy import func, select
@@ -311,7 +311,7 @@ def soak(seconds: float, quick: bool) -> list[dict]:
     end = started + seconds
     retry_until = end + 90.0  # LINE and the bank keep retrying a while after the traffic ends
     threads: list[threading.Thread] = []
-    faults: list[str] = []
+    fault_log: list[str] = []
     spell = min(20.0, max(4.0, seconds / 8))
 
     def at(fraction: float) -> float:
@@ -330,11 +330,11 @@ def soak(seconds: float, quick: bool) -> list[dict]:
             (0.80, "PostgreSQL restarted", lambda: (_pg("restart"), _wait_pg()), None),
             (0.88, "a gunicorn child SIGKILLed", procs.kill_web_child, None),
         ]
-        for fraction, name, begin, finish in plan:
+        for fraction, name, begin, finish in plan if faults else ():
             delay = at(fraction) - time.time()
             if delay > 0:
                 time.sleep(delay)
-            faults.append(f"{time.time() - started:.0f}s {name}")
+            fault_log.append(f"{time.time() - started:.0f}s {name}")
             begin()
             if finish is not None:
                 time.sleep(spell)
@@ -471,7 +471,8 @@ def soak(seconds: float, quick: bool) -> list[dict]:
     notices_doubled = sum(1 for count in pushed.values() if count > 1)
     latencies_ms = [x * 1000 for x in bank.latencies]
     return [{
-        "benchmark": "soak postgresql", "variant": f"{seconds:.0f} s, faults: " + "; ".join(faults),
+        "benchmark": "soak postgresql",
+        "variant": f"{seconds:.0f} s, faults: " + ("; ".join(fault_log) if faults else "none (--calm)"),
         "events_sent": len(chat.events), "events_acknowledged": len(acknowledged), "webhook_redeliveries": chat.redeliveries,
         "events_lost": len(lost), "events_unanswered_after_drain": len(unanswered),
         "replies_sent_twice": replies_twice, "replies_sent_again_after_accepted": second_sends,

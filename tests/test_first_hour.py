@@ -119,7 +119,8 @@ def _examples() -> list[tuple[str, str]]:
         with open(ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
             for message in read_po(f):
                 if message.id and message.string:
-                    found.append((f"locale/{lang}: {message.id[:40]}", message.string))
+                    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                    found += [(f"locale/{lang}: {str(message.id)[:40]}", s) for s in strings]
     found.append(("README.md", (ROOT / "README.md").read_text()))
     found.append(("simulator.html", (ROOT / "templates/html/simulator.html").read_text()))
     return found

@@ -37,6 +37,10 @@ class Translator:
         text = self._t.gettext(message)
         return text % params if params else text
 
+    def plural(self, singular: str, plural: str, count: int, **params: object) -> str:
+        """The form for `count` (English has two, Thai one); `%(count)s` is filled in."""
+        return self._t.ngettext(singular, plural, count) % {"count": count, **params}
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction; translated later, at display time."""

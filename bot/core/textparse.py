@@ -72,19 +72,24 @@ def normalize(text: str) -> str:
     return text
 
 
-_THAI_LETTER_RE = re.compile(r"[\u0e01-\u0e4e]")
+_THAI_RUN_RE = re.compile(r"[\u0e01-\u0e4e]+")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_NOT_ENGLISH = ("inv", "ref", "no")  # the prefixes of an invoice number ("INV2568…", "no. …")
 
 
 def written_in(raw: str) -> str | None:
-    """The language a message is written in, for a user who never chose one: "th" if it holds a
-    Thai letter (a license number's ท counts), "en" if it holds a Latin word and no Thai, None
-    when it tells nothing (digits and signs only)."""
-    if _THAI_LETTER_RE.search(raw):
-        return "th"
-    # The prefixes of an invoice number ("INV2568…", "no. …") are not English.
-    words = [w for w in _LATIN_WORD_RE.findall(raw) if w.lower() not in ("inv", "ref", "no")]
-    return "en" if words else None
+    """The language a message is written in, for a user who never chose one, by its words: license
+    numbers (whose kind is a Thai letter) and invoice numbers say nothing, so "status of ท 5137-2/10
+    please" is English; otherwise the language with more words wins, Thai on a tie ("ขอ receipt"),
+    since Thai runs its words together and a run counts once. None when no word is left (digits
+    and signs only)."""
+    _, rest = find_licenses(normalize(raw))
+    rest = _TIS_RE.sub(" ", rest)
+    thai = len(_THAI_RUN_RE.findall(rest))
+    latin = sum(1 for w in _LATIN_WORD_RE.findall(rest) if w.lower() not in _NOT_ENGLISH)
+    if latin > thai:
+        return "en"
+    return "th" if thai else None
 
 
 def canonical_license(kind: str, a: str, b: str, c: str) -> str:

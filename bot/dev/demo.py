@@ -32,7 +32,7 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
         key_file.write_text(secrets.token_urlsafe(32))
     origin = f"http://{host}:{port}"
     p12 = INSTANCE / "receipt-signing-TEST.p12"
-    if not p12.exists():  # receipts signed with a self-signed test certificate, named as one
+    if not _rsa_p12(p12):  # receipts signed with a self-signed test certificate, named as one
         from bot.dev.testcert import make_test_p12
 
         make_test_p12(p12, DEMO_RECEIPT_PASSWORD)
@@ -56,6 +56,19 @@ def demo_environment(host: str, port: int) -> dict[str, str]:
         "RECEIPT_ISSUER_TAX_ID": DEMO_ISSUER_TAX_ID,
     }
     return defaults
+
+
+def _rsa_p12(path: Path) -> bool:
+    """The demo's test key exists and is RSA (a demo folder of before 2026-12-07 holds an ECDSA key,
+    which would make its receipts PDF 2.0: it is made again)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        key, _, _ = pkcs12.load_key_and_certificates(path.read_bytes(), DEMO_RECEIPT_PASSWORD.encode())
+    except (OSError, ValueError):
+        return False
+    return isinstance(key, rsa.RSAPrivateKey)
 
 
 def demo_settings(host: str, port: int) -> Settings:

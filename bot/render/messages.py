@@ -226,7 +226,7 @@ def help_text(t: Translator) -> str:
     return t(
         "Send me an invoice number (16 digits) or a license number, and I will show what is owed "
         "with a Thai QR code you can pay with any Thai bank app.\n\nExamples:\n"
-        "• 2568110400012345\n• ชำระใบแจ้งหนี้ 2568-1104-0001-2345\n• ใบอนุญาต ท 5137-2/10\n\n"
+        "• 2568110400012345\n• pay invoice 2568-1104-0001-2345\n• license ท 5137-2/10\n\n"
         "Type \"English\" or \"ภาษาไทย\" to change the language."
     )
 
@@ -307,7 +307,7 @@ def payment_history(rows: list[tuple[Payment, Invoice]], t: Translator) -> dict:
         ]))
     title = t("Payment history")
     bubble = render("list_bubble", header_color=HEADER_COLOR, title=title,
-                    subtitle=t("The last %(count)s payments", count=len(rows)), items=items,
+                    subtitle=t.plural("The last payment", "The last %(count)s payments", len(rows)), items=items,
                     note=t("Payments of your subscribed licenses and of the invoices you asked about."))
     return {"type": "flex", "altText": title, "contents": bubble}
 
