@@ -21,6 +21,7 @@ from bot.render.messages import (
     invoice_messages,
     license_choices,
     payment_history,
+    said_paid_but_unpaid,
     subscriptions_list,
     text,
     with_quick_replies,
@@ -74,6 +75,10 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([receipt_answer(n, ctx) for n in parsed.invoice_numbers[:MAX_NUMBERS_PER_MESSAGE]],
                                   t)
 
+    if parsed.says_paid and len(parsed.invoice_numbers) == 1 and not parsed.license_numbers:
+        answer = said_paid(parsed.invoice_numbers[0], ctx)
+        if answer is not None:
+            return answer
     messages: Messages = []
     numbers = [("invoice", n) for n in parsed.invoice_numbers] + [("license", n) for n in parsed.license_numbers]
     targets = []
@@ -88,6 +93,21 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     subscribe = targets[0] if len(targets) == 1 else None
     return with_quick_replies(messages[:5], t, invoice_no=last_invoice, subscribe=subscribe,
                               subscribed=_subscribed(ctx, subscribe))
+
+
+def said_paid(invoice_no: str, ctx: ChatContext) -> Messages | None:
+    """"I transferred yesterday but it still shows unpaid": for an invoice still unpaid, what
+    happens next comes first, the card and its QR after, with a line not to pay twice. None when
+    the invoice is not unpaid (its card then says what it is)."""
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
+    if inv is None or inv.effective_status() != Status.UNPAID:
+        return None
+    if ctx.user is not None:
+        svc.remember_interest(ctx.session, ctx.user, invoice=inv)  # so the paid notice comes to this chat
+    t = ctx.t
+    before, after = said_paid_but_unpaid(inv, t, ctx.links)
+    return with_quick_replies([before, *invoice_messages(inv, t, ctx.links), after], t, invoice_no=inv.invoice_no,
+                              staff=True, slip_photo=True)
 
 
 def _subscribed(ctx: ChatContext, label: str | None) -> bool:

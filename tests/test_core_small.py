@@ -243,3 +243,68 @@ def test_resources_are_found():
     assert resources.resource_dir("templates").is_dir()
     assert resources.document_font().name == "Sarabun-Regular.ttf" and resources.document_font().is_file()
     assert resources.document_font("Bold").name == "Sarabun-Bold.ttf"
+
+
+# -- Thai QR: the edges of its fields and of the TLV reader --------------------------------------------
+from bot.core import thaiqr  # noqa: E402
+
+BILLER = "099999999999990"
+
+
+def test_a_tlv_value_holds_at_most_99_characters():
+    assert thaiqr.tlv("62", "x" * 99) == "6299" + "x" * 99
+    assert thaiqr.tlv("00", "") == "0000"
+    with pytest.raises(thaiqr.QrPayloadError, match=r"^tag 62 value longer than 99 characters$"):
+        thaiqr.tlv("62", "x" * 100)
+
+
+@pytest.mark.parametrize("biller, ref1, ref2, said", [
+    ("09999999999999", "A1", "B2", "biller ID must be 15 digits"),
+    (BILLER, "a1", "B2", "ref1 must be 1-20 of 0-9 A-Z"),
+    (BILLER, None, "B2", "ref1 must be 1-20 of 0-9 A-Z"),  # only Ref2 may be left out
+    (BILLER, "A1", "b 2", "ref2 must be 1-20 of 0-9 A-Z"),
+    (BILLER, "A1", "", "ref2 must be 1-20 of 0-9 A-Z"),
+])
+def test_what_cannot_go_into_a_bill_payment_is_refused_and_named(biller, ref1, ref2, said):
+    for make in (thaiqr.bill_payment_payload, thaiqr.bill_payment_barcode):
+        with pytest.raises(thaiqr.QrPayloadError, match=f"^{said}$"):
+            make(biller, ref1, ref2, "10.00")
+
+
+def test_without_ref2_the_barcode_keeps_its_empty_line_and_the_qr_has_no_tag_03():
+    assert thaiqr.bill_payment_barcode(BILLER, "A1", None, "10.00") == f"|{BILLER}\rA1\r\r1000"
+    merchant = thaiqr.parse_tlv(thaiqr.parse_tlv(thaiqr.bill_payment_payload(BILLER, "A1", None, "10.00"))["30"])
+    assert set(merchant) == {"00", "01", "02"}
+    with pytest.raises(thaiqr.QrPayloadError, match="^amount must be greater than zero$"):
+        thaiqr.bill_payment_barcode(BILLER, "A1", None, "0")
+
+
+def test_tag_54_holds_13_characters():
+    payload = thaiqr.bill_payment_payload(BILLER, "A1", "B2", "9999999999.99")
+    assert thaiqr.parse_tlv(payload)["54"] == "9999999999.99"
+    with pytest.raises(thaiqr.QrPayloadError, match="^amount too large for tag 54$"):
+        thaiqr.bill_payment_payload(BILLER, "A1", "B2", "10000000000.00")
+    assert thaiqr.bill_payment_barcode(BILLER, "A1", "B2", "10000000000.00").endswith("\r1000000000000")
+
+
+@pytest.mark.parametrize("payload, said", [
+    ("000", "truncated TLV header"), ("0001A002", "truncated TLV header"),
+    ("00XY", "bad TLV length"), ("000512", "truncated TLV value"),
+])
+def test_a_broken_tlv_is_refused_and_named(payload, said):
+    with pytest.raises(thaiqr.QrPayloadError, match=f"^{said}$"):
+        thaiqr.parse_tlv(payload)
+
+
+def test_tlv_edges_read_exactly():
+    assert thaiqr.parse_tlv("0000") == {"00": ""} and thaiqr.parse_tlv("") == {}
+    assert thaiqr.parse_tlv("0002AB0101C") == {"00": "AB", "01": "C"}
+
+
+def test_the_crc_is_checked_on_its_last_eight_characters():
+    good = thaiqr.bill_payment_payload(BILLER, "A1", "B2", "10.00")
+    assert thaiqr.verify_crc(good) and thaiqr.verify_crc(good[:-4] + good[-4:].lower())
+    assert not thaiqr.verify_crc(good[:-1] + ("0" if good[-1] != "0" else "1"))
+    assert not thaiqr.verify_crc("6304ABCD"[:7]) and thaiqr.verify_crc("6304" + thaiqr.crc16_ccitt_false("6304"))
+    assert not thaiqr.verify_crc(good.replace("6304", "6305"))
+    assert not thaiqr.verify_crc("6305" + thaiqr.crc16_ccitt_false("6305"))  # a right CRC under another tag

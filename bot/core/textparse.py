@@ -57,6 +57,7 @@ class ParsedMessage:
     license_numbers: tuple[str, ...] = ()
     language: str | None = None  # "th" or "en" for Intent.LANGUAGE
     hint: str | None = None  # why a number was not taken: tax_id, tis_standard, wrong_length
+    says_paid: bool = False  # "I transferred yesterday but it still shows unpaid": a claim, not a question
 
 
 def normalize(text: str) -> str:
@@ -192,6 +193,17 @@ _HISTORY_WORDS = (
 )
 # With a number: the receipt of that invoice (without one, these words ask for the history).
 _RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "e-receipt")
+# The payer says the money has gone: a claim that the invoice is paid (and perhaps not shown yet).
+_PAID_CLAIM_WORDS = (
+    "โอนแล้ว", "โอนไปแล้ว", "โอนเงินแล้ว", "โอนเงินไปแล้ว", "จ่ายแล้ว", "จ่ายไปแล้ว", "จ่ายเงินแล้ว", "ชำระแล้ว",
+    "ชำระไปแล้ว", "ชำระเงินแล้ว", "ชำระเงินไปแล้ว", "สแกนจ่ายแล้ว", "i paid", "i have paid", "i've paid", "we paid",
+    "we have paid", "we've paid", "already paid", "paid already", "transferred", "i transfered",
+)
+# ...unless it asks whether it is paid ("ชำระแล้วหรือยัง", "is it paid already?")
+_PAID_QUESTION_WORDS = (
+    "แล้วหรือยัง", "แล้วยัง", "แล้วรึยัง", "แล้วหรือไม่", "แล้วไหม", "แล้วมั้ย", "แล้วหรือเปล่า", "แล้วรึเปล่า",
+    "แล้วหรอ", "แล้วเหรอ", "แล้วใช่ไหม", "isit", "hasit", "wasit", "did it", "has it", "is it", "was it", "?",
+)
 # A person, not the bot. Tested before help ("สอบถามเจ้าหน้าที่" asks for a person, not for help).
 _HANDOFF_WORDS = (
     "ติดต่อเจ้าหน้าที่", "คุยกับเจ้าหน้าที่", "ขอคุยกับเจ้าหน้าที่", "สอบถามเจ้าหน้าที่", "เจ้าหน้าที่", "คุยกับคน",
@@ -223,7 +235,9 @@ def parse_message(raw: str) -> ParsedMessage:
             intent = Intent.RECEIPT
         else:
             intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
-        return ParsedMessage(intent, tuple(invoices), tuple(licenses))
+        says_paid = (intent in (Intent.PAY, Intent.STATUS) and _has_any(_spaced(compact, lowered), _PAID_CLAIM_WORDS)
+                     and not _has_any(_spaced(compact, lowered), _PAID_QUESTION_WORDS, fuzzy=False))
+        return ParsedMessage(intent, tuple(invoices), tuple(licenses), says_paid=says_paid)
 
     language = _language_switch(lowered, compact)
     if language:

@@ -79,7 +79,8 @@ def text(message: str) -> dict:
 
 
 def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
-                       subscribe: str | None = None, subscribed: bool = False, staff: bool = False) -> list[dict]:
+                       subscribe: str | None = None, subscribed: bool = False, staff: bool = False,
+                       slip_photo: bool = False) -> list[dict]:
     """Quick replies for the next likely step, on the last message (LINE shows them only there).
 
     `subscribe`: a license number (or an invoice number without license) the user may ask to be
@@ -97,6 +98,8 @@ def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str |
         items.append({"type": "action", "action": {
             "type": "postback", "label": label[:20], "data": urlencode({"action": action, key: subscribe}),
             "displayText": shown[:300]}})
+    if slip_photo:  # the phone's photo roll: the e-slip the user saved after paying
+        items.append({"type": "action", "action": {"type": "cameraRoll", "label": t("📷 Send the e-slip")[:20]}})
     if invoice_no:
         items.append(_quick(t("Check status"), t("Status %(number)s", number=invoice_no)))
     items.append(_quick(t("Help"), t("help")))
@@ -110,6 +113,18 @@ def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str |
 
 def _quick(label: str, message: str) -> dict:
     return {"type": "action", "action": {"type": "message", "label": label[:20], "text": message}}
+
+
+def said_paid_but_unpaid(inv: Invoice, t: Translator, links: Links) -> tuple[dict, dict]:
+    """To put before and after the card of an invoice the user says is paid while it is not
+    (yet): when the bank tells us and that the user will be told, where to follow it, the e-slip
+    and staff; then, under the QR, not to pay twice."""
+    before = text(t(
+        "If you have paid, Krungthai confirms the payment to us within a few minutes, and we will tell you in this "
+        "chat as soon as it does. You can follow invoice %(number)s here: %(url)s\nStill unpaid after an hour? "
+        "Send a photo of your bank's e-slip, or talk to staff.", number=inv.invoice_no, url=links.track_url(inv)))
+    after = text(t("Please do not pay twice: use this QR only if you have not paid yet."))
+    return before, after
 
 
 def invoice_messages(inv: Invoice, t: Translator, links: Links, today: date | None = None) -> list[dict]:
