@@ -6,12 +6,13 @@ from urllib.parse import parse_qs
 from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import MessageEvent, PostbackEvent, TextMessageContent
 
+from bot.core.dates import format_long_date
 from bot.core.i18n import N_, Translator
 from bot.core.textparse import INVOICE_DIGITS, Intent, normalize_license, parse_message
 from bot.data.states import InvoiceStatus as Status
 from bot.data.states import SubscribeOutcome
 from bot.ledger import invoices as svc
-from bot.ledger import receipts
+from bot.ledger import payments, receipts
 from bot.ledger import subscriptions as subs
 from bot.ledger.history import payments_for
 from bot.render.messages import (
@@ -21,6 +22,7 @@ from bot.render.messages import (
     invoice_messages,
     license_choices,
     payment_history,
+    receipt_choices,
     said_paid_but_unpaid,
     subscriptions_list,
     text,
@@ -72,8 +74,12 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     if parsed.intent in (Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
         return with_quick_replies(_subscription_command(parsed, event.message.text, ctx), t)
     if parsed.intent is Intent.RECEIPT:
-        return with_quick_replies([receipt_answer(n, ctx) for n in parsed.invoice_numbers[:MAX_NUMBERS_PER_MESSAGE]],
-                                  t)
+        if not parsed.invoice_numbers:
+            return with_quick_replies(my_receipts(ctx), t)
+        answers: Messages = []
+        for number in parsed.invoice_numbers[:MAX_NUMBERS_PER_MESSAGE]:
+            answers += receipt_answer(number, event.message.text, ctx)
+        return with_quick_replies(answers[:5], t)
 
     if parsed.says_paid and len(parsed.invoice_numbers) == 1 and not parsed.license_numbers:
         answer = said_paid(parsed.invoice_numbers[0], ctx)
@@ -142,25 +148,52 @@ def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | Non
     return license_choices(license_no, payable, t), target
 
 
-def receipt_answer(invoice_no: str, ctx: ChatContext) -> dict:
-    """`ขอใบเสร็จ <invoice>`: the receipt's link, or why there is none."""
+def receipt_answer(invoice_no: str, message: str, ctx: ChatContext) -> Messages:
+    """`ขอใบเสร็จ <invoice>`: the receipt's link to whoever may have it (CONTRACT §8), how to get
+    it to anyone else, or the truth about an invoice without one."""
     t = ctx.t
     inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
     if inv is None:
-        return text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
-                      number=invoice_no))
-    if ctx.user is not None:
-        svc.remember_interest(ctx.session, ctx.user, invoice=inv)
-    issued = receipts.current_for_invoice(ctx.session, inv.id) if inv.status == Status.PAID else None
-    if issued is not None:
-        return text(t("Receipt %(receipt)s for invoice %(number)s (%(amount)s):\n%(url)s", receipt=issued.number,
-                      number=inv.invoice_no, amount=baht(inv.amount, t),
-                      url=ctx.links.receipt_url(receipts.receipt_key(inv.public_id, issued.payment_id))))
-    if inv.status == Status.PAID:  # paid while receipts were not issued here
-        return text(t("Invoice %(number)s is paid, but its receipt is not available in this chat. Please contact "
-                      "TISI for the receipt.", number=inv.invoice_no))
-    return text(t("Invoice %(number)s is not paid yet, so there is no receipt. Type the invoice number to see "
-                  "how to pay it.", number=inv.invoice_no))
+        return [text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
+                       number=invoice_no))]
+    status = inv.effective_status()
+    if status == Status.UNPAID:
+        if ctx.user is not None:
+            svc.remember_interest(ctx.session, ctx.user, invoice=inv)
+        return [text(t("Invoice %(number)s is not paid yet, so there is no receipt. This is how to pay it:",
+                       number=inv.invoice_no)), *invoice_messages(inv, t, ctx.links)]
+    if status == Status.EXPIRED:
+        return [text(t("Invoice %(number)s was not paid by its due date, %(date)s, so it has no receipt, and it can "
+                       "no longer be paid here. Please contact TISI about it.", number=inv.invoice_no,
+                       date=format_long_date(inv.due_date, t.lang)))]
+    if status == Status.CANCELLED:
+        return [text(t("Invoice %(number)s was cancelled, so it has no receipt.", number=inv.invoice_no))]
+    issued = receipts.current_for_invoice(ctx.session, inv.id)
+    payment = payments.latest_confirmed(ctx.session, inv)
+    if issued is None or payment is None:  # paid while receipts were not issued here
+        return [text(t("Invoice %(number)s is paid, but its receipt is not available in this chat. Please contact "
+                       "TISI for the receipt.", number=inv.invoice_no))]
+    if not receipts.entitled(ctx.session, ctx.user, inv, payment, message):
+        return [text(t("The receipt of invoice %(number)s shows the payer's full name and tax ID, so I send it only "
+                       "to whoever asked about the invoice here before it was paid. To get it, type the request "
+                       "again with the bank reference on your transfer slip or the payer's 13-digit tax ID, for "
+                       "example: receipt %(number)s KTB0123456789", number=inv.invoice_no))]
+    return [text(t("Receipt %(receipt)s for invoice %(number)s (%(amount)s):\n%(url)s", receipt=issued.number,
+                   number=inv.invoice_no, amount=baht(inv.amount, t),
+                   url=ctx.links.receipt_url(receipts.receipt_key(inv.public_id, issued.payment_id))))]
+
+
+def my_receipts(ctx: ChatContext) -> Messages:
+    """`ขอใบเสร็จ` without a number: the user's own receipts, each with its button."""
+    t = ctx.t
+    found = receipts.receipts_for_user(ctx.session, ctx.user) if ctx.user is not None else []
+    if not found:
+        return [text(t("I have no receipt for you in this chat yet. Type \"receipt\" with the invoice number, and "
+                       "with the bank reference on your transfer slip if you did not ask about the invoice here "
+                       "before paying, for example: receipt 2568110400012345 KTB0123456789"))]
+    return receipt_choices([(receipt.number, ctx.links.receipt_url(receipts.receipt_key(inv.public_id,
+                                                                                        receipt.payment_id)),
+                             payment, inv) for receipt, payment, inv in found], t)
 
 
 # -- subscriptions and history -----------------------------------------------------------------

@@ -308,3 +308,49 @@ def test_the_crc_is_checked_on_its_last_eight_characters():
     assert not thaiqr.verify_crc("6304ABCD"[:7]) and thaiqr.verify_crc("6304" + thaiqr.crc16_ccitt_false("6304"))
     assert not thaiqr.verify_crc(good.replace("6304", "6305"))
     assert not thaiqr.verify_crc("6305" + thaiqr.crc16_ccitt_false("6305"))  # a right CRC under another tag
+
+
+# -- money ------------------------------------------------------------------------------------------
+from bot.core import money  # noqa: E402
+
+
+@pytest.mark.parametrize("value, said", [
+    (1.5, "amount must be a decimal string, not a float"),
+    (True, "amount must be a decimal string, not a float"),  # a bool is an int to Python, not an amount
+    (Decimal("NaN"), "amount must be finite"), (Decimal("Infinity"), "amount must be finite"),
+    (object(), "amount must be a decimal string"), (None, "amount must be a decimal string"),
+    ("1,000", r"amount must look like 1000.00 \(at most 2 decimals, no sign or commas\)"),
+    ("-5", "amount must look like"), ("1e3", "amount must look like"), ("10.001", "amount must look like"),
+    ("01", "amount must look like"), ("1000000000000", "amount must look like"),  # 13 digits
+    ("0", "amount must be greater than zero"), ("0.00", "amount must be greater than zero"),
+    (Decimal("-1"), "amount must look like"), (0, "amount must be greater than zero"),
+])
+def test_what_is_not_an_amount_is_refused_and_named(value, said):
+    with pytest.raises(money.MoneyError, match=f"^{said}"):
+        money.parse_amount(value)
+
+
+@pytest.mark.parametrize("value, amount", [
+    ("1000", "1000.00"), (" 10.5 ", "10.50"), (Decimal("1000.5"), "1000.50"), (5, "5.00"), ("0.01", "0.01"),
+    ("999999999999.99", "999999999999.99"), (Decimal("12.30"), "12.30"),
+])
+def test_amounts_are_exact_with_two_decimals(value, amount):
+    parsed = money.parse_amount(value)
+    assert isinstance(parsed, Decimal) and str(parsed) == amount
+
+
+def test_satang_both_ways():
+    assert money.to_satang(Decimal("1000.50")) == 100050 and money.to_satang(Decimal("0.01")) == 1
+    assert money.from_satang(100050) == Decimal("1000.50") and str(money.from_satang(7)) == "0.07"
+
+
+def test_numbers_are_grouped_and_thai_words_written():
+    assert money.format_number(Decimal("1234567.5"), "th") == "1,234,567.50"
+    assert money.format_number(Decimal("1234567.5"), "en") == "1,234,567.50"
+    assert money._babel_locale("th") == "th_TH" and money._babel_locale("en") == "en_US"
+    assert money.thai_baht_words(Decimal("21.50")) == "ยี่สิบเอ็ดบาทห้าสิบสตางค์"
+    assert money.thai_baht_words(Decimal("1000")) == "หนึ่งพันบาทถ้วน"
+    assert money.thai_baht_words(Decimal("0")) == "ศูนย์บาทถ้วน"
+    for bad in (1.0, Decimal("-0.01"), Decimal("NaN"), "10"):
+        with pytest.raises(money.MoneyError, match="^amount must be a non-negative Decimal$"):
+            money.thai_baht_words(bad)

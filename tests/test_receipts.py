@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -406,10 +407,46 @@ def test_chat_receipt_command_answers_with_the_link_or_not_paid_yet(paid, line, 
     assert client.get(urlparse(reply[0]["text"].split()[-1]).path).status_code == 200
     seed(invoice_row(2, invoice_no="2568110400000002"))
     reply = line.say("receipt 2568110400000002", user_id=OTHER_USER)
-    assert reply[0]["text"] == ("Invoice 2568110400000002 is not paid yet, so there is no receipt. Type the invoice "
-                                "number to see how to pay it.")
+    assert reply[0]["text"] == "Invoice 2568110400000002 is not paid yet, so there is no receipt. This is how to pay it:"
+    assert [m["type"] for m in reply] == ["text", "flex", "image"]  # the card and QR, without asking for the number again
     reply = line.say("ขอใบเสร็จ 2568110400000002")
     assert "ยังไม่ได้ชำระ" in reply[0]["text"]
+
+
+def test_a_receipt_goes_only_to_who_asked_before_paying_or_proves_the_payment(paid, line, seed):
+    """CONTRACT §8: the receipt shows the payer's full name and tax ID."""
+    row, path = paid
+    stranger = line.say(f"receipt {INV}", user_id=OTHER_USER)
+    said = json.dumps(stranger, ensure_ascii=False)
+    assert "/receipt/" not in said and row["payer_name"] not in said
+    assert "bank reference on your transfer slip" in stranger[0]["text"]
+    assert "/receipt/" not in json.dumps(line.say(f"receipt {INV} KTBWRONG0001", user_id=OTHER_USER))
+    for proof in ("KTBRCPT0001", "ktbrcpt0001", row["tax_id"]):  # the slip's bank reference, or the payer's tax ID
+        assert path in line.say(f"ขอใบเสร็จ {INV} {proof}", user_id=OTHER_USER)[0]["text"], proof
+    assert path in line.say(f"ขอใบเสร็จ {INV}")[0]["text"]  # the user who asked before paying
+
+
+def test_receipt_without_a_number_lists_the_users_own(paid, line):
+    _, path = paid
+    mine = line.say("ขอใบเสร็จ")
+    carousel = mine[-1]["contents"]
+    assert carousel["type"] == "carousel" and len(carousel["contents"]) == 1
+    button = carousel["contents"][0]["footer"]["contents"][0]["action"]
+    assert button["type"] == "uri" and path in button["uri"]
+    theirs = line.say("receipt please", user_id=OTHER_USER)
+    assert "/receipt/" not in json.dumps(theirs) and "bank reference" in theirs[0]["text"]
+
+
+def test_receipts_of_expired_and_cancelled_invoices_are_answered_truthfully(line, seed, db):
+    from bot.data.models import Invoice
+
+    seed(invoice_row(3, invoice_no="2567010100000003", due_date="2024-03-31"),
+         invoice_row(4, invoice_no="2568110400000004"))
+    with db.transaction() as s:
+        s.scalar(select(Invoice).where(Invoice.invoice_no == "2568110400000004")).status = "cancelled"
+    expired = line.say("ขอใบเสร็จ 2567010100000003")[0]["text"]
+    assert "ไม่ได้ชำระภายในวันครบกำหนด (31 มีนาคม 2567)" in expired and "พิมพ์เลขที่ใบแจ้งหนี้" not in expired
+    assert line.say("receipt 2568110400000004")[0]["text"] == "Invoice 2568110400000004 was cancelled, so it has no receipt."
 
 
 def test_tracking_page_of_a_paid_invoice_links_the_receipt(paid, client, line, fake_line):

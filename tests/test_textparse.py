@@ -138,7 +138,7 @@ CASES = [
     ("My Licences please", MINE, [], []),
     ("ประวัติการชำระ", HIST, [], []),
     ("ประวัติการชำรพ", HIST, [], []),  # a typo
-    ("ขอดูใบเสร็จครับ", HIST, [], []),
+    ("ขอดูใบเสร็จครับ", Intent.RECEIPT, [], []),  # the user's own receipts (issue 31), no longer the history
     ("history", HIST, [], []),
     ("payment history please", HIST, [], []),
     # what the rich menu sends

@@ -243,7 +243,7 @@ def parse_message(raw: str) -> ParsedMessage:
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
     for words, intent in ((_HANDOFF_WORDS, Intent.HANDOFF), (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
-                          (_HISTORY_WORDS, Intent.HISTORY), (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE),
+                          (_RECEIPT_WORDS, Intent.RECEIPT), (_HISTORY_WORDS, Intent.HISTORY), (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE),
                           (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)):
         if _has_any(_spaced(compact, lowered), words):
             return ParsedMessage(intent, hint=hint)

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.chain import link_hash
@@ -30,13 +30,17 @@ from bot.data.db import insert_ignore
 from bot.data.models import (
     ChainLink,
     Invoice,
+    LineUser,
     Payment,
     Receipt,
     ReceiptCounter,
     ReceiptDocument,
+    Subscription,
+    Watch,
 )
-from bot.data.states import ChainKind, ReceiptVariant
+from bot.data.states import ChainKind, PaymentStatus, ReceiptVariant
 from bot.data.wakeup import notify_workers
+from bot.ledger.batch import Batch
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
 from bot.render.pades import (
     ReceiptSigner,
@@ -301,3 +305,40 @@ def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
                                            f"({receipt.void_reason})"])
     return FileVerdict(True, lines + [f"VALID: receipt {receipt.number}, {doc.amount:.2f} baht"])
 
+
+
+# -- who may have a receipt in the chat (CONTRACT §8) -------------------------------------------------
+_PROOF_RE = re.compile(r"[0-9A-Za-z_-]{4,64}")
+
+
+def entitled(session: Session, user: LineUser | None, inv: Invoice, payment: Payment, message: str = "") -> bool:
+    """A receipt shows the payer's full name and tax ID: it goes to a LINE user who asked about
+    the invoice or its license (or subscribed to it) before it was paid, or to one whose message
+    proves the payment — the bank reference on their slip, or the payer's tax ID."""
+    proofs = {token.upper() for token in _PROOF_RE.findall(message)}
+    if payment.bank_ref.upper() in proofs or inv.tax_id in proofs:
+        return True
+    if user is None:
+        return False
+    Batch.settle(session)  # a watch taken earlier in this batch is stored first (it is later than the payment anyway)
+    paid_at = payment.created_at
+    about = [Watch.invoice_id == inv.id] + ([Watch.license_no == inv.license_no] if inv.license_no else [])
+    watched = select(Watch.id).where(Watch.line_user_id == user.id, or_(*about), Watch.created_at < paid_at)
+    about = [Subscription.invoice_id == inv.id] + ([Subscription.license_no == inv.license_no] if inv.license_no else [])
+    subscribed = select(Subscription.id).where(Subscription.line_user_id == user.id, or_(*about),
+                                               Subscription.created_at < paid_at)
+    return bool(session.scalar(select(exists(watched)))) or bool(session.scalar(select(exists(subscribed))))
+
+
+def receipts_for_user(session: Session, user: LineUser, limit: int = 10) -> list[tuple[Receipt, Payment, Invoice]]:
+    """The receipts this user may have (`entitled` without a proof), newest payment first."""
+    from bot.ledger.history import payments_for
+
+    out = []
+    for payment, inv in payments_for(session, user, limit=limit):
+        if payment.status != PaymentStatus.CONFIRMED:
+            continue
+        issued = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id, Receipt.voided_at.is_(None)))
+        if issued is not None and entitled(session, user, inv, payment):
+            out.append((issued, payment, inv))
+    return out

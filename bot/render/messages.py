@@ -237,6 +237,21 @@ def license_choices(license_no: str, invoices: list[Invoice], t: Translator) -> 
     return messages
 
 
+def receipt_choices(found: list[tuple[str, str, Payment, Invoice]], t: Translator) -> list[dict]:
+    """The user's own receipts (number, link, payment, invoice), newest first: a carousel with a
+    button to each PDF."""
+    bubbles = [
+        render("receipt_choice", fee_name=t(FEE_NAMES[inv.fee_code]), amount=baht(payment.amount, t),
+               paid=t("Paid %(date)s", date=format_short_date(to_bangkok(payment.transacted_at).date(), t.lang)),
+               receipt_no=t("Receipt %(receipt)s", receipt=number), invoice_no=t("Invoice %(number)s",
+                                                                                   number=inv.invoice_no),
+               button=t("Receipt")[:40], url=url)
+        for number, url, payment, inv in found[:MAX_CHOICES]
+    ]
+    intro = t("Your receipts in this chat: choose one to open it.")
+    return [text(intro), {"type": "flex", "altText": intro, "contents": {"type": "carousel", "contents": bubbles}}]
+
+
 def help_text(t: Translator) -> str:
     return t(
         "Send me an invoice number (16 digits) or a license number, and I will show what is owed "
