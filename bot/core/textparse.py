@@ -188,11 +188,10 @@ _MY_LICENSES_WORDS = (
     "แจ้งเตือนของฉัน", "my licenses", "my licences", "my license", "my licence", "my subscriptions",
 )
 _HISTORY_WORDS = (
-    "ประวัติการชำระ", "ประวัติการจ่าย", "ประวัติ", "ใบเสร็จ", "รายการที่ชำระ", "history", "receipts", "receipt",
-    "my payments", "payment history",
+    "ประวัติการชำระ", "ประวัติการจ่าย", "ประวัติ", "รายการที่ชำระ", "history", "my payments", "payment history",
 )
-# With a number: the receipt of that invoice (without one, these words ask for the history).
-_RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "e-receipt")
+# With a number: the receipt of that invoice; without one: the user's own receipts (tested before history).
+_RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "receipts", "e-receipt")
 # The payer says the money has gone: a claim that the invoice is paid (and perhaps not shown yet).
 _PAID_CLAIM_WORDS = (
     "โอนแล้ว", "โอนไปแล้ว", "โอนเงินแล้ว", "โอนเงินไปแล้ว", "จ่ายแล้ว", "จ่ายไปแล้ว", "จ่ายเงินแล้ว", "ชำระแล้ว",
@@ -226,34 +225,42 @@ def parse_message(raw: str) -> ParsedMessage:
     has_number = bool(licenses or invoices)
     compact = lowered.replace(" ", "")
 
+    # "เปิดแจ้งเตือน" (turn on) holds "ปิดแจ้งเตือน" (turn off): "เปิด" is kept apart from what follows
+    spaced = _spaced(compact, lowered).replace("เปิด", "เปิด ")
     if has_number:
-        if _has_any(_spaced(compact, lowered), _UNSUBSCRIBE_WORDS):
-            intent = Intent.UNSUBSCRIBE
-        elif _has_any(_spaced(compact, lowered), _SUBSCRIBE_WORDS):
-            intent = Intent.SUBSCRIBE
-        elif invoices and _has_any(_spaced(compact, lowered), _RECEIPT_WORDS):
-            intent = Intent.RECEIPT
-        else:
-            intent = Intent.STATUS if _has_any(compact, _STATUS_WORDS) else Intent.PAY
-        says_paid = (intent in (Intent.PAY, Intent.STATUS) and _has_any(_spaced(compact, lowered), _PAID_CLAIM_WORDS)
-                     and not _has_any(_spaced(compact, lowered), _PAID_QUESTION_WORDS, fuzzy=False))
+        # A typo-tolerant match must not turn "เปิดแจ้งเตือน" (on) into "ปิดแจ้งเตือน" (off): exact words first
+        intent = (_first_intent(spaced, ((_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
+                  or (Intent.RECEIPT if invoices and _has_any(spaced, _RECEIPT_WORDS) else None)
+                  or (Intent.STATUS if _has_any(spaced, _STATUS_WORDS) else Intent.PAY))
+        says_paid = (intent in (Intent.PAY, Intent.STATUS) and _has_any(spaced, _PAID_CLAIM_WORDS)
+                     and not _has_any(spaced, _PAID_QUESTION_WORDS, fuzzy=False))
         return ParsedMessage(intent, tuple(invoices), tuple(licenses), says_paid=says_paid)
 
     language = _language_switch(lowered, compact)
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
-    for words, intent in ((_HANDOFF_WORDS, Intent.HANDOFF), (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
-                          (_RECEIPT_WORDS, Intent.RECEIPT), (_HISTORY_WORDS, Intent.HISTORY), (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE),
-                          (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)):
-        if _has_any(_spaced(compact, lowered), words):
-            return ParsedMessage(intent, hint=hint)
-    if _has_any(compact, _HELP_WORDS) or compact in ("?", "？"):
+    found = _first_intent(spaced, ((_HANDOFF_WORDS, Intent.HANDOFF), (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
+                                   (_RECEIPT_WORDS, Intent.RECEIPT), (_HISTORY_WORDS, Intent.HISTORY),
+                                   (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
+    if found is not None:
+        return ParsedMessage(found, hint=hint)
+    if _has_any(spaced, _HELP_WORDS) or compact in ("?", "？"):
         return ParsedMessage(Intent.HELP)
-    if hint or _has_any(compact, _STATUS_WORDS + _PAY_WORDS):
+    if hint or _has_any(spaced, _STATUS_WORDS + _PAY_WORDS):
         return ParsedMessage(Intent.NEED_NUMBER, hint=hint)
-    if _has_any(compact, _GREETING_WORDS, fuzzy=False):
+    if _has_any(spaced, _GREETING_WORDS, fuzzy=False):
         return ParsedMessage(Intent.GREETING)
     return ParsedMessage(Intent.UNKNOWN)
+
+
+def _first_intent(spaced: str, candidates: tuple[tuple[tuple[str, ...], Intent], ...]) -> Intent | None:
+    """The first intent whose words the text holds exactly; failing that, the first within one
+    typo of them."""
+    for fuzzy in (False, True):
+        for words, intent in candidates:
+            if _has_any(spaced, words, fuzzy=fuzzy):
+                return intent
+    return None
 
 
 def _spaced(compact: str, lowered: str) -> str:

@@ -1,0 +1,64 @@
+"""Every keyword the parser knows, said as people say it, lands on its intent (issue 34: a word
+dropped from a list must fail a test; issue 31: intents as people write them). The phrases are
+written out here, not read from bot/core/textparse.py."""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.textparse import Intent, parse_message
+
+INV = "2568110400012345"
+LIC = "ท5137-2/10"
+
+WITHOUT_NUMBER = {
+    Intent.HANDOFF: ["ติดต่อเจ้าหน้าที่ครับ", "ขอคุยกับเจ้าหน้าที่หน่อย", "คุยกับเจ้าหน้าที่ได้ไหม", "สอบถามเจ้าหน้าที่ค่ะ",
+                     "มีเจ้าหน้าที่ไหมคะ", "ขอคุยกับคนครับ", "ขอสายพนักงาน", "talk to staff please", "can I talk to a person",
+                     "talk to someone", "let me talk to a human", "contact staff", "human please", "agent", "operator",
+                     "staff"],
+    Intent.MY_LICENSES: ["ใบอนุญาตของฉัน", "ใบอนุญาตของผมมีอะไรบ้าง", "ใบอนุญาตของเรา", "ใบอนุญาตของดิฉันค่ะ",
+                         "การแจ้งเตือนของฉัน", "ดูแจ้งเตือนของฉัน", "my licenses", "my licences", "show my license",
+                         "my licence", "my subscriptions"],
+    Intent.RECEIPT: ["ขอใบเสร็จ", "ใบเสร็จรับเงินครับ", "ขอดูใบเสร็จ", "receipt please", "my receipts", "e-receipt"],
+    Intent.HISTORY: ["ประวัติการชำระ", "ประวัติการจ่ายเงิน", "ขอดูประวัติ", "รายการที่ชำระแล้ว", "history",
+                     "my payments", "payment history please"],
+    Intent.UNSUBSCRIBE: ["ยกเลิกแจ้งเตือน", "ยกเลิกการแจ้งเตือนค่ะ", "เลิกแจ้งเตือน", "หยุดแจ้งเตือนได้ไหม",
+                         "ไม่ต้องแจ้งเตือนแล้ว", "ปิดแจ้งเตือน", "ปิดการแจ้งเตือน", "unsubscribe", "unsub",
+                         "stop notifications", "stop reminders"],
+    Intent.SUBSCRIBE: ["แจ้งเตือนด้วย", "เตือนด้วยนะ", "เปิดแจ้งเตือน", "subscribe", "notify me", "remind me please",
+                       "notifications on", "reminders please"],
+    Intent.HELP: ["วิธีใช้", "ช่วยเหลือ", "ช่วยด้วยครับ", "ช่วยหน่อย", "เมนู", "วิธีชำระเงินทำยังไง", "ใช้ยังไง",
+                  "ใช้อย่างไรคะ", "ทำยังไงดี", "ทำอย่างไร", "สอบถามหน่อย", "help", "menu", "how does this work", "?"],
+    Intent.NEED_NUMBER: ["สถานะ", "เช็คยอดหน่อย", "เช็กให้หน่อย", "ตรวจสอบให้ที", "ค้างชำระเท่าไร", "ยอดค้างเท่าไหร่",
+                         "ติดตามให้หน่อย", "status", "check", "track", "ชำระเงิน", "จ่ายเงิน", "โอนเงิน", "ขอqr",
+                         "ขอคิวอาร์", "qr code", "ใบแจ้งหนี้", "ใบแจ้งชำระ", "ใบนำฝาก", "ค่าธรรมเนียม", "ยอดเท่าไร",
+                         "pay", "invoice", "bill", "fee", "is it paid?"],
+    Intent.GREETING: ["สวัสดีครับ", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey there", "good morning"],
+    Intent.LANGUAGE: ["English", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en", "ภาษาไทย", "thai", "ไทย", "th"],
+}
+
+WITH_NUMBER = {
+    Intent.STATUS: [f"สถานะ {INV}", f"เช็ค {INV}", f"เช็ก {INV}", f"ตรวจสอบ {INV}", f"{INV} จ่ายแล้วหรือยัง",
+                    f"{INV} โอนแล้วยัง", f"{INV} หรือยัง", f"ค้างชำระ {INV}", f"ยอดค้าง {INV}", f"ติดตาม {INV}",
+                    f"status {INV}", f"check {INV}", f"track {INV}", f"{INV} paid?"],
+    Intent.PAY: [INV, f"ชำระ {INV}", f"จ่าย {INV}", f"โอน {INV}", f"pay {INV}", f"invoice {INV}", f"bill {INV}",
+                 f"license {LIC}", f"licence {LIC}", f"fee {INV}"],
+    Intent.RECEIPT: [f"ใบเสร็จ {INV}", f"ใบเสร็จรับเงิน {INV}", f"ขอใบเสร็จ {INV}", f"receipt {INV}",
+                     f"receipts {INV}", f"e-receipt {INV}"],
+    Intent.SUBSCRIBE: [f"แจ้งเตือน {LIC}", f"subscribe {LIC}", f"notify me {LIC}", f"remind me {INV}"],
+    Intent.UNSUBSCRIBE: [f"ยกเลิกแจ้งเตือน {LIC}", f"unsubscribe {LIC}", f"stop reminders {LIC}"],
+}
+
+
+@pytest.mark.parametrize("intent, message", [(i, m) for i, ms in WITHOUT_NUMBER.items() for m in ms])
+def test_each_word_without_a_number(intent, message):
+    assert parse_message(message).intent is intent, message
+
+
+@pytest.mark.parametrize("intent, message", [(i, m) for i, ms in WITH_NUMBER.items() for m in ms])
+def test_each_word_with_a_number(intent, message):
+    assert parse_message(message).intent is intent, message
+
+
+@pytest.mark.parametrize("message", ["สวัสดีครับ ขอถามหน่อย", "hi, how are you", "ขอบคุณครับ", "👍", "ok"])
+def test_what_is_not_understood_is_unknown_or_help_never_a_guess(message):
+    assert parse_message(message).intent in (Intent.UNKNOWN, Intent.HELP, Intent.GREETING)
