@@ -354,3 +354,50 @@ def test_numbers_are_grouped_and_thai_words_written():
     for bad in (1.0, Decimal("-0.01"), Decimal("NaN"), "10"):
         with pytest.raises(money.MoneyError, match="^amount must be a non-negative Decimal$"):
             money.thai_baht_words(bad)
+
+
+# -- masking, delivery, i18n, resources and cells: their edges --------------------------------------
+@pytest.mark.parametrize("form", ["บริษัท", "จำกัด", "(มหาชน)", "มหาชน", "ห้างหุ้นส่วนจำกัด", "ห้างหุ้นส่วนสามัญ",
+                                  "หจก.", "บจก.", "บมจ.", "นาย", "นาง", "นางสาว", "Co.,", "Co.", "Ltd.", "Ltd",
+                                  "Limited", "Company", "Inc.", "PLC.", "Part.,", "Mr.", "Mrs.", "Ms."])
+def test_every_legal_form_and_title_is_kept_whole(form):
+    assert masking.mask_name(f"{form} สมบูรณ์") == f"{form} สม***"  # ส ม บู ร ณ์: 5 clusters, 2 kept
+
+
+def test_a_spacing_mark_stays_with_its_letter():
+    assert masking.mask_name("ab\u0903cd") == "ab\u0903**"  # 4 clusters (b with its visarga), 2 kept
+
+
+def test_an_outcome_without_detail_describes_its_status_alone():
+    assert delivery.Outcome.from_status(503).describe() == "503"
+    assert delivery.Outcome.from_status(503).detail == ""
+
+
+def test_a_missing_compiled_catalog_is_an_error_not_english(tmp_path, monkeypatch):
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match=r"^compiled catalog for 'th' not found under "):
+        i18n.translations.__wrapped__("th")
+
+
+def test_plural_forms():
+    en, th = i18n.Translator("en"), i18n.Translator("th")
+    assert en.plural("The last payment", "The last %(count)s payments", 1) == "The last payment"
+    assert en.plural("The last payment", "The last %(count)s payments", 2) == "The last 2 payments"
+    assert th.plural("The last payment", "The last %(count)s payments", 2) == "การชำระล่าสุด 2 รายการ"
+
+
+def test_the_rich_menus_font_ships_in_the_package():
+    assert (resources.FONT_DIR / "Laksaman.ttf").is_file() and resources.FONT_DIR.name == "fonts"
+
+
+def test_spreadsheet_cells():
+    from bot.core import cells
+
+    for formula in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx"):
+        assert cells.neutralised(formula) == "'" + formula
+    assert cells.neutralised("ok") == "ok" and cells.neutralised(None) == ""
+    assert cells.code_cell("006") == '="006"' and cells.code_cell("2568110400012345") == '="2568110400012345"'
+    assert cells.code_cell("123456789012") == '="123456789012"'  # 12 digits: past what a spreadsheet keeps
+    assert cells.code_cell("12345678901") == "12345678901"  # 11 digits without a leading zero: a number is fine
+    assert cells.code_cell(None) == "" and cells.code_cell("") == ""
+    assert cells.code_cell("=006") == "'=006" and cells.code_cell("๐๐๖") == "๐๐๖"  # Thai digits are not ASCII
