@@ -401,3 +401,56 @@ def test_spreadsheet_cells():
     assert cells.code_cell("12345678901") == "12345678901"  # 11 digits without a leading zero: a number is fine
     assert cells.code_cell(None) == "" and cells.code_cell("") == ""
     assert cells.code_cell("=006") == "'=006" and cells.code_cell("๐๐๖") == "๐๐๖"  # Thai digits are not ASCII
+
+
+# -- the chain's canonical text of every kind, as README's "Audit chain" lists its fields --------------
+T = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)
+TZ = "2026-11-25T07:30:00.000000Z"
+
+
+@pytest.mark.parametrize("kind, row, expected", [
+    ("audit", dict(id=1, at=T, invoice_id=2, action="paid", from_status="unpaid", to_status="paid", actor="bank",
+                   detail='{"amount":"1000.00"}'),
+     {"kind": "audit", "id": 1, "at": TZ, "invoice_id": 2, "action": "paid", "from_status": "unpaid",
+      "to_status": "paid", "actor": "bank", "detail": '{"amount":"1000.00"}'}),
+    ("bank", dict(id=3, received_at=T, command="payment", bank_code="006", bank_ref="K1", request_body="{}",
+                  bank_timestamp="1700000000", bank_signature="ab", http_status=200, resp_code="0000",
+                  response_body='{"respCode":"0000"}', replayed=0),
+     {"kind": "bank", "id": 3, "received_at": TZ, "command": "payment", "bank_code": "006", "bank_ref": "K1",
+      "request_body": "{}", "bank_timestamp": "1700000000", "bank_signature": "ab", "http_status": 200,
+      "resp_code": "0000", "response_body": '{"respCode":"0000"}', "replayed": False}),
+    ("statement", dict(id=4, sha256="cd", effective_date=date(2026, 11, 25), company_account="123", imported_at=T,
+                       balanced=True, report="[]"),
+     {"kind": "statement", "id": 4, "sha256": "cd", "effective_date": "2026-11-25", "company_account": "123",
+      "imported_at": TZ, "balanced": True, "report": "[]"}),
+    ("receipt", dict(id=5, payment_id=6, variant="void", number="TISI-2570-000001", amount=Decimal("1000"),
+                     sha256="ef", created_at=T),
+     {"kind": "receipt", "id": 5, "payment_id": 6, "variant": "void", "number": "TISI-2570-000001",
+      "amount": "1000.00", "sha256": "ef", "created_at": TZ}),
+    ("staff", dict(id=7, at=T, account="somchai", action="exported", target="payments", detail="", address="10.0.0.1"),
+     {"kind": "staff", "id": 7, "at": TZ, "account": "somchai", "action": "exported", "target": "payments",
+      "detail": "", "address": "10.0.0.1"}),
+])
+def test_each_kind_of_link_holds_exactly_its_fields(kind, row, expected):
+    text = chain.content(kind, SimpleNamespace(**row))
+    assert json.loads(text) == expected
+    assert text == json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    empty = chain.content(kind, SimpleNamespace(**{k: None for k in row}))
+    assert all(v is None or v is False for k, v in json.loads(empty).items() if k != "kind")
+
+
+# -- dates: the era boundary and the clock ----------------------------------------------------------
+def test_the_era_turns_at_2400():
+    from bot.core import dates
+
+    assert dates.looks_buddhist(2400) and not dates.looks_buddhist(2399)
+    assert dates.gregorian_year(2400) == 1857 and dates.gregorian_year(2399) == 2399
+    assert dates.gregorian_year(2569) == 2026 and dates.gregorian_year(2026) == 2026
+
+
+def test_now_is_aware_utc():
+    from bot.core import dates
+
+    now = dates.utcnow()
+    assert isinstance(now, datetime) and now.utcoffset() == timedelta(0)
+    assert dates.today_bangkok(datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc)) == date(2027, 1, 1)
