@@ -39,7 +39,7 @@ COVERING = {  # the fast tests of each module: run once per mutant
     "receiptno": PURE,
     "photocodes": PURE + ["tests/test_thaiqr.py"],
     "statement": PURE,
-    "invoice_rows": PURE + ["tests/test_textparse.py", "tests/test_etda.py"],
+    "invoice_rows": PURE + ["tests/test_textparse.py", "tests/test_etda.py"] + SMALL,
     "etda": PURE + ["tests/test_etda.py"],
     "schedule": PURE + ["tests/test_schedule.py"],
     "cells": ["tests/test_hostile.py::test_cells_that_a_spreadsheet_would_run_are_neutralised"] + SMALL,

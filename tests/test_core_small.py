@@ -454,3 +454,36 @@ def test_now_is_aware_utc():
     now = dates.utcnow()
     assert isinstance(now, datetime) and now.utcoffset() == timedelta(0)
     assert dates.today_bangkok(datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc)) == date(2027, 1, 1)
+
+
+# -- invoice rows: what each refusal says, and the edges ---------------------------------------------
+from bot.core.invoice_rows import RowError, validate_record  # noqa: E402
+
+ROW = {"invoice_no": "2569120700000001", "ref2": "00000001", "tax_id": "0105561000003", "payer_name": "บริษัท ก จำกัด",
+       "fee_code": "LICENSE", "description": "", "amount": "10.00", "due_date": "2027-01-31"}
+
+
+def _refused(**change) -> str:
+    with pytest.raises(RowError) as refused:
+        validate_record({**ROW, **change})
+    return str(refused.value)
+
+
+def test_each_invoice_row_refusal_says_exactly_what():
+    assert _refused(payer_name=5) == "payer_name must be text; payer_name must be 1-255 characters"
+    assert _refused(payer_name="a\x00b") == "payer_name contains control characters; payer_name must be 1-255 characters"
+    assert _refused(amount="0") == "amount: amount must be greater than zero"
+    assert _refused(fee_code="X") == ("fee_code must be one of ANNUAL, APPLICATION, CERTIFICATION, INSPECTION, LICENSE, "
+                                      "OTHER, STANDARD_BOOK, TRANSLATION")
+    assert _refused(due_date="2569-12-31") == ("due_date 2569-12-31 looks like a Buddhist-era year; write the Gregorian "
+                                               "year (BE − 543): 2026-12-31")
+
+
+def test_invoice_row_edges_that_pass():
+    assert validate_record({**ROW, "payer_name": "ก"}).payer_name == "ก"  # one character is a name
+    assert validate_record({**ROW, "amount": Decimal("10")}).amount == Decimal("10.00")  # an API's Decimal
+    assert validate_record({**ROW, "amount": " 10.5 "}).amount == Decimal("10.50")
+    at_most = validate_record({**ROW, "payer_address": "ก" * 256, "payer_postcode": "10110"})
+    assert len(at_most.payer_address) == 256
+    for fee in ("TRANSLATION", "STANDARD_BOOK", "APPLICATION", "ANNUAL", "INSPECTION", "CERTIFICATION", "OTHER"):
+        assert validate_record({**ROW, "fee_code": fee}).fee_code == fee

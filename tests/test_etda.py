@@ -120,3 +120,37 @@ def test_a_long_void_reason_wraps_inside_the_page():
         assert inked and max(c["x1"] for c in inked) <= page.width - 16 * 72 / 25.4 + 1
         text = " ".join(page.extract_text().split())
     assert "duplicate debit on the account)" in text
+
+
+def test_the_attachment_the_unit_and_the_line_are_as_documented():
+    """docs/integrators.md names them: `ETDA-receipt.xml`, one line (LineID 1) of quantity 1 C62."""
+    from bot.core.etda import FILE_NAME
+
+    assert FILE_NAME == "ETDA-receipt.xml"
+    data = replace(receipt(NAMES[0], Decimal("10")), license_no=None, fee_name="License fee")
+    xml = data.xml().decode()
+    assert '<ram:BilledQuantity unitCode="C62">1</ram:BilledQuantity>' in xml
+    assert "<ram:LineID>1</ram:LineID>" in xml
+    assert "<ram:Name>ค่าธรรมเนียมใบอนุญาต</ram:Name>" in xml or "<ram:Name>License fee</ram:Name>" in xml
+    assert "License fee (" not in xml and "ค่าธรรมเนียมใบอนุญาต (" not in xml  # no license: no brackets
+
+
+def test_a_buyer_address_longer_than_etda_takes_is_cut_at_256():
+    from bot.core.etda import ReceiptXml, receipt_xml  # noqa: F401
+
+    data = replace(receipt(NAMES[0], Decimal("10")), payer_address="ก" * 300, payer_postcode="10110")
+    xml = data.xml().decode()
+    assert "<ram:LineOne>" + "ก" * 256 + "</ram:LineOne>" in xml
+
+
+@pytest.mark.parametrize("bad, said", [
+    ("1|x|10370|1037|10|10400", "the sub-district code must be 6 digits"),
+    ("1|x|103701|137|10|10400", "the district code must be 4 digits"),
+    ("1|x|103701|1037|1|10400", "the province code must be 2 digits"),
+    ("1|x|103701|1037|10|1040", "the postcode must be 5 digits"),
+    ("1|x|๑๐๓๗๐๑|1037|10|10400", "the sub-district code must be 6 digits"),  # Thai digits are not ETDA's
+])
+def test_issuer_address_refusals_say_exactly_what(bad, said):
+    with pytest.raises(ValueError) as refused:
+        issuer_address_from(bad)
+    assert str(refused.value) == said

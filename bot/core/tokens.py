@@ -16,7 +16,7 @@ _TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{22})\Z")  # a r
 
 
 def new_public_id() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(12)).decode().rstrip("=")
+    return base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()  # 12 bytes: 16 characters, no padding
 
 
 def _tag(secret: str, purpose: str, public_id: str) -> str:
@@ -30,7 +30,7 @@ def make_token(secret: str, purpose: str, public_id: str) -> str:
 
 def read_token(secret: str, purpose: str, token: str) -> str | None:
     """The public id inside a valid token, else None."""
-    m = _TOKEN_RE.match(token or "")
+    m = _TOKEN_RE.match(token) if isinstance(token, str) else None
     if not m:
         return None
     public_id, tag = m.groups()
