@@ -56,8 +56,9 @@ COVERING = {  # the fast tests of each module: run once per mutant
     "resources": SMALL,
     "signing": SMALL,
     "tokens": SMALL,
-    "textparse": ["tests/test_textparse.py", "tests/test_language.py", "tests/test_intent_words.py",
-                  "tests/test_said_paid.py"],
+    "textparse": ["tests/test_textparse.py", "tests/test_intent_words.py",
+                  "tests/test_language.py::test_a_message_is_in_the_language_of_its_words",
+                  "tests/test_said_paid.py::test_a_claim_of_payment_is_told_from_a_question"],
 }
 # The chain's PostgreSQL form (content_sql) is the text PostgreSQL's triggers link rows with: only a
 # test on PostgreSQL compares it with the Python form, so its mutants run that test there too.

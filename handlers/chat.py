@@ -50,8 +50,12 @@ _HINTS = {
 @registry.on(MessageEvent, TextMessageContent)
 def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     parsed = parse_message(event.message.text)
-    if parsed.intent is not Intent.HANDOFF and handoff.passes_to_staff(parsed, event.message.text, ctx):
-        return []  # a conversation with staff is open: this is for them
+    for_staff = handoff.for_staff(parsed, event.message.text, ctx)
+    if for_staff is not None:  # a conversation with staff is open: this is for them
+        return for_staff
+    if parsed.intent is Intent.END_CHAT:
+        ctx.follow_language(event.message.text)
+        return with_quick_replies(handoff.end_chat(ctx), ctx.t)
     if parsed.intent is Intent.LANGUAGE:
         ctx.choose_language(parsed.language)
         t = ctx.t

@@ -1,16 +1,21 @@
 """A person when asked: "ติดต่อเจ้าหน้าที่" / "talk to staff" opens a conversation with the
-Institute's staff. While it is open the bot still answers invoice and license numbers (and
-photos, and pushes its notices), and passes everything else to staff without a word."""
+Institute's staff. While it is open the bot still answers numbers, commands and the rich menu's
+buttons (and photos, and pushes its notices); everything else goes to staff, acknowledged once
+(and once more outside office hours); `จบการสนทนา` / `end chat` ends it."""
 from __future__ import annotations
 
 from bot.core.dates import utcnow
-from bot.core.textparse import Intent, ParsedMessage
+from bot.core.textparse import Intent, ParsedMessage, normalize
 from bot.ledger import conversations
-from bot.render.messages import text
+from bot.render.messages import text, with_quick_replies
 from handlers.registry import ChatContext, Messages
 
-# What the bot still answers itself during a conversation: a number it can look up.
-BOT_ANSWERS = (Intent.PAY, Intent.STATUS, Intent.RECEIPT)
+# What the bot still answers itself during a conversation: a number, a command or a button of the
+# rich menu (a short message); anything else is for staff.
+BOT_COMMANDS = frozenset({Intent.PAY, Intent.STATUS, Intent.RECEIPT, Intent.HELP, Intent.LANGUAGE, Intent.MY_LICENSES,
+                          Intent.HISTORY, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.NEED_NUMBER, Intent.HANDOFF,
+                          Intent.END_CHAT})
+COMMAND_LENGTH = 30  # characters: "ประวัติการชำระ", "talk to staff"; "please have staff call me back" is longer
 
 
 def open_conversation(ctx: ChatContext) -> Messages:
@@ -33,17 +38,42 @@ def open_conversation(ctx: ChatContext) -> Messages:
     return [text("\n\n".join(lines))]
 
 
-def passes_to_staff(parsed: ParsedMessage, message: str, ctx: ChatContext) -> bool:
-    """During an open conversation: keep the user's message for staff; True when the bot must stay
-    silent (anything but an invoice or license number it can answer)."""
+def for_staff(parsed: ParsedMessage, message: str, ctx: ChatContext) -> Messages | None:
+    """During an open conversation: None when the bot answers the message itself (it is still kept
+    in the conversation, for staff to see); otherwise it is for staff, and this is what the user is
+    told — an acknowledgement for the first such message, and for the first outside office hours;
+    nothing for the rest."""
     if ctx.user is None:
-        return False
+        return None
     conversation = conversations.open_for(ctx.session, ctx.user)
     if conversation is None:
-        return False
-    answered = parsed.intent in BOT_ANSWERS and bool(parsed.invoice_numbers or parsed.license_numbers)
-    conversations.add_user_message(ctx.session, conversation, message, answered_by_bot=answered)
-    return not answered
+        return None
+    numbers = bool(parsed.invoice_numbers or parsed.license_numbers)
+    answered = parsed.intent in BOT_COMMANDS and (numbers or len(normalize(message)) <= COMMAND_LENGTH)
+    now = utcnow()
+    acknowledged = not answered and conversations.acknowledge(ctx.session, conversation, now, ctx.office_hours)
+    conversations.add_user_message(ctx.session, conversation, message, answered_by_bot=answered, now=now)
+    if answered:
+        return None
+    if not acknowledged:
+        return []
+    ctx.follow_language(message)
+    t = ctx.t
+    lines = [t("Staff have your message and will answer here.")]
+    if ctx.office_hours and not ctx.office_hours.contains(now):
+        lines.append(t("It is outside office hours now (%(hours)s, Bangkok time): the answer will come when the "
+                       "office opens.", hours=ctx.office_hours.describe(t.lang)))
+    lines.append(t("To end the chat with staff, type \"end chat\"."))
+    return with_quick_replies([text("\n".join(lines))], t, end_chat=True)
+
+
+def end_chat(ctx: ChatContext) -> Messages:
+    """`จบการสนทนา` / `end chat`."""
+    t = ctx.t
+    if ctx.user is not None and conversations.end_by_user(ctx.session, ctx.user):
+        return [text(t("You ended the chat with TISI staff. I answer your messages again: type an invoice or "
+                       "license number, or \"help\". To reach staff again, type \"talk to staff\"."))]
+    return [text(t("There is no open chat with staff. To reach staff, type \"talk to staff\"."))]
 
 
 def keep_for_staff(kind: str, ctx: ChatContext) -> bool:

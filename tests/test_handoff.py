@@ -28,8 +28,10 @@ def test_talk_to_staff_then_silence_numbers_answered_staff_reply_and_close(db, s
     assert "เจ้าหน้าที่" in opened and "วันจันทร์–วันศุกร์ 08:30–16:30 น." in opened and "ติดต่อ: สมอ." in opened
     again = _texts(line.say("ติดต่อเจ้าหน้าที่ครับ"))
     assert "เปิดอยู่แล้ว" in again
-    assert line.say("อยากทราบว่าต้องใช้เอกสารอะไรบ้างคะ") == []  # for staff: the bot says nothing
-    assert line.say("help") == []
+    acknowledged = line.say("อยากทราบว่าต้องใช้เอกสารอะไรบ้างคะ")  # for staff: acknowledged, once
+    assert "ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว" in _texts(acknowledged) and "จบการสนทนา" in _texts(acknowledged)
+    assert line.say("แล้วต้องยื่นที่ไหนคะ") == []  # the rest of the chatter: staff have it, nothing more is said
+    assert "2568110400012345" in _texts(line.say("help"))  # a command (a rich-menu button) is still answered
     card = line.say(f"ชำระ {rows[0]['invoice_no']}")  # a number: still answered
     assert any(m.get("type") == "flex" for m in card)
     with db.sessions() as s:
@@ -37,8 +39,9 @@ def test_talk_to_staff_then_silence_numbers_answered_staff_reply_and_close(db, s
         said = [(m.speaker, m.text, m.answered_by_bot) for m in s.scalars(select(ConversationMessage)
                                                                         .order_by(ConversationMessage.id))]
     assert conversation.closed_at is None and conversation.answered_at is None
-    assert said == [(Speaker.USER, "อยากทราบว่าต้องใช้เอกสารอะไรบ้างคะ", False), (Speaker.USER, "help", False),
-                    (Speaker.USER, f"ชำระ {rows[0]['invoice_no']}", True)]
+    assert said == [(Speaker.USER, "ติดต่อเจ้าหน้าที่ครับ", True),  # the command again: answered "already open"
+                    (Speaker.USER, "อยากทราบว่าต้องใช้เอกสารอะไรบ้างคะ", False), (Speaker.USER, "แล้วต้องยื่นที่ไหนคะ", False),
+                    (Speaker.USER, "help", True), (Speaker.USER, f"ชำระ {rows[0]['invoice_no']}", True)]
 
     # The paid notice is still pushed while the conversation is open.
     bank.post(bank.body("payment", rows[0], bank_ref="HAND1"))
@@ -143,3 +146,66 @@ def test_office_hours_parse_and_contain():
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_a_sentence_mentioning_staff_reaches_them_and_buttons_keep_their_answers(db, line, seed):
+    """Issue 31: "please have staff call me back" during a conversation is for staff (not "already
+    open"); the rich menu's buttons and the commands keep their answers."""
+    seed(invoice_row(1, license_no="ท5137-2/10"))
+    line.say("ติดต่อเจ้าหน้าที่")
+    ack = _texts(line.say("รบกวนให้เจ้าหน้าที่โทรกลับที่เบอร์ 081-234-5678 ด้วยครับ"))
+    assert "ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว" in ack and "เปิดอยู่แล้ว" not in ack
+    assert "เปิดอยู่แล้ว" in _texts(line.say("ติดต่อเจ้าหน้าที่"))  # the bare command: already open
+    for button, answered in (("ประวัติการชำระ", "การชำระ"), ("วิธีใช้", "2568110400012345"),
+                             ("ใบอนุญาตของฉัน", "ใบอนุญาต"), ("ขอใบเสร็จ", "ใบเสร็จ")):
+        messages = line.say(button)
+        assert messages and answered in json_text(messages), button
+    with db.sessions() as s:
+        kept = [(m.text, m.answered_by_bot) for m in s.scalars(select(ConversationMessage).order_by(ConversationMessage.id))]
+    assert kept[0] == ("รบกวนให้เจ้าหน้าที่โทรกลับที่เบอร์ 081-234-5678 ด้วยครับ", False)
+    assert all(answered for _, answered in kept[1:]) and len(kept) == 6
+
+
+def json_text(messages: list[dict]) -> str:
+    import json
+
+    return json.dumps(messages, ensure_ascii=False)
+
+
+def test_the_user_ends_the_chat_and_the_console_says_who(db, line, signed_in):
+    line.say("talk to staff")
+    ack = line.say("I need help with my documents, please call me")
+    assert "To end the chat with staff" in _texts(ack)
+    labels = [i["action"].get("label") for i in ack[-1]["quickReply"]["items"]]
+    assert "End chat" in labels
+    ended = _texts(line.say("end chat"))
+    assert "You ended the chat with TISI staff" in ended
+    with db.sessions() as s:
+        conversation = s.scalar(select(Conversation))
+        assert conversation.closed_at is not None and conversation.closed_by == "user"
+    assert "2568110400012345" in _texts(line.say("help"))
+    assert "There is no open chat" in _texts(line.say("end chat"))
+    staff = signed_in("finance")
+    page = staff.client.get(f"/staff/conversations/{conversation.id}").get_data(as_text=True)
+    assert "(ผู้ใช้)" in page
+
+
+def test_one_acknowledgement_then_one_more_outside_office_hours(database_url, fake_line, db, clock):
+    from bot.factory import create_app
+    from tests.conftest import Line
+
+    settings = Settings.from_env(make_env(database_url, fake_line.url, OFFICE_HOURS="Mon-Fri 08:30-16:30"))
+    app = create_app(settings, db=db)
+    try:
+        chat = Line(app.test_client(), fake_line, db)
+        clock.at("2030-01-07T10:00:00+07:00")  # a Monday morning
+        chat.say("ติดต่อเจ้าหน้าที่")
+        first = _texts(chat.say("สอบถามเรื่องเอกสารประกอบคำขอค่ะ"))
+        assert "ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว" in first and "นอกเวลาทำการ" not in first
+        assert chat.say("ขอบคุณค่ะ รอคำตอบนะคะ") == []
+        clock.at("2030-01-07T20:00:00+07:00")  # the same evening
+        evening = _texts(chat.say("ยังรออยู่นะคะ"))
+        assert "นอกเวลาทำการ" in evening and "08:30–16:30" in evening
+        assert chat.say("ขอบคุณค่ะ") == []  # once outside office hours too
+    finally:
+        app.extensions["tisi"].close()

@@ -11,6 +11,8 @@ INV = "2568110400012345"
 LIC = "ท5137-2/10"
 
 WITHOUT_NUMBER = {
+    Intent.END_CHAT: ["จบการสนทนา", "จบการสนทนากับเจ้าหน้าที่ครับ", "จบแชทค่ะ", "จบแชต", "ปิดแชท", "ปิดแชต", "เลิกคุยแล้ว",
+                      "end chat", "end the chat please", "close chat", "stop chat"],
     Intent.HANDOFF: ["ติดต่อเจ้าหน้าที่ครับ", "ขอคุยกับเจ้าหน้าที่หน่อย", "คุยกับเจ้าหน้าที่ได้ไหม", "สอบถามเจ้าหน้าที่ค่ะ",
                      "มีเจ้าหน้าที่ไหมคะ", "ขอคุยกับคนครับ", "ขอสายพนักงาน", "talk to staff please", "can I talk to a person",
                      "talk to someone", "let me talk to a human", "contact staff", "human please", "agent", "operator",

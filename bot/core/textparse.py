@@ -47,6 +47,7 @@ class Intent(enum.Enum):
     HISTORY = "history"  # my last payments
     RECEIPT = "receipt"  # the receipt of an invoice named in the message
     HANDOFF = "handoff"  # wants a person: a conversation with the Institute's staff
+    END_CHAT = "end_chat"  # ends the conversation with staff
     UNKNOWN = "unknown"
 
 
@@ -209,6 +210,9 @@ _HANDOFF_WORDS = (
     "พนักงาน", "talk to staff", "talk to a person", "talk to someone", "talk to a human", "contact staff",
     "human", "agent", "operator", "staff",
 )
+# Ends a conversation with staff. Tested before the words for a person ("จบการสนทนากับเจ้าหน้าที่").
+_END_CHAT_WORDS = ("จบการสนทนา", "จบแชท", "จบแชต", "ปิดแชท", "ปิดแชต", "เลิกคุย", "end chat", "end the chat",
+                   "close chat", "stop chat")
 _GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
 _LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
 _LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
@@ -239,7 +243,8 @@ def parse_message(raw: str) -> ParsedMessage:
     language = _language_switch(lowered, compact)
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
-    found = _first_intent(spaced, ((_HANDOFF_WORDS, Intent.HANDOFF), (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
+    found = _first_intent(spaced, ((_END_CHAT_WORDS, Intent.END_CHAT), (_HANDOFF_WORDS, Intent.HANDOFF),
+                                   (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
                                    (_RECEIPT_WORDS, Intent.RECEIPT), (_HISTORY_WORDS, Intent.HISTORY),
                                    (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
     if found is not None:

@@ -63,6 +63,31 @@ def add_user_message(session: Session, conversation: Conversation, message: str,
     conversation.last_user_at = now
 
 
+# `closed_by` of a conversation the user ended in the chat (staff's closes carry the staff name)
+ENDED_BY_USER = "user"
+
+
+def end_by_user(session: Session, user: LineUser, now: datetime | None = None) -> bool:
+    """`จบการสนทนา` / `end chat`: the user's open conversation closed by them; False if none was open."""
+    conversation = open_for(session, user)
+    if conversation is None:
+        return False
+    conversation.closed_at, conversation.closed_by = now or utcnow(), ENDED_BY_USER
+    return True
+
+
+def acknowledge(session: Session, conversation: Conversation, now: datetime, office_hours=None) -> bool:
+    """Whether a message about to be passed to staff is acknowledged: the first one of the
+    conversation, and the first one written outside office hours (the answer comes later then)."""
+    passed = list(session.scalars(select(ConversationMessage.at).where(
+        ConversationMessage.conversation_id == conversation.id, ConversationMessage.speaker == Speaker.USER,
+        ConversationMessage.answered_by_bot.is_(False))))
+    if not passed:
+        return True
+    outside = office_hours is not None and not office_hours.contains(now)
+    return outside and all(office_hours.contains(at) for at in passed)
+
+
 def _open_by_id(session: Session, conversation_id: int) -> tuple[Conversation, LineUser]:
     query = select(Conversation).where(Conversation.id == conversation_id)
     if session.get_bind().dialect.name == "postgresql":

@@ -80,7 +80,7 @@ def text(message: str) -> dict:
 
 def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str | None = None,
                        subscribe: str | None = None, subscribed: bool = False, staff: bool = False,
-                       slip_photo: bool = False) -> list[dict]:
+                       slip_photo: bool = False, end_chat: bool = False) -> list[dict]:
     """Quick replies for the next likely step, on the last message (LINE shows them only there).
 
     `subscribe`: a license number (or an invoice number without license) the user may ask to be
@@ -98,6 +98,8 @@ def with_quick_replies(messages: list[dict], t: Translator, *, invoice_no: str |
         items.append({"type": "action", "action": {
             "type": "postback", "label": label[:20], "data": urlencode({"action": action, key: subscribe}),
             "displayText": shown[:300]}})
+    if end_chat:  # under the acknowledgement of a message passed to staff
+        items.append(_quick(t("End chat"), t("end chat")))
     if slip_photo:  # the phone's photo roll: the e-slip the user saved after paying
         items.append({"type": "action", "action": {"type": "cameraRoll", "label": t("📷 Send the e-slip")[:20]}})
     if invoice_no:
