@@ -15,7 +15,7 @@ from handlers.registry import ChatContext, Messages
 BOT_COMMANDS = frozenset({Intent.PAY, Intent.STATUS, Intent.RECEIPT, Intent.HELP, Intent.LANGUAGE, Intent.MY_LICENSES,
                           Intent.HISTORY, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.NEED_NUMBER, Intent.HANDOFF,
                           Intent.END_CHAT})
-COMMAND_LENGTH = 30  # characters: "ประวัติการชำระ", "talk to staff"; "please have staff call me back" is longer
+COMMAND_LENGTH = 20  # characters: "ประวัติการชำระ", "stop notifications"; "ขอสอบถามเรื่องใบเสร็จครับ" is a question
 
 
 def open_conversation(ctx: ChatContext) -> Messages:
