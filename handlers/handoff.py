@@ -4,6 +4,8 @@ buttons (and photos, and pushes its notices); everything else goes to staff, ack
 (and once more outside office hours); `จบการสนทนา` / `end chat` ends it."""
 from __future__ import annotations
 
+import re
+
 from bot.core.dates import utcnow
 from bot.core.textparse import Intent, ParsedMessage, normalize
 from bot.ledger import conversations
@@ -15,7 +17,10 @@ from handlers.registry import ChatContext, Messages
 BOT_COMMANDS = frozenset({Intent.PAY, Intent.STATUS, Intent.RECEIPT, Intent.HELP, Intent.LANGUAGE, Intent.MY_LICENSES,
                           Intent.HISTORY, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.NEED_NUMBER, Intent.HANDOFF,
                           Intent.END_CHAT})
-COMMAND_LENGTH = 20  # characters: "ประวัติการชำระ", "stop notifications"; "ขอสอบถามเรื่องใบเสร็จครับ" is a question
+# A command's length, polite particles aside: "ติดต่อเจ้าหน้าที่ครับ" (17), "stop notifications" (18);
+# "ขอสอบถามเรื่องใบเสร็จครับ" (20) is a question for staff.
+COMMAND_LENGTH = 18
+_PARTICLES = re.compile(r"(ครับ|คับ|ค่ะ|คะ|ค่า|นะ|จ้า|จ้ะ|หน่อย|ด้วย|please|pls)", re.IGNORECASE)
 
 
 def open_conversation(ctx: ChatContext) -> Messages:
@@ -49,7 +54,8 @@ def for_staff(parsed: ParsedMessage, message: str, ctx: ChatContext) -> Messages
     if conversation is None:
         return None
     numbers = bool(parsed.invoice_numbers or parsed.license_numbers)
-    answered = parsed.intent in BOT_COMMANDS and (numbers or len(normalize(message)) <= COMMAND_LENGTH)
+    short = len(_PARTICLES.sub("", normalize(message)).strip()) <= COMMAND_LENGTH
+    answered = parsed.intent in BOT_COMMANDS and (numbers or short)
     now = utcnow()
     acknowledged = not answered and conversations.acknowledge(ctx.session, conversation, now, ctx.office_hours)
     conversations.add_user_message(ctx.session, conversation, message, answered_by_bot=answered, now=now)

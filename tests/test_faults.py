@@ -143,7 +143,10 @@ def test_database_outage_loses_nothing_and_no_worker_dies(request, pg_url, db, f
         else:
             assert app.extensions["tisi"].worker._thread.is_alive()
             log = caplog.text
-        assert log.count("database unavailable") == 1, log[-3000:]  # one line per outage
+        # one line per spell of outage: the helper's outage may flap once (a connection made in the
+        # moment between killing the sessions and refusing new ones), and each spell then has its pair
+        spells = log.count("database unavailable")
+        assert spells >= 1 and spells == log.count("database is back"), log[-3000:]
         assert log.count("database is back") == 1, log[-3000:]
     finally:
         if worker is not None:
