@@ -153,7 +153,7 @@ def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | Non
 
 
 def receipt_answer(invoice_no: str, message: str, ctx: ChatContext) -> Messages:
-    """`ขอใบเสร็จ <invoice>`: the receipt's link to whoever may have it (CONTRACT §8), how to get
+    """`ขอใบเสร็จ <invoice>`: the receipt's link to whoever may have it (README, "Receipts"), how to get
     it to anyone else, or the truth about an invoice without one."""
     t = ctx.t
     inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)

@@ -96,7 +96,7 @@ def test_the_demo_tax_id_passes_the_check_digit():
 
 
 ROW = {"invoice_no": "2569120700000001", "ref2": "00000001", "tax_id": TAX_ID, "payer_name": "บริษัท ก จำกัด",
-       "fee_code": "LICENSE", "description": "", "amount": "10.00", "due_date": "2027-01-31"}
+       "fee_code": "LICENSE", "description": "", "amount": "10.00", "due_date": "2099-01-31"}
 
 
 def test_payer_address_and_postcode_are_optional_and_go_together():

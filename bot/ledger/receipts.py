@@ -307,7 +307,7 @@ def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
 
 
 
-# -- who may have a receipt in the chat (CONTRACT §8) -------------------------------------------------
+# -- who may have a receipt in the chat (README, "Receipts") -----------------------------------------------
 _PROOF_RE = re.compile(r"[0-9A-Za-z_-]{4,64}")
 
 
