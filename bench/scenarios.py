@@ -188,7 +188,10 @@ def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration
     port = free_port()
     external = name == "ours external"
     env = env_for(url, fake_url, port, **({"WORKER": "external"} if external else {}))
-    helpers = _celery_workers(env) if name == "celery" else _our_workers(env) if external else nullcontext()
+    # Quick (the test suite, beside other tests on the same PostgreSQL): 4 threads a process, not 32
+    # (each thread may hold a connection; 2 x 32 of them and ours beside left others none).
+    helpers = (_celery_workers(env, threads=4 if quick else 32) if name == "celery"
+               else _our_workers(env) if external else nullcontext())
     with gunicorn(app, env, port) as proc, helpers:
         fake_reset(fake_url)
         fake_latency(fake_url, latency)
