@@ -430,16 +430,13 @@ def receipt_verify(file: Path) -> None:
     signing), the signer is the certificate of RECEIPT_SIGNING_P12 (or chains to
     RECEIPT_TRUST_ROOTS), the file's SHA-256, number and amount are in the audit chain, and the
     receipt is not void. Exit 0 valid; 1 with the reason."""
-    from bot.ledger.receipts import verify_file
-    from bot.render.pades import ReceiptSigner, SignerError, load_certificates
+    from bot.ledger.receipts import trusted_certificates, verify_file
+    from bot.render.pades import SignerError
 
-    trusted = []
-    p12, roots = os.environ.get("RECEIPT_SIGNING_P12", "").strip(), os.environ.get("RECEIPT_TRUST_ROOTS", "").strip()
     try:
-        if p12:
-            trusted.append(ReceiptSigner(p12, os.environ.get("RECEIPT_SIGNING_PASSWORD")).certificate)
-        if roots:
-            trusted += load_certificates(roots)
+        trusted = trusted_certificates(os.environ.get("RECEIPT_SIGNING_P12", "").strip(),
+                                       os.environ.get("RECEIPT_SIGNING_PASSWORD"),
+                                       os.environ.get("RECEIPT_TRUST_ROOTS", "").strip())
     except (SignerError, OSError, ValueError) as exc:
         click.echo(f"tisi-pay receipt verify: {exc}", err=True)
         sys.exit(2)

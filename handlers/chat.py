@@ -109,11 +109,11 @@ def said_paid(invoice_no: str, ctx: ChatContext) -> Messages | None:
     """"I transferred yesterday but it still shows unpaid": for an invoice still unpaid, what
     happens next comes first, the card and its QR after, with a line not to pay twice. None when
     the invoice is not unpaid (its card then says what it is)."""
-    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True, batch=ctx.batch)
     if inv is None or inv.effective_status() != Status.UNPAID:
         return None
     if ctx.user is not None:
-        svc.remember_interest(ctx.session, ctx.user, invoice=inv)  # so the paid notice comes to this chat
+        svc.remember_interest(ctx.session, ctx.user, invoice=inv, batch=ctx.batch)  # so the paid notice comes to this chat
     t = ctx.t
     before, after = said_paid_but_unpaid(inv, t, ctx.links)
     return with_quick_replies([before, *invoice_messages(inv, t, ctx.links), after], t, invoice_no=inv.invoice_no,
@@ -121,27 +121,27 @@ def said_paid(invoice_no: str, ctx: ChatContext) -> Messages | None:
 
 
 def _subscribed(ctx: ChatContext, label: str | None) -> bool:
-    return label is not None and ctx.user is not None and subs.is_subscribed(ctx.session, ctx.user, label)
+    return label is not None and ctx.user is not None and subs.is_subscribed(ctx.session, ctx.user, label, ctx.batch)
 
 
 def show_invoice(invoice_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
     """The invoice's messages, and what the user could subscribe to from them (its license, or
     the invoice itself when it has none)."""
     t = ctx.t
-    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True, batch=ctx.batch)
     if inv is None:
         return [text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
                        number=invoice_no))], None
     if ctx.user is not None:
-        svc.remember_interest(ctx.session, ctx.user, invoice=inv)
+        svc.remember_interest(ctx.session, ctx.user, invoice=inv, batch=ctx.batch)
     return invoice_messages(inv, t, ctx.links), inv.license_no or inv.invoice_no
 
 
 def show_license(license_no: str, ctx: ChatContext) -> tuple[Messages, str | None]:
     t = ctx.t
-    all_invoices = svc.invoices_for_license(ctx.session, license_no, for_answer=True)
+    all_invoices = svc.invoices_for_license(ctx.session, license_no, for_answer=True, batch=ctx.batch)
     if ctx.user is not None and all_invoices:
-        svc.remember_interest(ctx.session, ctx.user, license_no=license_no)
+        svc.remember_interest(ctx.session, ctx.user, license_no=license_no, batch=ctx.batch)
     target = license_no if all_invoices else None
     payable = [inv for inv in all_invoices if inv.effective_status() == Status.UNPAID]
     if not payable:
@@ -156,14 +156,14 @@ def receipt_answer(invoice_no: str, message: str, ctx: ChatContext) -> Messages:
     """`ขอใบเสร็จ <invoice>`: the receipt's link to whoever may have it (README, "Receipts"), how to get
     it to anyone else, or the truth about an invoice without one."""
     t = ctx.t
-    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True)
+    inv = svc.find_invoice(ctx.session, invoice_no, for_answer=True, batch=ctx.batch)
     if inv is None:
         return [text(t("I could not find invoice %(number)s. Please check the 16-digit number on your pay-in slip.",
                        number=invoice_no))]
     status = inv.effective_status()
     if status == Status.UNPAID:
         if ctx.user is not None:
-            svc.remember_interest(ctx.session, ctx.user, invoice=inv)
+            svc.remember_interest(ctx.session, ctx.user, invoice=inv, batch=ctx.batch)
         return [text(t("Invoice %(number)s is not paid yet, so there is no receipt. This is how to pay it:",
                        number=inv.invoice_no)), *invoice_messages(inv, t, ctx.links)]
     if status == Status.EXPIRED:
@@ -177,7 +177,7 @@ def receipt_answer(invoice_no: str, message: str, ctx: ChatContext) -> Messages:
     if issued is None or payment is None:  # paid while receipts were not issued here
         return [text(t("Invoice %(number)s is paid, but its receipt is not available in this chat. Please contact "
                        "TISI for the receipt.", number=inv.invoice_no))]
-    if not receipts.entitled(ctx.session, ctx.user, inv, payment, message):
+    if not receipts.entitled(ctx.session, ctx.user, inv, payment, message, batch=ctx.batch):
         return [text(t("The receipt of invoice %(number)s shows the payer's full name and tax ID, so I send it only "
                        "to whoever asked about the invoice here before it was paid. To get it, type the request "
                        "again with the bank reference on your transfer slip or the payer's 13-digit tax ID, for "
@@ -190,7 +190,7 @@ def receipt_answer(invoice_no: str, message: str, ctx: ChatContext) -> Messages:
 def my_receipts(ctx: ChatContext) -> Messages:
     """`ขอใบเสร็จ` without a number: the user's own receipts, each with its button."""
     t = ctx.t
-    found = receipts.receipts_for_user(ctx.session, ctx.user) if ctx.user is not None else []
+    found = receipts.receipts_for_user(ctx.session, ctx.user, batch=ctx.batch) if ctx.user is not None else []
     if not found:
         return [text(t("I have no receipt for you in this chat yet. Type \"receipt\" with the invoice number, and "
                        "with the bank reference on your transfer slip if you did not ask about the invoice here "
@@ -223,7 +223,7 @@ def subscribe(ctx: ChatContext, *, license_no: str | None = None, invoice_no: st
     if target is None or ctx.user is None:
         return [text(_not_found(t, license_no, invoice_no))]
     consent = consent_sentence(target.label, ctx.reminder_days, t)
-    outcome = subs.subscribe(ctx.session, ctx.user, target, consent_text=consent, lang=t.lang)
+    outcome = subs.subscribe(ctx.session, ctx.user, target, consent_text=consent, lang=t.lang, batch=ctx.batch)
     if outcome is SubscribeOutcome.ALREADY:
         return [text(t("Notifications for %(target)s are already on. To stop them, type \"unsubscribe %(target)s\".",
                        target=target.label))]
@@ -236,7 +236,7 @@ def subscribe(ctx: ChatContext, *, license_no: str | None = None, invoice_no: st
 def unsubscribe(ctx: ChatContext, *, license_no: str | None = None, invoice_no: str | None = None) -> Messages:
     t = ctx.t
     target = subs.resolve(ctx.session, license_no=license_no, invoice_no=invoice_no)
-    if target is None or ctx.user is None or not subs.unsubscribe(ctx.session, ctx.user, target):
+    if target is None or ctx.user is None or not subs.unsubscribe(ctx.session, ctx.user, target, ctx.batch):
         label = target.label if target else (license_no or invoice_no)
         return [text(t("You have no notifications for %(target)s.", target=label))]
     return [text(t("Notifications for %(target)s are off. You will get nothing more about it unless you ask.",
@@ -256,7 +256,7 @@ def my_licenses(ctx: ChatContext) -> Messages:
 
 def history(ctx: ChatContext) -> Messages:
     t = ctx.t
-    rows = payments_for(ctx.session, ctx.user) if ctx.user is not None else []
+    rows = payments_for(ctx.session, ctx.user, batch=ctx.batch) if ctx.user is not None else []
     if not rows:
         return [text(t("No payments yet for your licenses or the invoices you asked about."))]
     return [payment_history(rows, t)]
@@ -287,7 +287,7 @@ def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies(unsubscribe(ctx, license_no=license_no, invoice_no=None if license_no else number), t)
     if action == "unsubscribe":
         raw_id = (data.get("id") or [""])[0]
-        found = subs.unsubscribe_by_id(ctx.session, ctx.user, int(raw_id)) if (
+        found = subs.unsubscribe_by_id(ctx.session, ctx.user, int(raw_id), ctx.batch) if (
             ctx.user is not None and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10) else None
         if found is None:
             return with_quick_replies([text(t("That notification was not found. Type \"my licenses\" to see yours."))], t)

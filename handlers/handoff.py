@@ -28,7 +28,7 @@ def open_conversation(ctx: ChatContext) -> Messages:
     if ctx.user is None:  # a group or room: there is no one to push staff answers to
         return [text(t("Please write to TISI in a one-to-one chat to talk to staff."))]
     now = utcnow()
-    conversation, new = conversations.open_conversation(ctx.session, ctx.user, now)
+    conversation, new = conversations.open_conversation(ctx.session, ctx.user, now, ctx.batch)
     hours = ctx.office_hours.describe(t.lang) if ctx.office_hours else ""
     if not new:
         return [text(t("Your chat with TISI staff is already open. Write your question here; staff answer during "
@@ -50,7 +50,7 @@ def for_staff(parsed: ParsedMessage, message: str, ctx: ChatContext) -> Messages
     nothing for the rest."""
     if ctx.user is None:
         return None
-    conversation = conversations.open_for(ctx.session, ctx.user)
+    conversation = conversations.open_for(ctx.session, ctx.user, ctx.batch)
     if conversation is None:
         return None
     numbers = bool(parsed.invoice_numbers or parsed.license_numbers)
@@ -76,7 +76,7 @@ def for_staff(parsed: ParsedMessage, message: str, ctx: ChatContext) -> Messages
 def end_chat(ctx: ChatContext) -> Messages:
     """`จบการสนทนา` / `end chat`."""
     t = ctx.t
-    if ctx.user is not None and conversations.end_by_user(ctx.session, ctx.user):
+    if ctx.user is not None and conversations.end_by_user(ctx.session, ctx.user, batch=ctx.batch):
         return [text(t("You ended the chat with TISI staff. I answer your messages again: type an invoice or "
                        "license number, or \"help\". To reach staff again, type \"talk to staff\"."))]
     return [text(t("There is no open chat with staff. To reach staff, type \"talk to staff\"."))]
@@ -87,7 +87,7 @@ def keep_for_staff(kind: str, ctx: ChatContext) -> bool:
     staff, and the bot says nothing. False when no conversation is open."""
     if ctx.user is None:
         return False
-    conversation = conversations.open_for(ctx.session, ctx.user)
+    conversation = conversations.open_for(ctx.session, ctx.user, ctx.batch)
     if conversation is None:
         return False
     conversations.add_user_message(ctx.session, conversation, f"[{kind}]", answered_by_bot=False)

@@ -62,12 +62,12 @@ def on_photo(event: MessageEvent, ctx: ChatContext) -> Messages:
 
 def _our_bill(read: PhotoRead, ctx: ChatContext) -> Messages:
     t = ctx.t
-    inv = svc.find_invoice(ctx.session, read.invoice_no, for_answer=True)
+    inv = svc.find_invoice(ctx.session, read.invoice_no, for_answer=True, batch=ctx.batch)
     if inv is None or (read.ref2 and inv.ref2 != read.ref2):
         return [text(t("The slip in this photo is for invoice %(number)s, which I could not find. Please contact TISI.",
                        number=read.invoice_no))]
     if ctx.user is not None:
-        svc.remember_interest(ctx.session, ctx.user, invoice=inv)
+        svc.remember_interest(ctx.session, ctx.user, invoice=inv, batch=ctx.batch)
     if _shown_in_this_set(read, ctx):
         return [text(t("Invoice %(number)s is shown above.", number=inv.invoice_no))]
     messages = invoice_messages(inv, t, ctx.links)

@@ -14,13 +14,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.data.models import LineUser
+    from bot.ledger.batch import Batch
 
 Messages = list[dict]
 
 
 @dataclass
 class ChatContext:
-    """What a handler may use: the open transaction, the user (if any), their language, links."""
+    """What a handler may use: the open transaction, the user (if any), their language, links,
+    and the batch of chat events it is one of (the ledger functions that read ahead take it)."""
 
     session: Session
     user: LineUser | None
@@ -29,6 +31,7 @@ class ChatContext:
     language: str | None = None  # this message's language, when it decides (see `follow_language`)
     office_hours: OfficeHours | None = None  # told to a user who asks for a person
     support_contact: str = ""
+    batch: Batch | None = None  # what the worker read ahead for its batch of events (bot.ledger.batch)
 
     @property
     def t(self) -> Translator:

@@ -300,16 +300,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(condition, timeout: float = 15.0, every: float = 0.01):
-    """Until `condition()` is true (its value), or fail: for what happens off the caller's thread."""
+def wait_for(condition, timeout: float = 15.0, every: float = 0.01, what: str = ""):
+    """Until `condition()` is true (its value), or fail saying `what` was not so: for what
+    happens off the caller's thread. The one waiting helper of the suite."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"not so after {timeout} s: {getattr(condition, '__name__', condition)}")
+            raise AssertionError(f"not so after {timeout} s: {what or getattr(condition, '__name__', condition)}")
         time.sleep(every)
+
+
+def drain(db, timeout: float = 15.0) -> None:
+    """Until the workers have nothing due left: every chat event answered (or given up), every
+    due notice and upstream callback sent or failed, every receipt PDF made. After it, what was
+    not sent will not be sent: "nothing more happened" is asserted after this, never after a sleep.
+    (A notice held for later — quiet hours, a backoff — is not due, and not waited for.)"""
+    from bot.core.dates import utcnow
+    from bot.data.models import InboxEvent, Notice, Receipt
+    from bot.data.states import InboxStatus, NoticeStatus
+
+    if hasattr(db, "extensions"):  # an app: its database
+        db = db.extensions["tisi"].db
+
+    def idle() -> bool:
+        with db.sessions() as s:
+            busy = (select(InboxEvent.id).where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)))
+                    .union_all(select(Notice.id).where(Notice.status == NoticeStatus.PENDING,
+                                                       Notice.next_attempt_at <= utcnow()))
+                    .union_all(select(Receipt.payment_id).where(Receipt.pending.is_not(None))))
+            return s.execute(busy.limit(1)).first() is None
+
+    wait_for(idle, timeout)
 
 
 def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:

@@ -23,7 +23,7 @@ from bot.data.models import (
 )
 from bot.data.states import NoticeStatus, StaffAction
 from bot.ledger.audit import verify
-from tests.conftest import BANK_SECRET, CSRF_RE, NEW_PASSWORD, Staff, fresh_code, invoice_row, make_account
+from tests.conftest import BANK_SECRET, CSRF_RE, NEW_PASSWORD, Staff, drain, fresh_code, invoice_row, make_account
 
 
 def actions(db, action: StaffAction | None = None) -> list[StaffActionEntry]:
@@ -342,7 +342,7 @@ def test_queues_show_a_failed_push_and_finance_retries_it_once(db, seed, bank, l
     answer = finance.post(f"/staff/queues/notice/{failed.id}/retry", token_from="/staff/queues")
     assert answer.status_code == 302 and "done=" in answer.headers["Location"]
     assert fake_line.wait_for(lambda f: len(f.pushes()) == 1)
-    time.sleep(0.3)
+    drain(db)
     assert len(fake_line.pushes()) == 1
     again = finance.post(f"/staff/queues/notice/{failed.id}/retry", token_from="/staff/queues")
     assert "problem=already_sent" in again.headers["Location"]
@@ -426,7 +426,7 @@ def test_an_answer_whose_reply_failed_is_pushed_once_by_finance(db, seed, line, 
     assert fake_line.wait_for(lambda f: len(f.pushes()) == 1)
     assert fake_line.pushes()[0].messages[0]["type"] == answer[0]["type"]
     finance.post(f"/staff/queues/event/{event_id}/push", token_from="/staff/queues")  # pressed again: nothing
-    time.sleep(0.5)
+    drain(db)
     assert len(fake_line.pushes()) == 1
     assert "ส่งคำตอบแล้ว" in finance.client.get("/staff/queues").get_data(as_text=True)
     with db.transaction() as s:

@@ -28,6 +28,7 @@ from tests.conftest import (
     OTHER_USER,
     USER,
     DirectLink,
+    drain,
     invoice_row,
     make_env,
     soap_request,
@@ -71,7 +72,7 @@ def test_payment_marks_paid_and_tells_each_asker_once(directlink, line, inv, db,
         payment = s.scalar(select(Payment))
         assert (payment.bank_code, payment.bank_ref, payment.channel) == ("006", "PAY1", "ATM")
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= 2)
-    time.sleep(0.3)
+    drain(db)
     assert sorted(p.to for p in fake_line.pushes()) == sorted([USER, OTHER_USER])
 
 
@@ -243,7 +244,7 @@ def test_the_same_payment_20_times_by_soap_and_json_at_once_is_one_payment(live,
     assert codes == ["0000"] * 20
     assert _count(db, Payment) == 1 and _count(db, BankRequest) == 1
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1)
-    time.sleep(0.3)
+    drain(db)
     assert [p.to for p in fake_line.pushes()] == [USER]
 
 

@@ -29,6 +29,7 @@ from tests.conftest import (
     invoice_row,
     make_env,
     text_event,
+    wait_for,
 )
 
 INV = "2568110400012345"
@@ -70,18 +71,6 @@ def _health(database_url):
                           text=True, timeout=60)
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.05)
-    return predicate()
-
-
 @pytest.fixture
 def pg_url(database_url):
     if not database_url.startswith("postgresql"):
@@ -113,7 +102,7 @@ def test_database_outage_loses_nothing_and_no_worker_dies(request, pg_url, db, f
     try:
         row = seed(invoice_row(1, invoice_no=INV))[0]
         line.say(INV)  # USER will be told when it is paid
-        assert _wait(lambda: _health(pg_url).returncode == 0)
+        wait_for(lambda: _health(pg_url).returncode == 0, timeout=20)
         payment = bank.body("payment", row, bank_ref="OUTAGE1")
         events = [text_event("วิธีใช้", f"U{i:032x}") for i in range(5)]
 
@@ -135,7 +124,7 @@ def test_database_outage_loses_nothing_and_no_worker_dies(request, pg_url, db, f
         with db.sessions() as s:
             assert s.scalar(select(func.count()).select_from(Payment)) == 1
             assert s.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.SENT)) == 1
-        assert _wait(lambda: _health(pg_url).returncode == 0, timeout=20), _health(pg_url).stdout
+        wait_for(lambda: _health(pg_url).returncode == 0, timeout=20)
         assert client.get("/healthz").get_json()["worker_seen_s"] < 10
         if worker is not None:
             assert worker.poll() is None, "the worker died"

@@ -64,3 +64,75 @@ def test_each_word_with_a_number(intent, message):
 @pytest.mark.parametrize("message", ["สวัสดีครับ ขอถามหน่อย", "hi, how are you", "ขอบคุณครับ", "👍", "ok"])
 def test_what_is_not_understood_is_unknown_or_help_never_a_guess(message):
     assert parse_message(message).intent in (Intent.UNKNOWN, Intent.HELP, Intent.GREETING)
+
+
+# A word for ending the chat beats the word for a person in the same message, even when it is
+# spelt another way (the typo-tolerant pass comes after every list's exact pass).
+@pytest.mark.parametrize("message", ["จบแชทกับเจ้าหน้าที่", "จบแชตกับเจ้าหน้าที่", "ปิดแชทกับเจ้าหน้าที่",
+                                     "ปิดแชตกับเจ้าหน้าที่ค่ะ", "เลิกคุยกับเจ้าหน้าที่", "end chat with staff"])
+def test_ending_the_chat_is_not_asking_for_a_person(message):
+    assert parse_message(message).intent is Intent.END_CHAT
+
+
+PAID_CLAIMS = ["โอนแล้ว", "โอนไปแล้ว", "โอนเงินแล้ว", "โอนเงินไปแล้ว", "จ่ายแล้ว", "จ่ายไปแล้ว", "จ่ายเงินแล้ว",
+               "ชำระแล้ว", "ชำระไปแล้ว", "ชำระเงินแล้ว", "ชำระเงินไปแล้ว", "สแกนจ่ายแล้ว", "i paid", "i have paid",
+               "i've paid", "we paid", "we have paid", "we've paid", "already paid", "paid already", "transferred",
+               "i transfered"]
+QUESTION_TAILS = ["หรือยัง", "ยัง", "รึยัง", "หรือไม่", "ไหม", "มั้ย", "หรือเปล่า", "รึเปล่า", "หรอ", "เหรอ", "ใช่ไหม"]
+
+
+@pytest.mark.parametrize("claim", PAID_CLAIMS)
+def test_each_way_of_saying_it_is_paid(claim):
+    assert parse_message(f"{INV} {claim}").says_paid, claim
+
+
+@pytest.mark.parametrize("tail", QUESTION_TAILS)
+def test_each_way_of_asking_whether_it_is_paid_is_not_a_claim(tail):
+    message = f"{INV} โอนเงินแล้ว{tail}"
+    assert not parse_message(message).says_paid, message
+
+
+@pytest.mark.parametrize("question", ["is it paid already", "has it been paid already", "was it paid already",
+                                      "isit paid already", "hasit been paid already", "wasit paid already",
+                                      "did it go through, i paid", "already paid?"])
+def test_english_questions_are_not_claims(question):
+    assert not parse_message(f"{question} {INV}").says_paid, question
+
+
+# One typo (a letter missing, added or changed) is forgiven in a Thai keyword of 4 letters or
+# more, anywhere in the message; two are not.
+@pytest.mark.parametrize("message, intent", [
+    ("ประวต", Intent.UNKNOWN),  # two letters missing from ประวัติ
+    ("ประวติ", Intent.HISTORY),  # ั missing
+    ("ประวััติ", Intent.HISTORY),  # ั doubled
+    ("ประวัตี", Intent.HISTORY),  # ิ typed as ี
+    ("ขอดูประวติหน่อย", Intent.HISTORY),  # inside a sentence
+    ("ประวติ", Intent.HISTORY),
+    ("ปรวติ", Intent.UNKNOWN),  # two edits
+    ("ใบเสรจ", Intent.RECEIPT),  # ็ missing at the word's end
+    ("บเสร็จ", Intent.RECEIPT),  # its first letter missing
+    ("ใบเสร็จจจ", Intent.RECEIPT),
+    ("ใเสรจ", Intent.UNKNOWN),
+])
+def test_one_typo_is_forgiven_two_are_not(message, intent):
+    assert parse_message(message).intent is intent, message
+
+
+# Why a number was not taken: 8 digits or more look like a wrong invoice number; fewer are
+# something else (an amount, a year); 13 digits with a valid check digit are a tax ID.
+@pytest.mark.parametrize("message, hint", [
+    ("1234567", None), ("12345678", "wrong_length"), ("123456789012345", "wrong_length"),
+    ("12345678901234567", "wrong_length"), ("0105550123451", "tax_id"), ("0105550123452", "wrong_length"),
+    ("มอก. 2434-2555", "tis_standard"),
+])
+def test_the_hint_for_a_number_not_taken(message, hint):
+    assert parse_message(message).hint == hint, message
+
+
+# A language switch is a short message: 40 letters without spaces at most.
+def test_a_language_switch_is_a_short_message():
+    at_most = "เปลี่ยนเป็นภาษาอังกฤษนะครับขอบคุณมากครับ"  # 40 characters
+    assert len(at_most) == 40 and parse_message(at_most).intent is Intent.LANGUAGE
+    assert parse_message(at_most + "ค").intent is not Intent.LANGUAGE
+    assert parse_message("please switch to english").language == "en"
+    assert parse_message("change to thai").language == "th" and parse_message("th").language == "th"

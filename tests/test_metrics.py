@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -14,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
 from bot.factory import create_app
-from tests.conftest import invoice_row, make_env
+from tests.conftest import drain, invoice_row, make_env
 
 TOKEN = "metrics-token-for-tests"
 
@@ -65,7 +64,7 @@ def test_what_operators_watch_is_counted(metered, fake_line, db, seed):
     assert bank.post(bank.body("payment", row, bank_ref="KTBMETRIC1")).get_json()["respCode"] == "0000"
     assert bank.post(bank.body("payment", row, bank_ref="KTBMETRIC2")).get_json()["respCode"] == "1002"
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1)
-    time.sleep(0.3)
+    drain(db)
     response = client.get("/metrics", headers=auth)
     assert response.mimetype == "text/plain"
     after = _samples(response.get_data(as_text=True))

@@ -24,8 +24,10 @@ from tests.conftest import (
     BANK_SECRET,
     OTHER_USER,
     USER,
+    drain,
     invoice_row,
     make_env,
+    wait_for,
 )
 
 INV = "2568110400000001"
@@ -33,13 +35,10 @@ THIRD_USER = "U" + "c" * 32
 
 
 def _wait_sent(db, count, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def sent() -> bool:
         with db.sessions() as s:
-            if s.scalar(select(func.count()).select_from(Notice).where(Notice.status == "sent")) >= count:
-                return True
-        time.sleep(0.02)
-    return False
+            return s.scalar(select(func.count()).select_from(Notice).where(Notice.status == "sent")) >= count
+    return wait_for(sent, timeout, what=f"{count} notices sent")
 
 
 def _accepted_per_key(fake):
@@ -57,7 +56,7 @@ def test_payment_pushes_one_receipt_to_each_user_who_asked(line, bank, seed, fak
     assert line.post([unfollow]).status_code == 200  # left: no push
     assert bank.post(bank.body("payment", row, bank_ref="KTBPAY1", channel="MOBILE")).get_json()["respCode"] == "0000"
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= 2)
-    time.sleep(0.2)
+    drain(db)
     pushes = {p.to: p for p in fake_line.pushes()}
     assert set(pushes) == {USER, OTHER_USER}
     assert all(p.retry_key for p in pushes.values())
@@ -81,7 +80,7 @@ def test_repeated_payment_and_reversal_give_one_notice_each(line, bank, seed, fa
     for _ in range(3):
         bank.post(reversal)
     assert _wait_sent(db, 2)
-    time.sleep(0.2)
+    drain(db)
     titles = [json.dumps(p.messages, ensure_ascii=False) for p in fake_line.pushes()]
     assert len(titles) == 2
     assert "ได้รับชำระเงินแล้ว" in titles[0] and "รายการชำระถูกยกเลิก" in titles[1]
@@ -245,7 +244,7 @@ def test_50_concurrent_duplicate_payments(database_url, live_server, line, seed,
     assert len(answers) == 50 and len(set(answers)) == 1
     assert json.loads(answers[0][1])["respCode"] == "0000"
     assert _wait_sent(db, 2)
-    time.sleep(0.3)
+    drain(db)
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
         assert s.scalar(select(func.count()).select_from(Notice)) == 2

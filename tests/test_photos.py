@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.core.thaiqr import bill_payment_payload, crc16_ccitt_false, tlv
 from bot.data.models import InboxEvent, PhotoRead
-from tests.conftest import BILLER_ID, OTHER_USER, USER, invoice_row
+from tests.conftest import BILLER_ID, OTHER_USER, USER, drain, invoice_row
 
 INV = "2568110400000001"
 REF2 = "68110001"
@@ -244,7 +244,7 @@ def test_an_eslip_not_confirmed_yet_is_remembered_and_pushed_once_when_it_is(lin
     for _ in range(2):  # the bank repeats itself
         bank.post(bank.body("payment", invoice, bank_ref=ref))
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= before + 2)
-    time.sleep(0.3)
+    drain(db)
     pushed_to = sorted(p.to for p in fake_line.pushes()[before:])
     assert pushed_to == sorted([OTHER_USER, USER])  # once each, whatever the bank repeats
 

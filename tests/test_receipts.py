@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +34,7 @@ from tests.conftest import (
     invoice_row,
     make_env,
     receipt_env,
+    wait_for,
 )
 
 INV = "2568110400000001"
@@ -55,15 +55,6 @@ def _cli(args, env):
     from bot.cli import cli
 
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-def _wait(predicate, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _documents(db) -> list[ReceiptDocument]:
@@ -94,7 +85,7 @@ def paid(line, bank, seed, fake_line, db):
     _pay(bank, row, bank_ref="KTBRCPT0001", channel="MOBILE", transDateTime="2026-11-25T14:30:00+07:00")
     assert fake_line.wait_for(lambda f: len(f.pushes()) >= 1)
     path = _receipt_button(fake_line)
-    assert _wait(lambda: len(_documents(db)) == 1), "the worker made no receipt PDF"
+    wait_for(lambda: len(_documents(db)) == 1, timeout=20, what="the worker made a receipt PDF")
     return row, path
 
 
@@ -361,7 +352,7 @@ def test_every_receipt_pdf_is_a_link_of_the_chain(paid, bank, db, database_url):
 
     row, _ = paid
     bank.post(bank.body("reversal", row, bank_ref="KTBRCPT0001"))
-    assert _wait(lambda: len(_documents(db)) == 2)  # the receipt, and it marked void
+    wait_for(lambda: len(_documents(db)) == 2, timeout=20)  # the receipt, and it marked void
     with db.sessions() as s:
         linked = set(s.scalars(select(ChainLink.row_id).where(ChainLink.kind == ChainKind.RECEIPT)))
         verdict = verify(s, None)
@@ -392,7 +383,7 @@ def test_the_bank_path_allocates_the_number_and_the_worker_makes_the_pdf(seed, d
     maker = ReceiptMaker(ReceiptSigner(receipt_p12, RECEIPT_PASSWORD), "0999999999999")
     dispatcher = Dispatcher(db, [ReceiptQueue(db, maker)], kind=WorkerKind.EXTERNAL)
     try:
-        assert _wait(lambda: (dispatcher.step() or True) and len(_documents(db)) == 1)
+        wait_for(lambda: (dispatcher.step() or True) and len(_documents(db)) == 1, timeout=20)
     finally:
         dispatcher.close()
     with db.sessions() as s:
@@ -481,7 +472,7 @@ def test_the_receipt_is_dated_the_day_the_money_was_received(bank, seed, db):
     row = seed(invoice_row(1, payer_address="99/1 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร",
                            payer_postcode="10110"))[0]
     _pay(bank, row, transDateTime="2026-09-30T23:59:00+07:00")
-    assert _wait(lambda: len(_documents(db)) == 1), "the worker made no receipt PDF"
+    wait_for(lambda: len(_documents(db)) == 1, timeout=20, what="the worker made a receipt PDF")
     document = _documents(db)[0]
     text = " ".join(pdfium_text(document.pdf).split())
     assert document.number == "TISI-2569-000001"

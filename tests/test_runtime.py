@@ -31,6 +31,7 @@ from tests.conftest import (
     make_env,
     sample_event,
     text_event,
+    wait_for,
 )
 
 INV = "2568110400012345"
@@ -392,7 +393,7 @@ def test_health_tells_the_truth(database_url, db, client, app, line):
     result = _health(database_url)
     assert result.returncode == 1 and "no worker" in result.stdout  # nothing has run yet
     line.say("วิธีใช้")  # the inline worker starts and beats
-    assert _wait(lambda: client.get("/healthz").get_json()["worker_seen_s"] is not None)
+    wait_for(lambda: client.get("/healthz").get_json()["worker_seen_s"] is not None)
     result = _health(database_url)
     assert result.returncode == 0, result.stdout
     body = client.get("/healthz").get_json()
@@ -456,15 +457,6 @@ def _minutes(n):
     return timedelta(minutes=n)
 
 
-def _wait(predicate, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 
 # -- events stored leased by a web process -------------------------------------------------------------
 def test_events_left_by_a_dead_web_process_are_taken_once_its_lease_runs_out(database_url, db, fake_line):
@@ -511,7 +503,7 @@ def test_adopted_events_without_room_go_back_to_the_queue(app, line, fake_line, 
     ids = store_events(db, events, claim=True)  # stored by this process, leased to it
     queue.max_inflight = 0  # and then every sender got busy before the worker took them
     worker.adopt("inbox", ids)
-    assert _wait(lambda: all(r.lease_until is None for r in _inbox(db)), timeout=5)  # released, not held
+    wait_for(lambda: all(r.lease_until is None for r in _inbox(db)), timeout=5)  # released, not held
     queue.max_inflight = 64
     worker.wake("inbox")
     line.settle(timeout=20)

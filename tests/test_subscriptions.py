@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,6 +22,7 @@ from tests.conftest import (
     API_TOKEN,
     BILLER_ID,
     USER,
+    drain,
     fresh,
     invoice_row,
     make_env,
@@ -72,9 +72,10 @@ def _pushes_to(fake, user_id):
     return [p for p in fake.pushes() if p.to == user_id]
 
 
-def _settle_pushes(fake, count, timeout=10.0):
+def _settle_pushes(fake, db, count, timeout=10.0):
+    """The pushes, once `count` came and the workers have nothing left to send (none more will)."""
     assert fake.wait_for(lambda f: len(f.pushes()) >= count, timeout), f"{len(fake.pushes())} pushes, wanted {count}"
-    time.sleep(0.3)  # and no more than that
+    drain(db, timeout)
     return fake.pushes()
 
 
@@ -173,7 +174,7 @@ def test_new_invoice_for_a_subscribed_license_is_pushed_once(line, seed, client,
         result = CliRunner().invoke(cli, ["invoices", "import", str(csv)], env=env, catch_exceptions=False)
         assert result.exit_code == 0, result.output
     assert "new-invoice notices queued for subscribers: 1" in result.output or "unchanged: 1" in result.output
-    [push] = _settle_pushes(fake_line, 1)
+    [push] = _settle_pushes(fake_line, db, 1)
     assert push.to == USER
     assert "ใบแจ้งหนี้ใหม่" in push.messages[0]["text"] and "2,500.00 บาท" in push.messages[0]["text"]
     assert _decoded_qr(client, push.messages) == {"00": "A000000677010112", "01": BILLER_ID,
@@ -182,7 +183,7 @@ def test_new_invoice_for_a_subscribed_license_is_pushed_once(line, seed, client,
     newer = invoice_row(8, license_no=LIC)
     auth = {"Authorization": f"Bearer {API_TOKEN}"}
     assert client.post("/api/v1/invoices", json=[new, newer], headers=auth).status_code == 200
-    pushes = _settle_pushes(fake_line, 2)
+    pushes = _settle_pushes(fake_line, db, 2)
     assert [p.to for p in pushes] == [USER, USER] and newer["invoice_no"] in _texts(pushes[1].messages)
 
 
@@ -220,7 +221,7 @@ def test_remind_7_and_1_days_before_and_after_each_once(line, seed, fake_line, e
     assert "nothing due" in _remind(env, at(10))
     out = _remind(env, at(7))
     assert "queued 2" in out and "7-day reminders: 2" in out
-    pushes = _settle_pushes(fake_line, 2)
+    pushes = _settle_pushes(fake_line, db, 2)
     assert {p.to for p in pushes} == {USER, OTHER}
     th = _texts(_pushes_to(fake_line, USER)[0].messages)
     assert "อีก 7 วัน" in th and row["invoice_no"] in th
@@ -230,14 +231,14 @@ def test_remind_7_and_1_days_before_and_after_each_once(line, seed, fake_line, e
     assert "queued 0" in _remind(env, at(0))  # due today: the 1-day reminder already went
     assert "overdue notices: 2" in _remind(env, at(-1))
     assert "queued 0" in _remind(env, at(-2))
-    pushes = _settle_pushes(fake_line, 6)
+    pushes = _settle_pushes(fake_line, db, 6)
     assert len(pushes) == 6 and len({(p.to, json.dumps(p.messages)) for p in pushes}) == 6
     # Pushes may arrive in any order (senders work in parallel): find the overdue one by its words.
     [overdue] = [p for p in _pushes_to(fake_line, USER) if "เกินกำหนดชำระเมื่อ" in p.messages[0]["text"]]
     assert "image" not in [m["type"] for m in overdue.messages]  # an expired invoice gets no QR
 
 
-def test_quiet_hours_hold_reminders_until_the_next_run_after_them(line, seed, fake_line, env):
+def test_quiet_hours_hold_reminders_until_the_next_run_after_them(line, seed, fake_line, env, db):
     env = {**env, "QUIET_HOURS": "20:00-08:00"}
     due = today_bangkok() + timedelta(days=10)
     seed(invoice_row(1, license_no=LIC, due_date=due.isoformat()))
@@ -245,10 +246,10 @@ def test_quiet_hours_hold_reminders_until_the_next_run_after_them(line, seed, fa
     day = (due - timedelta(days=7)).isoformat()
     assert "QUIET_HOURS" in _remind(env, f"{day}T21:00")
     assert "QUIET_HOURS" in _remind(env, f"{day}T07:59")
-    time.sleep(0.5)
+    drain(db)
     assert fake_line.pushes() == []
     assert "7-day reminders: 1" in _remind(env, f"{day}T08:00")
-    _settle_pushes(fake_line, 1)
+    _settle_pushes(fake_line, db, 1)
     quiet_off = {**env, "QUIET_HOURS": "off"}
     assert "queued 0" in _remind(quiet_off, f"{day}T23:00")
 
@@ -279,7 +280,7 @@ def test_two_remind_processes_at_once_push_each_reminder_once(line, seed, fake_l
     assert sum(queued) == 200, outputs  # 20 users x 10 invoices, split between the two however it fell
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Notice).where(Notice.event_key.like("remind7:%"))) == 200
-    pushes = _settle_pushes(fake_line, 200, timeout=30)
+    pushes = _settle_pushes(fake_line, db, 200, timeout=30)
     assert len(pushes) == 200 and len({(p.to, json.dumps(p.messages)) for p in pushes}) == 200
 
 

@@ -1,7 +1,6 @@
 """UPSTREAM_CALLBACK_URL: invoice status changes posted, signed, to the e-License systems, through the outbox."""
 import json
 import threading
-import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -10,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 from bot.config import Settings
 from bot.core.signing import bank_signature
 from bot.factory import create_app
-from tests.conftest import API_TOKEN, Bank, invoice_row, make_env
+from tests.conftest import API_TOKEN, Bank, drain, invoice_row, make_env, wait_for
 
 
 class Upstream:
@@ -48,23 +47,16 @@ def app_with_upstream(database_url, fake_line, db, upstream, monkeypatch):
     app.extensions["tisi"].close()
 
 
-def _wait(predicate, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline and not predicate():
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_payment_and_reversal_are_posted_signed_once_each(app_with_upstream, upstream, seed):
     bank = Bank(app_with_upstream.test_client())
     row = seed(invoice_row(1))[0]
     upstream.fail_next = 2  # the e-License system is down for a moment
     assert bank.post(bank.body("payment", row, bank_ref="UP1")).get_json()["respCode"] == "0000"
     assert bank.post(bank.body("payment", row, bank_ref="UP1")).get_json()["respCode"] == "0000"  # bank resends
-    assert _wait(lambda: len([r for r in upstream.received]) >= 3)
+    wait_for(lambda: len([r for r in upstream.received]) >= 3)
     assert bank.post(bank.body("reversal", row, bank_ref="UP1")).get_json()["respCode"] == "0000"
-    assert _wait(lambda: len(upstream.received) >= 4)
-    time.sleep(0.3)
+    wait_for(lambda: len(upstream.received) >= 4)
+    drain(app_with_upstream)
     delivered = upstream.received[2:]  # the first two attempts were refused with 503
     assert len(delivered) == 2
     keys = [r["headers"]["X-Idempotency-Key"] for r in upstream.received]
@@ -82,5 +74,5 @@ def test_refused_payments_post_nothing(app_with_upstream, upstream, seed):
     bank = Bank(app_with_upstream.test_client())
     row = seed(invoice_row(1))[0]
     assert bank.post(bank.body("payment", row, amount="1.00")).get_json()["respCode"] == "1003"
-    time.sleep(0.5)
+    drain(app_with_upstream)
     assert upstream.received == []

@@ -32,8 +32,8 @@ def _answer(app, db, show, number, user_id=USER, batched=False):
     def run():
         with db.transaction() as session:
             batch = Batch.load(session, {user_id}, [f"ชำระ {number}"]) if batched else None
-            ctx = ChatContext(session=session, user=get_or_create_user(session, user_id),
-                              links=app.extensions["tisi"].links)
+            ctx = ChatContext(session=session, user=get_or_create_user(session, user_id, batch),
+                              links=app.extensions["tisi"].links, batch=batch)
             result["messages"] = show(number, ctx)[0]
             if batch is not None:
                 batch.end(session)

@@ -24,19 +24,29 @@ class Outcome:
 
     @classmethod
     def ok(cls, status: int = 200) -> "Outcome":
-        return cls(True, False, status)
+        return cls(delivered=True, retry=False, status=status)
+
+    @classmethod
+    def not_sent(cls, why: str) -> "Outcome":
+        """Nothing was sent and nothing will be: there is nothing to send, or no point any more."""
+        return cls(delivered=False, retry=False, status=0, detail=why[:500])
+
+    @classmethod
+    def failed_here(cls, why: str) -> "Outcome":
+        """Our side failed before anything was sent (the database, the reader): try again later."""
+        return cls(delivered=False, retry=True, status=0, detail=why[:500])
 
     @classmethod
     def from_status(cls, status: int, detail: str = "", retry_after: float | None = None) -> "Outcome":
         """A refusal: retried when the receiver may accept it later."""
         retry = status == 0 or status == 429 or status >= 500
-        return cls(False, retry, status, detail[:500], retry_after)
+        return cls(delivered=False, retry=retry, status=status, detail=detail[:500], retry_after=retry_after)
 
     @classmethod
     def no_answer(cls, exc: BaseException, *, sent: bool = True) -> "Outcome":
         """Timeouts, refused or reset connections: nobody said no. `sent`: the request may have
         got there (its outcome is unknown), unlike a connection that was never made."""
-        return cls(False, True, 0, type(exc).__name__, unknown=sent)
+        return cls(delivered=False, retry=True, status=0, detail=type(exc).__name__, unknown=sent)
 
     def describe(self) -> str:
         return f"{self.status} {self.detail}".strip()[:1000]

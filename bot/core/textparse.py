@@ -35,20 +35,22 @@ _INVOICE_PREFIX_RE = re.compile(r"(?<![A-Za-z])(?:inv|invoice|ref|no)$", re.IGNO
 
 
 class Intent(enum.Enum):
-    PAY = "pay"  # show what is owed, with the QR while payable
-    STATUS = "status"  # is it paid?
-    HELP = "help"
-    LANGUAGE = "language"
-    GREETING = "greeting"
-    NEED_NUMBER = "need_number"  # wants to pay or check but gave no number we can use
-    SUBSCRIBE = "subscribe"  # notices of a license's (or an invoice's) new invoices and due dates
-    UNSUBSCRIBE = "unsubscribe"
-    MY_LICENSES = "my_licenses"  # what am I subscribed to?
-    HISTORY = "history"  # my last payments
-    RECEIPT = "receipt"  # the receipt of an invoice named in the message
-    HANDOFF = "handoff"  # wants a person: a conversation with the Institute's staff
-    END_CHAT = "end_chat"  # ends the conversation with staff
-    UNKNOWN = "unknown"
+    """What a message asks for. Never stored or sent: the members' values mean nothing."""
+
+    PAY = enum.auto()  # show what is owed, with the QR while payable
+    STATUS = enum.auto()  # is it paid?
+    HELP = enum.auto()
+    LANGUAGE = enum.auto()
+    GREETING = enum.auto()
+    NEED_NUMBER = enum.auto()  # wants to pay or check but gave no number we can use
+    SUBSCRIBE = enum.auto()  # notices of a license's (or an invoice's) new invoices and due dates
+    UNSUBSCRIBE = enum.auto()
+    MY_LICENSES = enum.auto()  # what am I subscribed to?
+    HISTORY = enum.auto()  # my last payments
+    RECEIPT = enum.auto()  # the receipt of an invoice named in the message
+    HANDOFF = enum.auto()  # wants a person: a conversation with the Institute's staff
+    END_CHAT = enum.auto()  # ends the conversation with staff
+    UNKNOWN = enum.auto()
 
 
 @dataclass(frozen=True)
@@ -162,13 +164,16 @@ def _why_not(chunks: list[str]) -> str | None:
 
 
 # Keywords, already in normalized form (lowercase for Latin). Order of checks matters:
-# "ค้างชำระ" (outstanding) contains "ชำระ" (pay), so status is tested before pay.
+# "ค้างชำระ" (outstanding) contains "ชำระ" (pay), so status is tested before pay. Thai words
+# match anywhere (Thai runs its words together), so a word that holds another of its list is left
+# out ("ประวัติการชำระ" is found by "ประวัติ"), and so is one a typo away from another in a list
+# matched with typos ("เช็ก" is found by "เช็ค"). Latin words match whole.
 _STATUS_WORDS = (
-    "สถานะ", "เช็ค", "เช็ก", "ตรวจสอบ", "แล้วหรือยัง", "แล้วยัง", "หรือยัง", "ค้างชำระ",
+    "สถานะ", "เช็ค", "ตรวจสอบ", "แล้วยัง", "หรือยัง", "ค้างชำระ",
     "ยอดค้าง", "ติดตาม", "status", "check", "track", "paid?",
 )
 _PAY_WORDS = (
-    "ชำระ", "จ่าย", "โอน", "ขอqr", "คิวอาร์", "qr", "ใบแจ้งหนี้", "ใบแจ้งชำระ", "ใบนำฝาก",
+    "ชำระ", "จ่าย", "โอน", "ขอqr", "คิวอาร์", "qr", "ใบแจ้งหนี้", "ใบนำฝาก",
     "ค่าธรรมเนียม", "ยอด", "ใบอนุญาต", "pay", "invoice", "bill", "license", "licence", "fee",
 )
 _HELP_WORDS = (
@@ -182,21 +187,20 @@ _UNSUBSCRIBE_WORDS = (
     "ปิดแจ้งเตือน", "ปิดการแจ้งเตือน", "unsubscribe", "unsub", "stop notifications", "stop reminders",
 )
 _SUBSCRIBE_WORDS = (
-    "แจ้งเตือน", "เตือนด้วย", "เปิดแจ้งเตือน", "subscribe", "notify me", "remind me", "notifications", "reminders",
+    "แจ้งเตือน", "เตือนด้วย", "subscribe", "notify me", "remind me", "notifications", "reminders",
 )
 _MY_LICENSES_WORDS = (
-    "ใบอนุญาตของฉัน", "ใบอนุญาตของผม", "ใบอนุญาตของเรา", "ใบอนุญาตของดิฉัน", "การแจ้งเตือนของฉัน",
-    "แจ้งเตือนของฉัน", "my licenses", "my licences", "my license", "my licence", "my subscriptions",
+    "ใบอนุญาตของฉัน", "ใบอนุญาตของผม", "ใบอนุญาตของเรา", "ใบอนุญาตของดิฉัน", "แจ้งเตือนของฉัน", "my licenses", "my licences", "my license", "my licence", "my subscriptions",
 )
 _HISTORY_WORDS = (
-    "ประวัติการชำระ", "ประวัติการจ่าย", "ประวัติ", "รายการที่ชำระ", "history", "my payments", "payment history",
+    "ประวัติ", "รายการที่ชำระ", "history", "my payments",
 )
 # With a number: the receipt of that invoice; without one: the user's own receipts (tested before history).
-_RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสร็จรับเงิน", "ขอใบเสร็จ", "receipt", "receipts", "e-receipt")
+_RECEIPT_WORDS = ("ใบเสร็จ", "receipt", "receipts")
 # The payer says the money has gone: a claim that the invoice is paid (and perhaps not shown yet).
 _PAID_CLAIM_WORDS = (
     "โอนแล้ว", "โอนไปแล้ว", "โอนเงินแล้ว", "โอนเงินไปแล้ว", "จ่ายแล้ว", "จ่ายไปแล้ว", "จ่ายเงินแล้ว", "ชำระแล้ว",
-    "ชำระไปแล้ว", "ชำระเงินแล้ว", "ชำระเงินไปแล้ว", "สแกนจ่ายแล้ว", "i paid", "i have paid", "i've paid", "we paid",
+    "ชำระไปแล้ว", "ชำระเงินแล้ว", "ชำระเงินไปแล้ว", "i paid", "i have paid", "i've paid", "we paid",
     "we have paid", "we've paid", "already paid", "paid already", "transferred", "i transfered",
 )
 # ...unless it asks whether it is paid ("ชำระแล้วหรือยัง", "is it paid already?")
@@ -206,16 +210,15 @@ _PAID_QUESTION_WORDS = (
 )
 # A person, not the bot. Tested before help ("สอบถามเจ้าหน้าที่" asks for a person, not for help).
 _HANDOFF_WORDS = (
-    "ติดต่อเจ้าหน้าที่", "คุยกับเจ้าหน้าที่", "ขอคุยกับเจ้าหน้าที่", "สอบถามเจ้าหน้าที่", "เจ้าหน้าที่", "คุยกับคน",
-    "พนักงาน", "talk to staff", "talk to a person", "talk to someone", "talk to a human", "contact staff",
-    "human", "agent", "operator", "staff",
+    "เจ้าหน้าที่", "คุยกับคน", "พนักงาน", "talk to a person", "talk to someone", "human", "agent", "operator", "staff",
 )
 # Ends a conversation with staff. Tested before the words for a person ("จบการสนทนากับเจ้าหน้าที่").
 _END_CHAT_WORDS = ("จบการสนทนา", "จบแชท", "จบแชต", "ปิดแชท", "ปิดแชต", "เลิกคุย", "end chat", "end the chat",
                    "close chat", "stop chat")
 _GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
-_LANG_EN_WORDS = ("english", "ภาษาอังกฤษ", "อังกฤษ", "eng", "en")
-_LANG_TH_WORDS = ("ภาษาไทย", "thai", "ไทย", "th")
+# A switch of language: the language's Thai or English name anywhere in a short message, or its
+# code as a word ("en", "eng", "th").
+_LANGUAGES = (("en", ("อังกฤษ", "english"), frozenset({"eng", "en"})), ("th", ("ไทย", "thai"), frozenset({"th"})))
 _LANGUAGE_MAX_LEN = 40  # "เปลี่ยนเป็นภาษาอังกฤษค่ะ" is a switch; a long sentence is not
 
 
@@ -277,18 +280,16 @@ def _language_switch(lowered: str, compact: str) -> str | None:
     if len(compact) > _LANGUAGE_MAX_LEN:
         return None
     words = set(re.findall(r"[a-z]+", lowered))
-    if any(w in compact for w in _LANG_EN_WORDS[:3]) or words & {"english", "eng", "en"}:
-        return "en"
-    if any(w in compact for w in _LANG_TH_WORDS[:3]) or words & {"thai", "th"}:
-        return "th"
+    for code, names, codes in _LANGUAGES:
+        if any(name in compact for name in names) or words & codes:
+            return code
     return None
 
 
 def _has_any(compact: str, words: tuple[str, ...], fuzzy: bool = True) -> bool:
     for w in words:
         if w.isascii():
-            # Latin keywords as whole words: "hi" must not fire inside "this".
-            if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", compact):
+            if _latin_word(w).search(compact):
                 return True
         elif w in compact:
             return True
@@ -300,6 +301,15 @@ def _has_any(compact: str, words: tuple[str, ...], fuzzy: bool = True) -> bool:
             if len(w) >= 4 and not w.isascii() and sum(c in present for c in w) >= len(w) - 1
         )
     return False
+
+
+@lru_cache(maxsize=None)
+def _latin_word(word: str) -> re.Pattern[str]:
+    """A Latin keyword as a whole word: "hi" must not fire inside "this". A sign at its edge
+    needs no boundary there: the "?" of "paid?" is a question mark."""
+    before = "(?<![a-z])" if word[0].isalpha() else ""
+    after = "(?![a-z])" if word[-1].isalpha() else ""
+    return re.compile(before + re.escape(word) + after)
 
 
 def _near(text: str, word: str, max_edits: int = 1) -> bool:

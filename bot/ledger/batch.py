@@ -5,8 +5,9 @@ handler used to look up its user, whether a conversation with staff is open for 
 they have notices on, and the invoices its message names: four statements per event, each a
 round trip the worker waited for. `Batch.load` asks these for the whole batch at once (creating
 the new users in one statement, in one order, so workers never deadlock over them; reading the
-invoices the messages name as an answer reads them, FOR SHARE) and keeps the answers on the
-session, where the ledger's functions find them (`Batch.of`). The sets are
+invoices the messages name as an answer reads them, FOR SHARE). The worker hands the batch to
+each handler (`ChatContext.batch`), which passes it to the ledger functions that can use it
+(their `batch` argument); without one they ask the database as before. The sets are
 "perhaps" sets: a user not in one has no open conversation (no active subscription); a user in
 one is looked up as before. A handler that opens a conversation or subscribes adds its user.
 
@@ -27,7 +28,6 @@ from bot.data.db import insert_ignore_rows
 from bot.data.models import Conversation, Invoice, LineUser, Subscription, Watch
 from bot.ledger.locks import for_answer
 
-_KEY = "tisi.batch"
 LOOK_AHEAD = 5  # numbers per message read ahead; a handler answers at most 2 (more are looked up as before)
 
 
@@ -43,7 +43,7 @@ class Batch:
     @classmethod
     def load(cls, session: Session, user_ids: set[str], texts: list[str] = ()) -> Batch:
         """The batch's users (new ones created) and what is known of them, and the invoices its
-        text messages name; kept on the session."""
+        text messages name."""
         batch = cls()
         batch._read_invoices(session, texts)
         if user_ids:
@@ -56,7 +56,6 @@ class Batch:
                                                                         Subscription.withdrawn_at.is_(None)))
             for conversation, user_id in session.connection().execute(open_or_subscribed):
                 (batch.maybe_open_conversation if conversation else batch.maybe_subscribed).add(user_id)
-        session.info[_KEY] = batch
         return batch
 
     def _read_invoices(self, session: Session, texts: list[str]) -> None:
@@ -76,24 +75,18 @@ class Batch:
                                                       .order_by(Invoice.due_date, Invoice.id))):
                 self.license_invoices[invoice.license_no].append(invoice)
 
-    @staticmethod
-    def of(session: Session) -> Batch | None:
-        return session.info.get(_KEY)
-
     def add_watch(self, **values) -> None:
         self.watches.append(values)
 
     @staticmethod
-    def settle(session: Session) -> None:
+    def settle(session: Session, batch: Batch | None) -> None:
         """Insert the batch's watches now: called before anything reads or deletes watches."""
-        batch = Batch.of(session)
         if batch is not None and batch.watches:
             batch.insert_watches(session)
 
     def end(self, session: Session) -> None:
-        """The handlers are done: insert their watches, and forget the batch."""
+        """The handlers are done: insert their watches."""
         self.insert_watches(session)
-        session.info.pop(_KEY, None)
 
     def insert_watches(self, session: Session) -> None:
         """One statement per shape of watch, rows in one order (two workers never lock them crosswise)."""

@@ -35,23 +35,22 @@ def waiting(session: Session) -> int:
         Conversation.closed_at.is_(None), Conversation.answered_at.is_(None))) or 0
 
 
-def open_for(session: Session, user: LineUser) -> Conversation | None:
-    batch = Batch.of(session)
+def open_for(session: Session, user: LineUser, batch: Batch | None = None) -> Conversation | None:
     if batch is not None and user.id not in batch.maybe_open_conversation:
         return None  # known for the whole batch of chat events: none is open
     return session.scalar(select(Conversation).where(Conversation.line_user_id == user.id,
                                                      Conversation.closed_at.is_(None)))
 
 
-def open_conversation(session: Session, user: LineUser, now: datetime | None = None) -> tuple[Conversation, bool]:
+def open_conversation(session: Session, user: LineUser, now: datetime | None = None,
+                      batch: Batch | None = None) -> tuple[Conversation, bool]:
     """The user's open conversation, and whether it is new. One open per user, enforced by the
     database (two workers handling two "ติดต่อเจ้าหน้าที่" at once open one)."""
     now = now or utcnow()
-    batch = Batch.of(session)
     if batch is not None:
         batch.maybe_open_conversation.add(user.id)
     new_id = insert_ignore(session, Conversation, line_user_id=user.id, opened_at=now, last_user_at=now)
-    found = open_for(session, user)
+    found = open_for(session, user, batch)
     return found, new_id is not None
 
 
@@ -67,9 +66,9 @@ def add_user_message(session: Session, conversation: Conversation, message: str,
 ENDED_BY_USER = "user"
 
 
-def end_by_user(session: Session, user: LineUser, now: datetime | None = None) -> bool:
+def end_by_user(session: Session, user: LineUser, now: datetime | None = None, batch: Batch | None = None) -> bool:
     """`จบการสนทนา` / `end chat`: the user's open conversation closed by them; False if none was open."""
-    conversation = open_for(session, user)
+    conversation = open_for(session, user, batch)
     if conversation is None:
         return False
     conversation.closed_at, conversation.closed_by = now or utcnow(), ENDED_BY_USER

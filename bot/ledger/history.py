@@ -12,8 +12,9 @@ from bot.ledger.batch import Batch
 HISTORY_LENGTH = 10
 
 
-def payments_for(session: Session, user: LineUser, limit: int = HISTORY_LENGTH) -> list[tuple[Payment, Invoice]]:
-    Batch.settle(session)  # invoices asked about earlier in this batch of chat events count
+def payments_for(session: Session, user: LineUser, limit: int = HISTORY_LENGTH,
+                 batch: Batch | None = None) -> list[tuple[Payment, Invoice]]:
+    Batch.settle(session, batch)  # invoices asked about earlier in this batch of chat events count
     asked_invoices = select(Watch.invoice_id).where(Watch.line_user_id == user.id, Watch.invoice_id.is_not(None))
     asked_licenses = select(Watch.license_no).where(Watch.line_user_id == user.id, Watch.license_no.is_not(None))
     subscribed = Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)

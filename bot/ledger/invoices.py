@@ -159,11 +159,11 @@ def _write_batch(session: Session, batch: list[tuple[int, InvoiceData]], result:
 
 
 def find_invoice(session: Session, invoice_no: str, *, for_answer: bool = False,
-                 for_update: bool = False) -> Invoice | None:
+                 for_update: bool = False, batch: Batch | None = None) -> Invoice | None:
     """`for_answer`: the status read is shown to a user who is then watched (see `bot.ledger.locks`);
-    `for_update`: its row locked, to change its money state (bot.ledger.payments)."""
-    batch = Batch.of(session) if for_answer else None
-    if batch is not None and invoice_no in batch.invoices:
+    `for_update`: its row locked, to change its money state (bot.ledger.payments); `batch`: the
+    chat events' batch, which read it ahead for an answer."""
+    if for_answer and batch is not None and invoice_no in batch.invoices:
         return batch.invoices[invoice_no]  # read ahead for the batch, as below
     query = select(Invoice).where(Invoice.invoice_no == invoice_no)
     if for_update:
@@ -176,9 +176,9 @@ def by_public_id(session: Session, public_id: str) -> Invoice | None:
     return session.scalar(select(Invoice).where(Invoice.public_id == public_id))
 
 
-def invoices_for_license(session: Session, license_no: str, *, for_answer: bool = False) -> list[Invoice]:
-    batch = Batch.of(session) if for_answer else None
-    if batch is not None and license_no in batch.license_invoices:
+def invoices_for_license(session: Session, license_no: str, *, for_answer: bool = False,
+                         batch: Batch | None = None) -> list[Invoice]:
+    if for_answer and batch is not None and license_no in batch.license_invoices:
         return list(batch.license_invoices[license_no])  # read ahead for the batch, as below
     query = select(Invoice).where(Invoice.license_no == license_no).order_by(Invoice.due_date, Invoice.id)
     return list(session.scalars(_for_answer(query) if for_answer else query))
@@ -186,8 +186,7 @@ def invoices_for_license(session: Session, license_no: str, *, for_answer: bool 
 
 
 
-def get_or_create_user(session: Session, user_id: str) -> LineUser:
-    batch = Batch.of(session)
+def get_or_create_user(session: Session, user_id: str, batch: Batch | None = None) -> LineUser:
     if batch is not None and user_id in batch.users:
         return batch.users[user_id]
     user = session.scalar(select(LineUser).where(LineUser.user_id == user_id))
@@ -198,10 +197,10 @@ def get_or_create_user(session: Session, user_id: str) -> LineUser:
     return user
 
 
-def remember_interest(session: Session, user: LineUser, *, invoice: Invoice | None = None, license_no: str | None = None) -> None:
+def remember_interest(session: Session, user: LineUser, *, invoice: Invoice | None = None, license_no: str | None = None,
+                      batch: Batch | None = None) -> None:
     """Record that this user asked (once per invoice or license): the paid notice goes to them.
     In a batch of chat events, recorded with the batch's other watches before it commits."""
-    batch = Batch.of(session)
     if batch is not None:
         if invoice is not None:
             batch.add_watch(line_user_id=user.id, invoice_id=invoice.id, created_at=utcnow())

@@ -80,11 +80,12 @@ def from_settings(settings, links) -> tuple[ReceiptBook | None, ReceiptMaker | N
             ReceiptMaker(signer, settings.issuer_tax_id, settings.receipt_issuer_address))
 
 
-def trusted_certificates(settings, maker: ReceiptMaker | None) -> list:
-    """What `receipt verify` accepts: our own certificate, and RECEIPT_TRUST_ROOTS."""
-    certs = [maker.signer.certificate] if maker is not None else []
-    if settings.receipt_trust_roots:
-        certs += load_certificates(settings.receipt_trust_roots)
+def trusted_certificates(p12: str, password: str | None, roots: str) -> list:
+    """What `receipt verify` accepts: the certificate of our signing key (RECEIPT_SIGNING_P12),
+    and RECEIPT_TRUST_ROOTS. SignerError, OSError or ValueError when one cannot be read."""
+    certs = [ReceiptSigner(p12, password).certificate] if p12 else []
+    if roots:
+        certs += load_certificates(roots)
     return certs
 
 
@@ -311,7 +312,8 @@ def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
 _PROOF_RE = re.compile(r"[0-9A-Za-z_-]{4,64}")
 
 
-def entitled(session: Session, user: LineUser | None, inv: Invoice, payment: Payment, message: str = "") -> bool:
+def entitled(session: Session, user: LineUser | None, inv: Invoice, payment: Payment, message: str = "",
+             batch: Batch | None = None) -> bool:
     """A receipt shows the payer's full name and tax ID: it goes to a LINE user who asked about
     the invoice or its license (or subscribed to it) before it was paid, or to one whose message
     proves the payment — the bank reference on their slip, or the payer's tax ID."""
@@ -320,7 +322,7 @@ def entitled(session: Session, user: LineUser | None, inv: Invoice, payment: Pay
         return True
     if user is None:
         return False
-    Batch.settle(session)  # a watch taken earlier in this batch is stored first (it is later than the payment anyway)
+    Batch.settle(session, batch)  # a watch taken earlier in this batch is stored first (it is later than the payment anyway)
     paid_at = payment.created_at
     about = [Watch.invoice_id == inv.id] + ([Watch.license_no == inv.license_no] if inv.license_no else [])
     watched = select(Watch.id).where(Watch.line_user_id == user.id, or_(*about), Watch.created_at < paid_at)
@@ -330,15 +332,16 @@ def entitled(session: Session, user: LineUser | None, inv: Invoice, payment: Pay
     return bool(session.scalar(select(exists(watched)))) or bool(session.scalar(select(exists(subscribed))))
 
 
-def receipts_for_user(session: Session, user: LineUser, limit: int = 10) -> list[tuple[Receipt, Payment, Invoice]]:
+def receipts_for_user(session: Session, user: LineUser, limit: int = 10,
+                      batch: Batch | None = None) -> list[tuple[Receipt, Payment, Invoice]]:
     """The receipts this user may have (`entitled` without a proof), newest payment first."""
     from bot.ledger.history import payments_for
 
     out = []
-    for payment, inv in payments_for(session, user, limit=limit):
+    for payment, inv in payments_for(session, user, limit=limit, batch=batch):
         if payment.status != PaymentStatus.CONFIRMED:
             continue
         issued = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id, Receipt.voided_at.is_(None)))
-        if issued is not None and entitled(session, user, inv, payment):
+        if issued is not None and entitled(session, user, inv, payment, batch=batch):
             out.append((issued, payment, inv))
     return out

@@ -61,10 +61,9 @@ def _active_for(session: Session, user: LineUser, target: Target) -> Subscriptio
     return session.scalar(query)
 
 
-def is_subscribed(session: Session, user: LineUser, label: str) -> bool:
+def is_subscribed(session: Session, user: LineUser, label: str, batch: Batch | None = None) -> bool:
     """Whether the user's notices about this license (or invoice number, for one without a
     license) are on."""
-    batch = Batch.of(session)
     if batch is not None and user.id not in batch.maybe_subscribed:
         return False  # known for the whole batch of chat events: no notices are on
     query = select(Subscription.id).where(Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None))
@@ -75,14 +74,14 @@ def is_subscribed(session: Session, user: LineUser, label: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
-def subscribe(session: Session, user: LineUser, target: Target, *, consent_text: str, lang: str) -> SubscribeOutcome:
+def subscribe(session: Session, user: LineUser, target: Target, *, consent_text: str, lang: str,
+              batch: Batch | None = None) -> SubscribeOutcome:
     if _active_for(session, user, target) is not None:
         return SubscribeOutcome.ALREADY
     count = session.scalar(select(func.count()).select_from(Subscription).where(
         Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)))
     if count >= MAX_ACTIVE:
         return SubscribeOutcome.LIMIT
-    batch = Batch.of(session)
     if batch is not None:
         batch.maybe_subscribed.add(user.id)
     created = insert_ignore(  # the partial unique index settles a double tap on two workers
@@ -93,30 +92,31 @@ def subscribe(session: Session, user: LineUser, target: Target, *, consent_text:
     if created is None:
         return SubscribeOutcome.ALREADY
     # A subscriber also gets the paid and reversal notices, which go to those who asked.
-    remember_interest(session, user, invoice=target.invoice, license_no=target.license_no)
+    remember_interest(session, user, invoice=target.invoice, license_no=target.license_no, batch=batch)
     return SubscribeOutcome.SUBSCRIBED
 
 
-def withdraw(session: Session, user: LineUser, subscription: Subscription) -> None:
+def withdraw(session: Session, user: LineUser, subscription: Subscription, batch: Batch | None = None) -> None:
     subscription.withdrawn_at = utcnow()
     if subscription.license_no:
-        Batch.settle(session)  # a watch asked for earlier in this batch is deleted too
+        Batch.settle(session, batch)  # a watch asked for earlier in this batch is deleted too
         # Stop the license's paid notices too; invoices the user asked about one by one still get theirs.
         session.execute(delete(Watch).where(Watch.line_user_id == user.id, Watch.license_no == subscription.license_no))
 
 
-def unsubscribe(session: Session, user: LineUser, target: Target) -> bool:
+def unsubscribe(session: Session, user: LineUser, target: Target, batch: Batch | None = None) -> bool:
     found = _active_for(session, user, target)
     if found is None:
         return False
-    withdraw(session, user, found)
+    withdraw(session, user, found, batch)
     return True
 
 
-def unsubscribe_by_id(session: Session, user: LineUser, subscription_id: int) -> Subscription | None:
+def unsubscribe_by_id(session: Session, user: LineUser, subscription_id: int,
+                      batch: Batch | None = None) -> Subscription | None:
     """Only the user's own active subscription: a postback carrying someone else's id finds nothing."""
     found = session.scalar(select(Subscription).where(
         Subscription.id == subscription_id, Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)))
     if found is not None:
-        withdraw(session, user, found)
+        withdraw(session, user, found, batch)
     return found

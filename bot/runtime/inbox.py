@@ -71,8 +71,9 @@ _HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
 _REPLIED = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.attempts == bindparam("b_attempts"))
             .values(status=InboxStatus.REPLIED, finished_at=bindparam("b_at"), last_error=None, lease_until=None))
 # The claim's turn, held until the claim's step commits.
-_WAIT_TURN = sql("SELECT true FROM (SELECT pg_advisory_xact_lock(7401)) AS turn")  # true once it is ours
-_TRY_TURN = sql("SELECT pg_try_advisory_xact_lock(7401)")
+_TURN_KEY = 7401  # PostgreSQL advisory lock key of the claim's turn (no other lock uses it)
+_WAIT_TURN = sql(f"SELECT true FROM (SELECT pg_advisory_xact_lock({_TURN_KEY})) AS turn")  # true once it is ours
+_TRY_TURN = sql(f"SELECT pg_try_advisory_xact_lock({_TURN_KEY})")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
@@ -269,7 +270,7 @@ class ReplyQueue:
         error = None
         if not careful:
             try:
-                job.messages = self._run_handler(session, raw)
+                job.messages = self._run_handler(session, raw, batch)
             except Exception as exc:
                 if is_transient(exc):  # the database chose us to give way: the same step again
                     raise RetryStep(f"event {job.id}: {one_line(exc)}; running the step again") from None
@@ -279,7 +280,7 @@ class ReplyQueue:
             watches = len(batch.watches) if batch is not None else 0
             with session.begin_nested() as savepoint:
                 try:
-                    job.messages = self._run_handler(session, raw)
+                    job.messages = self._run_handler(session, raw, batch)
                 except Exception as exc:
                     savepoint.rollback()
                     if batch is not None:  # its watches are undone with the rest of its effects
@@ -297,7 +298,7 @@ class ReplyQueue:
                 "b_reply": json.dumps(job.messages or [], ensure_ascii=False), "b_handler_error": error,
                 "b_lease_until": now + timedelta(seconds=self.lease)}  # time to send it
 
-    def _run_handler(self, session: Session, raw: dict) -> list[dict]:
+    def _run_handler(self, session: Session, raw: dict, batch: Batch | None) -> list[dict]:
         from handlers import ChatContext, registry
 
         event = parse_event(raw)
@@ -306,10 +307,10 @@ class ReplyQueue:
             log.info("event type %s: nothing to do", raw.get("type"))
             return []
         user_id = _user_id(raw)
-        user = svc.get_or_create_user(session, user_id) if user_id else None
+        user = svc.get_or_create_user(session, user_id, batch) if user_id else None
         return handler(event, ChatContext(session=session, user=user, links=self.links,
                                           reminder_days=self.reminder_days, office_hours=self.office_hours,
-                                          support_contact=self.support_contact))
+                                          support_contact=self.support_contact, batch=batch))
 
     @staticmethod
     def _language(session: Session, user_id: str | None) -> str | None:
@@ -321,14 +322,14 @@ class ReplyQueue:
     def send(self, job: ReplyJob) -> Outcome:
         if not job.messages or not job.reply_token:
             job.skip = InboxStatus.NO_REPLY
-            return Outcome(False, False, 0, "nothing to reply")
+            return Outcome.not_sent("nothing to reply")
         if job.unknown_sends >= 2:  # tried once more already, and that too ended unknown
             job.skip = InboxStatus.UNCONFIRMED
-            return Outcome(False, False, 0, "two attempts without a known outcome: not sent again")
+            return Outcome.not_sent("two attempts without a known outcome: not sent again")
         if job.token_left() <= 0:
             # After an attempt whose outcome is unknown, "expired" would be a guess: it may be shown.
             job.skip = InboxStatus.UNCONFIRMED if job.unknown_sends >= 1 else InboxStatus.EXPIRED
-            return Outcome(False, False, 0, "reply token expired before sending")
+            return Outcome.not_sent("reply token expired before sending")
         outcome = self.line.reply(job.reply_token, job.messages)
         self._loading.done(job)
         if outcome.delivered:

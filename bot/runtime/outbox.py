@@ -84,7 +84,7 @@ class NoticeQueue:
     def send(self, notice: Claimed) -> Outcome:
         if notice.channel == NoticeChannel.UPSTREAM:
             if self.upstream is None:
-                return Outcome(False, False, 0, "UPSTREAM_CALLBACK_URL is not set")
+                return Outcome.not_sent("UPSTREAM_CALLBACK_URL is not set")
             return self.upstream.post(notice.messages, notice.retry_key)
         return self.line.push(notice.to_user, json.loads(notice.messages), notice.retry_key)
 

@@ -138,7 +138,7 @@ class PhotoQueue(LocalQueue):
                 read.update(outcome=PhotoOutcome.REFUSED, detail=exc.reason)
             except (BrokenProcessPool, FuturesTimeout) as exc:
                 if job.attempts < MAX_ATTEMPTS:
-                    return Outcome(False, True, 0, f"reader failed: {type(exc).__name__}")
+                    return Outcome.failed_here(f"reader failed: {type(exc).__name__}")
                 read.update(outcome=PhotoOutcome.REFUSED, detail="unreadable")
             else:
                 verdict = judge(texts, self.biller_id)

@@ -68,10 +68,10 @@ class ReceiptQueue(LocalQueue):
             return Outcome.ok()
         except OUTAGE as exc:  # the database went away: one line, tried again when it is back
             log.warning("receipt %s not made yet: the database is unavailable (%s)", job.id, one_line(exc))
-            return Outcome(False, True, 0, one_line(exc))
+            return Outcome.failed_here(one_line(exc))
         except Exception as exc:  # a bad key or a rendering bug: kept on the row, tried again later
             log.exception("receipt %s could not be made", job.id)
-            return Outcome(False, True, 0, f"{type(exc).__name__}: {exc}"[:500])
+            return Outcome.failed_here(f"{type(exc).__name__}: {exc}")
 
     def record(self, session: Session, results: list[tuple[Job, Outcome]]) -> float | None:
         soonest = None
