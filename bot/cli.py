@@ -151,7 +151,7 @@ def _missing_database(url: str) -> str | None:
     from bot.data.db import normalize_url
 
     parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database).exists():
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
         return (f"the database file {Path(parsed.database).resolve()} does not exist: run this where the bot's "
                 "database is, set DATABASE_URL, or create it with `tisi-pay db upgrade` (or `tisi-pay demo`)")
     return None

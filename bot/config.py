@@ -143,7 +143,8 @@ class Settings:
         ratelimit_uri = env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
         if not ratelimit_uri.startswith(("memory://", "redis://", "rediss://")):
             problems.append("RATELIMIT_STORAGE_URI must be memory:// or redis://host:port")
-        reminder_days, quiet_hours = (), None
+        reminder_days: tuple[int, ...] = ()
+        quiet_hours = None
         try:
             reminder_days = parse_reminder_days(env.get("REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
         except ValueError as exc:

@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # LINE's own request limit
-    app.json.ensure_ascii = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider, which this is
     # <int:…> in every route: at most an INTEGER id, so an absurd number in an address is a 404, not a
     # database error.
     app.url_map.converters["int"] = DatabaseId
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(web.bp)
     for endpoint in ("web.track", "web.slip", "web.receipt"):  # per client; never /callback, /bank or /qr
-        app.view_functions[endpoint] = limiter.limit(webguard.PAGE_LIMIT)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limiter.limit(webguard.PAGE_LIMIT)(app.view_functions[endpoint])  # type: ignore[assignment]
     _console(app, limiter)
     _register_optional(app, services, limiter)
     _json_errors(app)
@@ -229,5 +229,5 @@ def _json_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if web.wants_page():  # a person in a browser: a page in their language (e.g. the 429)
-            return web.error_page(exc.code)
-        return json_error(exc.code, exc.name.lower().replace(" ", "_"), exc.description)
+            return web.error_page(exc.code or 500)
+        return json_error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)

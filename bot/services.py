@@ -14,4 +14,5 @@ KEY = "tisi"  # where bot.factory keeps them in app.extensions
 
 
 def services() -> Services:
-    return current_app.extensions[KEY]  # type: ignore[no-any-return]
+    found: Services = current_app.extensions[KEY]
+    return found

@@ -57,7 +57,7 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         ctx.follow_language(event.message.text)
         return with_quick_replies(handoff.end_chat(ctx), ctx.t)
     if parsed.intent is Intent.LANGUAGE:
-        ctx.choose_language(parsed.language)
+        ctx.choose_language(parsed.language or "th")  # (a LANGUAGE intent names one)
         t = ctx.t
         reply = t("Language set to Thai.") if parsed.language == "th" else t("Language set to English.")
         return with_quick_replies([text(reply), text(help_text(t))], t)
@@ -70,7 +70,7 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
     if parsed.intent is Intent.GREETING:
         return with_quick_replies([text(t("Hello! I am TISI Pay.")), text(help_text(t))], t)
     if parsed.intent is Intent.NEED_NUMBER:
-        return with_quick_replies([text(t(_HINTS.get(parsed.hint, _ASK_FOR_NUMBER)))], t)
+        return with_quick_replies([text(t(_HINTS.get(parsed.hint or "", _ASK_FOR_NUMBER)))], t)
     if parsed.intent is Intent.MY_LICENSES:
         return with_quick_replies(my_licenses(ctx), t)
     if parsed.intent is Intent.HISTORY:
@@ -291,7 +291,7 @@ def on_postback(event: PostbackEvent, ctx: ChatContext) -> Messages:
             ctx.user is not None and raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10) else None
         if found is None:
             return with_quick_replies([text(t("That notification was not found. Type \"my licenses\" to see yours."))], t)
-        label = found.license_no or found.invoice.invoice_no
+        label = found.label
         return with_quick_replies([text(t("Notifications for %(target)s are off. You will get nothing more about it "
                                           "unless you ask.", target=label))], t)
     if action == "language" and ctx.user is not None:

@@ -62,7 +62,7 @@ def on_photo(event: MessageEvent, ctx: ChatContext) -> Messages:
 
 def _our_bill(read: PhotoRead, ctx: ChatContext) -> Messages:
     t = ctx.t
-    inv = svc.find_invoice(ctx.session, read.invoice_no, for_answer=True, batch=ctx.batch)
+    inv = svc.find_invoice(ctx.session, read.invoice_no or "", for_answer=True, batch=ctx.batch)
     if inv is None or (read.ref2 and inv.ref2 != read.ref2):
         return [text(t("The slip in this photo is for invoice %(number)s, which I could not find. Please contact TISI.",
                        number=read.invoice_no))]
@@ -86,7 +86,7 @@ def _shown_in_this_set(read: PhotoRead, ctx: ChatContext) -> bool:
 
 def _eslip(read: PhotoRead, ctx: ChatContext) -> dict:
     t = ctx.t
-    found = payments.confirmed_by_bank_ref(ctx.session, read.trans_ref)
+    found = payments.confirmed_by_bank_ref(ctx.session, read.trans_ref or "")
     if found is not None:
         payment, inv = found
         return text(t("Paid ✓ Krungthai confirmed this payment: invoice %(number)s, %(amount)s, on %(when)s "

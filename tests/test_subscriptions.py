@@ -299,3 +299,18 @@ def test_history_shows_only_the_users_own_payments(line, seed, bank):
     assert "25 พ.ย. 2569 14:30 น." in text and "1,000.00 บาท" in text
     other = _texts(line.say("history", user_id=OTHER))
     assert "KTBTHEIRS" in other and "KTBMINE1" not in other
+
+
+def test_a_subscription_to_one_invoice_is_listed_and_stopped_by_its_number(line, seed, db):
+    """An invoice without a license: "my licenses" names it by its number, and its button stops it
+    (both once failed on the subscription's invoice, and the user got an apology)."""
+    seed(invoice_row(2, license_no=""))
+    line.say("English")
+    line.say("subscribe 2568110400000002")
+    mine = line.say("my licenses")
+    assert "Invoice 2568110400000002" in _texts(mine)
+    [button] = [c for item in mine[0]["contents"]["body"]["contents"] for c in item["contents"] if c["type"] == "button"]
+    event = postback(button["action"]["data"])
+    line.post([event])
+    assert "Notifications for 2568110400000002 are off" in line.reply_to(event["replyToken"])[0]["text"]
+    assert _active(db) == []

@@ -96,6 +96,7 @@ def check_headers(timestamp: str | None, signature: str | None, now: float) -> N
 
 def authenticate(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
     check_headers(timestamp, signature, now)
+    assert timestamp is not None and signature is not None  # refused above otherwise
     expected = bank_signature(secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip().lower()[:128].encode("ascii", "replace").decode()):
         raise Refused(BAD_AUTH, "signature does not match")
@@ -111,10 +112,8 @@ def parse_command(body: bytes, our_biller_id: str) -> BankCommand:
     if not isinstance(data, dict):
         raise Refused(BAD_REQUEST, "body must be a JSON object")
 
-    def field(name: str, pattern: re.Pattern | None = None, choices: tuple | None = None, required: bool = True) -> str | None:
+    def field(name: str, pattern: re.Pattern[str] | None = None, choices: tuple[str, ...] | None = None) -> str:
         value = data.get(name)
-        if value is None and not required:
-            return None
         if not isinstance(value, str):
             raise Refused(BAD_REQUEST, f"{name} must be a string")
         if pattern is not None and not pattern.match(value):
@@ -131,7 +130,7 @@ def parse_command(body: bytes, our_biller_id: str) -> BankCommand:
         raise Refused(BAD_REQUEST, "billerId is not this biller")
     ref1 = field("ref1", REF_RE)
     ref2 = field("ref2", REF_RE)
-    raw_amount = field("amount", required=command != "inquiry")
+    raw_amount = None if command == "inquiry" and data.get("amount") is None else field("amount")
     amount = None
     if raw_amount is not None:
         try:

@@ -28,7 +28,8 @@ def billpayment():
     raw = request.environ.get(gate.RAW)
     if raw is None:  # the gate is not in front of this app: nothing may pass unauthenticated
         abort(500)
-    signed = (request.headers.get("X-Bank-Timestamp"), request.headers.get("X-Bank-Signature"))
+    # (both present: the gate refused the request otherwise)
+    signed = (request.headers.get("X-Bank-Timestamp", ""), request.headers.get("X-Bank-Signature", ""))
     # From here on the request is the bank's: whatever becomes of it is part of the record.
     cmd = None
     try:
@@ -96,8 +97,11 @@ def directlink():
         log.info("directlink: %s from %s: %s", fault.http_status, caller, fault.message)
         return _soap(fault.http_status, dl.render_fault("Client", fault.message))
     # Both compared every time, in constant time: the answer's timing tells nothing.
-    user_ok = hmac.compare_digest(req.user.encode(), settings.ktb_directlink_user.encode())
-    password_ok = hmac.compare_digest(req.password.encode(), settings.ktb_directlink_password.encode())
+    # (Unset credentials refuse everyone: an empty user must not match an empty setting.)
+    user_ok = hmac.compare_digest(req.user.encode(), (settings.ktb_directlink_user or "").encode()) \
+        and bool(settings.ktb_directlink_user)
+    password_ok = hmac.compare_digest(req.password.encode(), (settings.ktb_directlink_password or "").encode()) \
+        and bool(settings.ktb_directlink_password)
     if not (user_ok and password_ok and req.comcode == settings.ktb_company_code):
         what = "company code" if user_ok and password_ok else "user or password"
         log.warning("directlink: refused %s from %s: wrong %s", req.bankref[:64], caller, what)

@@ -73,7 +73,7 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
                         .values(http_status=status, response_body=core.decode()))
         status, body = render(status, core)
         _log(session, cmd, raw_body, status, body, handled.code, replayed=False, signed=signed)
-        if handled.receipt is not None:  # last: the year's counter row stays locked until COMMIT
+        if handled.receipt is not None and book is not None:  # last: the year's counter row stays locked until COMMIT
             receipts.issue(session, handled.receipt, book)
     return status, body, handled.queued
 
@@ -196,8 +196,8 @@ def _payment(session: Session, cmd: p.BankCommand, tranx_id: str, upstream: bool
     if refusal:
         return Handled(refusal)
     if pending_exists:
-        pending = session.scalar(select(PendingReversal).where(
-            PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update())
+        pending = session.scalars(select(PendingReversal).where(
+            PendingReversal.bank_code == cmd.bank_code, PendingReversal.bank_ref == cmd.bank_ref).with_for_update()).one()
         pending.applied_at = utcnow()
     paid = payments.pay(session, inv, _money(cmd), tranx_id, book=book, reversed_first=bool(pending_exists),
                         upstream=upstream)

@@ -14,6 +14,8 @@ The arithmetic and the fields of each kind are in bot/core/chain.py (and the REA
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
@@ -39,7 +41,7 @@ def content(kind: str, row) -> str:
     return _content(str(kind), row)
 
 
-def append(session: Session, rows: list[tuple[str, object]]) -> int:
+def append(session: Session, rows: Sequence[tuple[str, Any]]) -> int:
     """Link these rows (already flushed: they have ids) after the last link; how many.
 
     SQLite, and rows written before the chain existed (migration 0006). On PostgreSQL one call
@@ -52,6 +54,7 @@ def append(session: Session, rows: list[tuple[str, object]]) -> int:
         # Straight to the driver, on the transaction's own connection: on the bank's path the
         # ORM's statement machinery cost more than the call itself.
         driver = session.connection().connection.driver_connection
+        assert driver is not None  # a live connection of the transaction
         # Binary parameters (%b): a text[] of JSON documents sent as text is escaped quote by quote.
         driver.execute(_APPEND_SQL, ([str(k) for k, _ in rows], [r.id for _, r in rows], contents, now, ADVISORY_LOCK),
                        prepare=True)

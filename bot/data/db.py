@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, TypeVar
 
 from sqlalchemy import bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -145,10 +145,23 @@ class Database:
         if self.dialect != "sqlite":
             return
         with self.engine.connect() as conn:
-            conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            raw = conn.connection.dbapi_connection
+            assert raw is not None  # a connection just checked out
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_Row = TypeVar("_Row")
+
+
+def must_get(session: Session, model: type[_Row], key: Any) -> _Row:
+    """The row whose key a foreign key or a claim holds: there is one (LookupError if not)."""
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key!r} is gone")
+    return row
 
 
 def insert_ignore(session: Session, model, **values):
@@ -188,9 +201,8 @@ def insert_ignore_rows(session: Session, table, rows: list[dict]) -> int:
     trip per thousand rows, not per row), for bulk work such as reminders."""
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return len(session.execute(stmt, rows).all())

@@ -30,7 +30,7 @@ def _revisions() -> tuple[str, frozenset[str]]:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return script.get_current_head(), frozenset(rev.revision for rev in script.walk_revisions())
+    return script.get_current_head() or "", frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def head_revision() -> str:

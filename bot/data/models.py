@@ -14,13 +14,14 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.money import from_satang, to_satang
@@ -68,6 +69,13 @@ class Base(DeclarativeBase):
     pass
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (typed: `__table__` is declared a FromClause)."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found
+
+
 Status = InvoiceStatus  # the invoice statuses (bot.data.states), by their old name here
 
 
@@ -100,10 +108,10 @@ class Invoice(Base):
                       # The console's search; on PostgreSQL payer_name has a trigram index too (0011).
                       Index("ix_invoices_tax_id", "tax_id", "id"))
 
-    def effective_status(self, today: date | None = None) -> str:
+    def effective_status(self, today: date | None = None) -> InvoiceStatus:
         if self.status == Status.UNPAID and (today or today_bangkok()) > self.due_date:
             return Status.EXPIRED
-        return self.status
+        return InvoiceStatus(self.status)
 
     def is_payable(self, today: date | None = None) -> bool:
         return self.effective_status(today) == Status.UNPAID
@@ -157,6 +165,13 @@ class Subscription(Base):
     consent_lang: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The invoice of a subscription to one invoice (its number is what the user is shown).
+    invoice: Mapped[Invoice | None] = relationship(lazy="select")
+
+    @property
+    def label(self) -> str:
+        """The license number, or the invoice number of a subscription to one invoice."""
+        return self.license_no or (self.invoice.invoice_no if self.invoice is not None else "")
 
     __table_args__ = (
         # One active subscription per user and target; withdrawn ones stay as history.

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from bot.dev import line_limits, line_schema
@@ -84,8 +84,8 @@ class FakeLine:
         self._issued_tokens: dict[str, float] = {}  # reply token -> when its webhook was sent
         self.contents: dict[str, tuple[int, bytes, str]] = {}  # message id -> (status, body, content type)
         self.data_host = _DataHost(self)
-        self._server = None
-        self._data_server = None
+        self._server: BaseWSGIServer | None = None
+        self._data_server: BaseWSGIServer | None = None
         self.url = ""
         self.data_url = ""
 
@@ -382,12 +382,12 @@ class FakeLine:
     # -- serving -------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeLine":
         """Serve the API host and the data host, each on a port of its own."""
-        self._server = make_server(host, port, self, threaded=True)
-        self._data_server = make_server(host, 0, self.data_host, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self.data_url = f"http://{host}:{self._data_server.server_port}"
+        api = self._server = make_server(host, port, self, threaded=True)
+        data = self._data_server = make_server(host, 0, self.data_host, threaded=True)
+        self.url = f"http://{host}:{api.server_port}"
+        self.data_url = f"http://{host}:{data.server_port}"
         FakeLine._data_urls[self.url] = self.data_url
-        for name, server in (("fake-line", self._server), ("fake-line-data", self._data_server)):
+        for name, server in (("fake-line", api), ("fake-line-data", data)):
             threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         return self
 

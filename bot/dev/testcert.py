@@ -29,7 +29,7 @@ def make_test_p12(path: Path, password: str, *, common_name: str = TEST_COMMON_N
     subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    ca_cert, ca_key = issuer if issuer is not None else (None, key)  # type: ignore[assignment]
+    ca_cert, ca_key = issuer if issuer is not None else (None, key)
     now = utcnow()
     cert = (x509.CertificateBuilder().subject_name(subject)
             .issuer_name(ca_cert.subject if ca_cert is not None else subject)

@@ -16,8 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.chain import FIELDS, GENESIS, canonical_amount, link_hash
@@ -59,7 +60,7 @@ class Verdict:
                 f"checked{spooled}")
 
 
-def verify(session: Session, bank_secret: str | None, digests: list[dict] = ()) -> Verdict:
+def verify(session: Session, bank_secret: str | None, digests: Sequence[dict[str, Any]] = ()) -> Verdict:
     verdict = Verdict()
     verdict.spooled = session.scalar(select(func.count()).select_from(BankMessage)
                                      .where(BankMessage.spool_id.is_not(None))) or 0
@@ -70,7 +71,7 @@ def verify(session: Session, bank_secret: str | None, digests: list[dict] = ()) 
     return verdict
 
 
-def _chain(session: Session, verdict: Verdict, **_) -> None:
+def _chain(session: Session, verdict: Verdict, **_: object) -> None:
     expected_seq, prev = 1, GENESIS
     last_seq = 0
     seen: set[tuple[str, int]] = set()
@@ -106,11 +107,11 @@ def _chain(session: Session, verdict: Verdict, **_) -> None:
         last_seq = links[-1].seq
 
 
-def _rows_for(session: Session, links: list[ChainLink]) -> dict:
-    wanted = defaultdict(list)
+def _rows_for(session: Session, links: Sequence[ChainLink]) -> dict[tuple[str, int], Row[Any]]:
+    wanted: defaultdict[str, list[int]] = defaultdict(list)
     for link in links:
         wanted[link.kind].append(link.row_id)
-    rows = {}
+    rows: dict[tuple[str, int], Row[Any]] = {}
     for kind, ids in wanted.items():
         table = TABLES[ChainKind(kind)].__table__
         columns = [table.c[name] for name in FIELDS[kind]]  # only what the link covers (not a receipt's PDF)
@@ -118,10 +119,11 @@ def _rows_for(session: Session, links: list[ChainLink]) -> dict:
     return rows
 
 
-def _unlinked(session: Session, verdict: Verdict, **_) -> None:
+def _unlinked(session: Session, verdict: Verdict, **_: object) -> None:
     for kind, model in TABLES.items():
         linked = select(ChainLink.row_id).where(ChainLink.kind == kind)
-        first = session.scalar(select(func.min(model.id)).where(model.id.not_in(linked)))
+        key = model.__table__.c.id
+        first = session.scalar(select(func.min(key)).where(key.not_in(linked)))
         if first is not None:
             verdict.problems.append(f"{kind} {first} is not in the chain: written outside the application, "
                                     "or its link was deleted")
@@ -134,7 +136,7 @@ def _unlinked(session: Session, verdict: Verdict, **_) -> None:
 UNAUTHENTICATED_SIZE_REFUSAL = "%body too large%"
 
 
-def _signatures(session: Session, verdict: Verdict, *, bank_secret: str | None, **_) -> None:
+def _signatures(session: Session, verdict: Verdict, *, bank_secret: str | None, **_: object) -> None:
     """Messages the bank signed and we authenticated: the signature must still match the stored body."""
     if not bank_secret:
         return
@@ -150,7 +152,7 @@ def _signatures(session: Session, verdict: Verdict, *, bank_secret: str | None, 
         verdict.signatures += 1
 
 
-def _digests(session: Session, verdict: Verdict, *, digests: list[dict], **_) -> None:
+def _digests(session: Session, verdict: Verdict, *, digests: Sequence[dict[str, Any]], **_: object) -> None:
     for published in digests:
         link = session.get(ChainLink, published["last_seq"])
         if link is None or link.hash != published["last_hash"]:
@@ -159,9 +161,9 @@ def _digests(session: Session, verdict: Verdict, *, digests: list[dict], **_) ->
             return
 
 
-def _invoices(session: Session, verdict: Verdict, **_) -> None:
+def _invoices(session: Session, verdict: Verdict, **_: object) -> None:
     """Replay each invoice's audit entries; compare with what the tables say now."""
-    replayed: dict[int, dict] = {}
+    replayed: dict[int, dict[str, Any]] = {}
     for e in session.execute(select(AuditEntry.invoice_id, AuditEntry.action, AuditEntry.detail)
                              .order_by(AuditEntry.id)).yield_per(_BATCH):
         state = replayed.setdefault(e.invoice_id, {"status": None, "amount": None, "paid": Decimal("0"), "payments": 0})
@@ -180,18 +182,19 @@ def _invoices(session: Session, verdict: Verdict, **_) -> None:
             state["payments"] -= 1
         elif e.action == AuditAction.CANCELLED:
             state["status"] = Status.CANCELLED
-    paid: dict[int, list] = defaultdict(lambda: [0, Decimal("0")])  # invoice -> [count, total]
+    paid: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal("0")])  # invoice -> [count, total]
     for p in session.execute(select(Payment.invoice_id, Payment.amount)
                              .where(Payment.status == PaymentStatus.CONFIRMED)).yield_per(_BATCH):
         paid[p.invoice_id][0] += 1
         paid[p.invoice_id][1] += p.amount
     for inv in session.execute(select(Invoice.id, Invoice.invoice_no, Invoice.status, Invoice.amount)
                                .order_by(Invoice.id)).yield_per(_BATCH):
-        state = replayed.pop(inv.id, None)
+        found = replayed.pop(inv.id, None)
         where = f"invoice {inv.invoice_no}"
-        if state is None or state["status"] is None:
+        if found is None or found["status"] is None:
             verdict.problems.append(f"{where} has no audit entry of its creation: written outside the application")
             return
+        state = found
         if inv.status != state["status"]:
             verdict.problems.append(f"{where} is {inv.status} in the invoices table, {state['status']} by its audit entries")
             return
@@ -211,15 +214,15 @@ def _invoices(session: Session, verdict: Verdict, **_) -> None:
 
 
 # -- digest -------------------------------------------------------------------------------------
-def digest(session: Session, day: date) -> dict:
+def digest(session: Session, day: date) -> dict[str, Any]:
     """The last link written on or before that day (Bangkok) and what the day added: to publish
     or send upstream, so that a later rewrite of the chain can be caught against it."""
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BANGKOK)
     start = datetime.combine(day, time(0), tzinfo=BANGKOK)
     last = session.execute(select(ChainLink.seq, ChainLink.hash).where(ChainLink.linked_at < end)
                            .order_by(ChainLink.seq.desc()).limit(1)).first()
-    counts = dict(session.execute(select(ChainLink.kind, func.count()).where(
-        ChainLink.linked_at >= start, ChainLink.linked_at < end).group_by(ChainLink.kind)).all())
+    counts: dict[str, int] = {kind: n for kind, n in session.execute(select(ChainLink.kind, func.count()).where(
+        ChainLink.linked_at >= start, ChainLink.linked_at < end).group_by(ChainLink.kind))}
     return {"date": day.isoformat(), "last_seq": last.seq if last else 0, "last_hash": last.hash if last else GENESIS,
             "links_that_day": sum(counts.values()),
             "audit_entries": counts.get(ChainKind.AUDIT, 0), "bank_messages": counts.get(ChainKind.BANK, 0),

@@ -18,6 +18,7 @@ the same transaction and so still before the commit that a payment of the invoic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
@@ -38,10 +39,10 @@ class Batch:
     maybe_subscribed: set[int] = field(default_factory=set)  # line_users.id
     invoices: dict[str, Invoice | None] = field(default_factory=dict)  # by number; None: there is none
     license_invoices: dict[str, list[Invoice]] = field(default_factory=dict)  # by license number
-    watches: list[dict] = field(default_factory=list)  # to insert at the end of the batch
+    watches: list[dict[str, Any]] = field(default_factory=list)  # to insert at the end of the batch
 
     @classmethod
-    def load(cls, session: Session, user_ids: set[str], texts: list[str] = ()) -> Batch:
+    def load(cls, session: Session, user_ids: set[str], texts: Sequence[str] = ()) -> Batch:
         """The batch's users (new ones created) and what is known of them, and the invoices its
         text messages name."""
         batch = cls()
@@ -58,8 +59,9 @@ class Batch:
                 (batch.maybe_open_conversation if conversation else batch.maybe_subscribed).add(user_id)
         return batch
 
-    def _read_invoices(self, session: Session, texts: list[str]) -> None:
-        invoice_numbers, license_numbers = set(), set()
+    def _read_invoices(self, session: Session, texts: Sequence[str]) -> None:
+        invoice_numbers: set[str] = set()
+        license_numbers: set[str] = set()
         for message in texts:
             parsed = parse_message(message)
             invoice_numbers.update(parsed.invoice_numbers[:LOOK_AHEAD])
@@ -73,9 +75,9 @@ class Batch:
             self.license_invoices = {number: [] for number in license_numbers}
             for invoice in session.scalars(for_answer(select(Invoice).where(Invoice.license_no.in_(license_numbers))
                                                       .order_by(Invoice.due_date, Invoice.id))):
-                self.license_invoices[invoice.license_no].append(invoice)
+                self.license_invoices[invoice.license_no or ""].append(invoice)  # (it was selected by it)
 
-    def add_watch(self, **values) -> None:
+    def add_watch(self, **values: Any) -> None:
         self.watches.append(values)
 
     @staticmethod
@@ -91,7 +93,7 @@ class Batch:
     def insert_watches(self, session: Session) -> None:
         """One statement per shape of watch, rows in one order (two workers never lock them crosswise)."""
         rows = {(w["line_user_id"], w.get("invoice_id"), w.get("license_no")): w for w in self.watches}
-        by_column: dict[tuple, list[dict]] = {}
+        by_column: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for key in sorted(rows, key=lambda k: (k[0], k[1] or 0, k[2] or "")):
             by_column.setdefault(tuple(rows[key]), []).append(rows[key])
         for same in by_column.values():  # an invoice's watch and a license's have different columns

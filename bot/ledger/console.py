@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic as time_now
-from typing import Iterator
+from typing import Any, Iterator
 
-from sqlalchemy import Date, cast, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, cast, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.dates import BANGKOK, utcnow
 from bot.core.textparse import find_invoices, find_licenses, normalize
@@ -51,7 +51,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def bangkok_date(session: Session, column):
+def bangkok_date(session: Session, column: ColumnElement[datetime] | InstrumentedAttribute[datetime]) -> ColumnElement[Any]:
     """The Bangkok date of a stored UTC time, in SQL (Bangkok has no daylight saving)."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("Asia/Bangkok", column), Date)
@@ -80,8 +80,8 @@ def takings(session: Session, day: date) -> Takings:
         .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(Payment.transacted_at >= start, Payment.transacted_at < end)
         .group_by(Payment.status, Payment.channel, Invoice.fee_code)).all()
-    channels: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
-    fees: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    channels: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal("0.00")])  # [count, total]
+    fees: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal("0.00")])
     for status, channel, fee, count, total in rows:
         total = total or Decimal("0.00")
         if status == PaymentStatus.CONFIRMED:
@@ -102,7 +102,7 @@ def takings(session: Session, day: date) -> Takings:
 
 
 PAST_DAYS_KEPT = 300.0  # seconds the closed days of the chart are reused (only a late reversal changes them)
-_past_days: dict[tuple, tuple[float, dict]] = {}
+_past_days: dict[tuple[str, date, date], tuple[float, dict[date, tuple[int, Decimal]]]] = {}
 
 
 def daily(session: Session, today: Takings, days: int = CHART_DAYS) -> list[tuple[date, int, Decimal]]:
@@ -111,7 +111,7 @@ def daily(session: Session, today: Takings, days: int = CHART_DAYS) -> list[tupl
     (30 days of a busy office are ~170,000 payments to add up)."""
     last_day = today.day
     first = last_day - timedelta(days=days - 1)
-    key = (str(session.get_bind().url), first, last_day)
+    key = (str(session.get_bind().engine.url), first, last_day)
     kept = _past_days.get(key)
     if kept is None or kept[0] < time_now():
         start, _ = day_bounds(first)
@@ -192,7 +192,7 @@ class Happening:
     at: datetime
     kind: str  # audit, asked, notice, bank, payment, reversal, receipt, photo
     what: str  # the action, status or outcome (a state's value, shown translated)
-    detail: dict
+    detail: dict[str, Any]
 
 
 def mask_line_id(user_id: str) -> str:

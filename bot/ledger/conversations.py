@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.core.i18n import Translator
-from bot.data.db import insert_ignore
+from bot.core.schedule import OfficeHours
+from bot.data.db import insert_ignore, must_get
 from bot.data.models import Conversation, ConversationMessage, InboxEvent, Invoice, LineUser, Watch
 from bot.data.states import NoticeChannel, Speaker, StaffAction
 from bot.data.wakeup import notify_workers
@@ -51,6 +52,8 @@ def open_conversation(session: Session, user: LineUser, now: datetime | None = N
         batch.maybe_open_conversation.add(user.id)
     new_id = insert_ignore(session, Conversation, line_user_id=user.id, opened_at=now, last_user_at=now)
     found = open_for(session, user, batch)
+    if found is None:  # inserted or found just now, in this transaction: it cannot be
+        raise LookupError(f"no open conversation for user {user.id} after opening one")
     return found, new_id is not None
 
 
@@ -75,7 +78,8 @@ def end_by_user(session: Session, user: LineUser, now: datetime | None = None, b
     return True
 
 
-def acknowledge(session: Session, conversation: Conversation, now: datetime, office_hours=None) -> bool:
+def acknowledge(session: Session, conversation: Conversation, now: datetime,
+                office_hours: OfficeHours | None = None) -> bool:
     """Whether a message about to be passed to staff is acknowledged: the first one of the
     conversation, and the first one written outside office hours (the answer comes later then)."""
     passed = list(session.scalars(select(ConversationMessage.at).where(
@@ -83,8 +87,9 @@ def acknowledge(session: Session, conversation: Conversation, now: datetime, off
         ConversationMessage.answered_by_bot.is_(False))))
     if not passed:
         return True
-    outside = office_hours is not None and not office_hours.contains(now)
-    return outside and all(office_hours.contains(at) for at in passed)
+    if office_hours is None:
+        return False
+    return not office_hours.contains(now) and all(office_hours.contains(at) for at in passed)
 
 
 def _open_by_id(session: Session, conversation_id: int) -> tuple[Conversation, LineUser]:
@@ -96,7 +101,7 @@ def _open_by_id(session: Session, conversation_id: int) -> tuple[Conversation, L
         raise ConversationError("unknown")
     if conversation.closed_at is not None:
         raise ConversationError("closed")
-    return conversation, session.get(LineUser, conversation.line_user_id)
+    return conversation, must_get(session, LineUser, conversation.line_user_id)
 
 
 def reply(session: Session, conversation_id: int, staff_name: str, answer: str, *, address: str = "") -> int:
@@ -155,16 +160,16 @@ def listing(session: Session, *, closed: bool, limit: int = 50) -> list[Summary]
             Conversation.answered_at.is_not(None), Conversation.last_user_at)
     rows = session.execute(query.limit(limit)).all()
     ids = [c.id for c, _ in rows]
-    counts = dict(session.execute(select(ConversationMessage.conversation_id, func.count())
-                                  .where(ConversationMessage.conversation_id.in_(ids))
-                                  .group_by(ConversationMessage.conversation_id)).all()) if ids else {}
-    last = {}
+    counts: dict[int, int] = {cid: n for cid, n in session.execute(
+        select(ConversationMessage.conversation_id, func.count()).where(ConversationMessage.conversation_id.in_(ids))
+        .group_by(ConversationMessage.conversation_id))} if ids else {}
+    last: dict[int, str] = {}
     if ids:
         latest = (select(func.max(ConversationMessage.id)).where(ConversationMessage.conversation_id.in_(ids),
                                                                   ConversationMessage.speaker == Speaker.USER)
                   .group_by(ConversationMessage.conversation_id))
-        last = dict(session.execute(select(ConversationMessage.conversation_id, ConversationMessage.text)
-                                    .where(ConversationMessage.id.in_(latest))).all())
+        last = {cid: said for cid, said in session.execute(
+            select(ConversationMessage.conversation_id, ConversationMessage.text).where(ConversationMessage.id.in_(latest)))}
     return [Summary(c, uid, counts.get(c.id, 0), last.get(c.id, "")) for c, uid in rows]
 
 
@@ -181,17 +186,17 @@ def detail(session: Session, conversation_id: int) -> Detail | None:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return None
-    user = session.get(LineUser, conversation.line_user_id)
+    user = must_get(session, LineUser, conversation.line_user_id)
     messages = list(session.scalars(select(ConversationMessage).where(
         ConversationMessage.conversation_id == conversation.id).order_by(ConversationMessage.id)))
-    before = []
+    before: list[tuple[datetime, str]] = []
     for received_at, payload in session.execute(
             select(InboxEvent.received_at, InboxEvent.payload)
             .where(InboxEvent.user_id == user.user_id, InboxEvent.event_type == "message",
                    InboxEvent.received_at <= conversation.opened_at)
             .order_by(InboxEvent.id.desc()).limit(RECENT)):
         message = json.loads(payload).get("message") or {}
-        before.append((received_at, message.get("text") if message.get("type") == "text"
+        before.append((received_at, str(message.get("text")) if message.get("type") == "text"
                        else f"[{message.get('type', '?')}]"))
     asked = session.execute(
         select(Invoice, Watch.created_at).join(Watch, Watch.invoice_id == Invoice.id)

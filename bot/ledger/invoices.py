@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ class ImportResult:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line or index, reason)
     created_ids: list[int] = field(default_factory=list)  # for the new-invoice notices
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "updated": self.updated,
@@ -53,7 +53,7 @@ class CsvFormatError(ValueError):
 ENCODINGS = {"utf-8": "utf-8-sig", "tis-620": "cp874"}  # TIS-620 as Windows-874, which Thai Excel writes
 
 
-def read_csv_records(data: bytes, encoding: str = "utf-8") -> Iterator[tuple[int, dict | None, str | None]]:
+def read_csv_records(data: bytes, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(line number, record or None, error) per data row of an invoice CSV (UTF-8, BOM allowed;
     or TIS-620)."""
     try:
@@ -193,7 +193,7 @@ def get_or_create_user(session: Session, user_id: str, batch: Batch | None = Non
     if user is None:
         now = utcnow()
         insert_ignore(session, LineUser, user_id=user_id, language="th", followed=True, created_at=now, updated_at=now)
-        user = session.scalar(select(LineUser).where(LineUser.user_id == user_id))
+        user = session.scalars(select(LineUser).where(LineUser.user_id == user_id)).one()  # ours, or another's just now
     return user
 
 

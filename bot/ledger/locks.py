@@ -2,8 +2,14 @@
 look-ahead follow)."""
 from __future__ import annotations
 
+from typing import Any, TypeVar
 
-def for_answer(query):
+from sqlalchemy import Select
+
+_Q = TypeVar("_Q", bound=Select[Any])
+
+
+def for_answer(query: _Q) -> _Q:
     """Read invoices as a chat answer does before recording who asked: FOR SHARE, so a payment
     of them (which takes FOR UPDATE, then reads who asked) waits for this answer's watch to
     commit, or this read waits for the payment and sees it paid. Either way a user who was shown

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
@@ -27,7 +27,7 @@ def recipients(session: Session, inv: Invoice, payment: Payment | None = None) -
     watchers = select(Watch.line_user_id).where(
         or_(Watch.invoice_id == inv.id, (Watch.license_no == inv.license_no) if inv.license_no else false())
     )
-    who = LineUser.id.in_(watchers)
+    who: ColumnElement[bool] = LineUser.id.in_(watchers)
     if payment is not None:
         slips = select(PhotoRead.user_id).where(PhotoRead.trans_ref == payment.bank_ref)
         who = or_(who, LineUser.user_id.in_(slips))
@@ -64,13 +64,14 @@ def enqueue_upstream(session: Session, inv: Invoice, payment: Payment, kind: str
     notify_workers(session, OUTBOX)
 
 
-def status_change(inv, payment, *, previous: str) -> str:
+def status_change(inv: Invoice, payment: Payment | None, *, previous: str) -> str:
     body = {
         "event": "invoice.status_changed", "invoice_no": inv.invoice_no, "ref2": inv.ref2,
         "status": inv.status, "previous_status": previous, "amount": f"{inv.amount:.2f}",
         "paid_at": inv.paid_at.isoformat() if inv.paid_at else None,
-        "payment": {"bank_code": payment.bank_code, "bank_ref": payment.bank_ref, "channel": payment.channel,
-                    "amount": f"{payment.amount:.2f}", "status": payment.status, "tranx_id": payment.tranx_id},
+        "payment": None if payment is None else {
+            "bank_code": payment.bank_code, "bank_ref": payment.bank_ref, "channel": payment.channel,
+            "amount": f"{payment.amount:.2f}", "status": payment.status, "tranx_id": payment.tranx_id},
         "at": utcnow().isoformat(),
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -8,6 +8,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ class BankMoney:
     channel: str
     transacted_at: datetime
 
-    def detail(self) -> dict:
+    def detail(self) -> dict[str, Any]:
         return {"command": self.command, "bankCode": self.bank_code, "bankRef": self.bank_ref, "amount": self.amount,
                 "channel": self.channel, "transDateTime": self.transacted_at.isoformat()}
 
@@ -64,7 +65,7 @@ def pay(session: Session, inv: Invoice, money: BankMoney, tranx_id: str, *, book
         reverse(session, inv, payment, money, notify=False, upstream=False)
         return Paid(payment, None, False)
     queued = notices.enqueue_payment_notices(session, inv, payment, kind="paid",
-                                             receipt_url=receipt.url(book) if receipt is not None else None)
+                                             receipt_url=receipt.url(book) if receipt is not None and book else None)
     if upstream:
         notices.enqueue_upstream(session, inv, payment, kind="paid", previous=InvoiceStatus.UNPAID)
         queued = True

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from bot.core.dates import format_datetime_local, thai_fiscal_year, utcnow
 from bot.core.etda import FILE_NAME, TISI_ADDRESS, IssuerAddress, read_receipt_xml
 from bot.core.receiptno import receipt_number
 from bot.data.chain import content
-from bot.data.db import insert_ignore
+from bot.data.db import Database, insert_ignore, must_get
 from bot.data.models import (
     ChainLink,
     Invoice,
@@ -37,6 +37,7 @@ from bot.data.models import (
     ReceiptDocument,
     Subscription,
     Watch,
+    table_of,
 )
 from bot.data.states import ChainKind, PaymentStatus, ReceiptVariant
 from bot.data.wakeup import notify_workers
@@ -50,6 +51,12 @@ from bot.render.pades import (
     load_certificates,
 )
 from bot.render.receipt import ReceiptData, render_receipt
+
+if TYPE_CHECKING:
+    from asn1crypto.x509 import Certificate
+
+    from bot.config import Settings
+    from bot.render.messages import Links
 
 QUEUE = "receipts"  # the worker queue that renders them (bot.runtime.receipts.ReceiptQueue.name)
 
@@ -71,16 +78,16 @@ class ReceiptMaker:
     seller_address: IssuerAddress = TISI_ADDRESS
 
 
-def from_settings(settings, links) -> tuple[ReceiptBook | None, ReceiptMaker | None]:
+def from_settings(settings: Settings, links: Links) -> tuple[ReceiptBook | None, ReceiptMaker | None]:
     """Both, when RECEIPT_SIGNING_P12 is set (SignerError if it cannot be used); else neither."""
-    if not settings.receipts_enabled:
+    if not settings.receipt_signing_p12:  # (Settings.receipts_enabled)
         return None, None
     signer = ReceiptSigner(settings.receipt_signing_p12, settings.receipt_signing_password)
     return (ReceiptBook(settings.receipt_prefix, links.receipt_url),
             ReceiptMaker(signer, settings.issuer_tax_id, settings.receipt_issuer_address))
 
 
-def trusted_certificates(p12: str, password: str | None, roots: str) -> list:
+def trusted_certificates(p12: str, password: str | None, roots: str) -> list[Certificate]:
     """What `receipt verify` accepts: the certificate of our signing key (RECEIPT_SIGNING_P12),
     and RECEIPT_TRUST_ROOTS. SignerError, OSError or ValueError when one cannot be read."""
     certs = [ReceiptSigner(p12, password).certificate] if p12 else []
@@ -140,14 +147,14 @@ def issue(session: Session, wanted: ReceiptToIssue, book: ReceiptBook) -> None:
 
 
 def _next_seq(session: Session, year: int) -> int:
-    counter = ReceiptCounter.__table__
+    counter = table_of(ReceiptCounter)
     raise_ = (update(counter).where(counter.c.fiscal_year == year)
               .values(last_seq=counter.c.last_seq + 1).returning(counter.c.last_seq))
     seq = session.execute(raise_).scalar()
     if seq is None:
         insert_ignore(session, ReceiptCounter, fiscal_year=year, last_seq=0)
         seq = session.execute(raise_).scalar_one()
-    return seq
+    return int(seq)
 
 
 def void(session: Session, payment: Payment, reason: str) -> Receipt | None:
@@ -175,7 +182,7 @@ def current_for_invoice(session: Session, invoice_id: int) -> Receipt | None:
 def key_of(session: Session, receipt: Receipt) -> str:
     inv_public_id = session.scalar(select(Invoice.public_id).join(Payment, Payment.invoice_id == Invoice.id)
                                    .where(Payment.id == receipt.payment_id))
-    return receipt_key(inv_public_id, receipt.payment_id)
+    return receipt_key(inv_public_id or "", receipt.payment_id)
 
 
 # -- rendering (off the bank's path) -----------------------------------------------------------------
@@ -185,8 +192,8 @@ def variant_of(receipt: Receipt) -> ReceiptVariant:
 
 def receipt_data(session: Session, receipt: Receipt, seller_tax_id: str,
                  seller_address: IssuerAddress = TISI_ADDRESS) -> ReceiptData:
-    payment = session.get(Payment, receipt.payment_id)
-    inv = session.get(Invoice, payment.invoice_id)
+    payment = must_get(session, Payment, receipt.payment_id)
+    inv = must_get(session, Invoice, payment.invoice_id)
     data = ReceiptData(
         number=receipt.number, issued_at=receipt.issued_at, paid_at=payment.transacted_at,
         seller_tax_id=seller_tax_id, payer_name=inv.payer_name, payer_tax_id=inv.tax_id,
@@ -210,7 +217,7 @@ def store(session: Session, payment_id: int, variant: ReceiptVariant, number: st
           pdf: bytes) -> ReceiptDocument:
     """Keep the first PDF made of this receipt and variant; a later one (a race) is dropped, so
     the link always serves the same bytes. Clears `pending` when it was this variant."""
-    receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment_id).with_for_update())
+    receipt = session.scalars(select(Receipt).where(Receipt.payment_id == payment_id).with_for_update()).one()
     doc = _stored(session, payment_id, variant)
     if doc is None:
         doc = ReceiptDocument(payment_id=payment_id, variant=variant, number=number, amount=amount,
@@ -237,7 +244,7 @@ def by_key(session: Session, key: str) -> Receipt | None:
                           .where(Receipt.payment_id == payment_id, Invoice.public_id == inv_public_id))
 
 
-def served_pdf(db, key: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes] | None:
+def served_pdf(db: Database, key: str, maker: ReceiptMaker | None) -> tuple[Receipt, bytes] | None:
     """The stored PDF of the receipt as it stands now (void once voided), made now if the worker
     has not made it yet. None: no such receipt. LookupError: not made yet and no key to make it."""
     with db.sessions() as session:
@@ -269,7 +276,7 @@ class FileVerdict:
         return self.lines[-1]
 
 
-def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
+def verify_file(session: Session, pdf: bytes, trusted: list[Certificate]) -> FileVerdict:
     """Signature intact over the whole file by a trusted certificate; the file is a receipt PDF
     we stored (its SHA-256), linked in the chain with a hash that still matches; the embedded XML's
     number and amount are the chain's; the receipt is not void."""
@@ -299,7 +306,7 @@ def verify_file(session: Session, pdf: bytes, trusted: list) -> FileVerdict:
         return FileVerdict(False, lines + [f"INVALID: the file says {xml.number} for {xml.amount:.2f} baht, the chain "
                                            f"{doc.number} for {doc.amount:.2f}"])
     lines.append(f"chain: link {link.seq} holds this file's SHA-256, number and amount")
-    receipt = session.get(Receipt, doc.payment_id)
+    receipt = must_get(session, Receipt, doc.payment_id)
     if receipt.voided_at is not None:
         when = format_datetime_local(receipt.voided_at, "en")
         return FileVerdict(False, lines + [f"INVALID: voided: receipt {receipt.number} was voided on {when} "

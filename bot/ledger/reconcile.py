@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import metrics
 from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
+from bot.data.db import must_get
 from bot.data.models import Invoice, Payment, StatementFile
 from bot.data.states import PaymentStatus, ReconcileOutcome
 
@@ -25,11 +27,11 @@ OUTCOMES = tuple(ReconcileOutcome)
 @dataclass
 class Report:
     effective_date: str
-    lines: list[dict] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
     already_imported: str | None = None
     service_code: str = ""
 
-    def add(self, outcome: ReconcileOutcome, **details) -> None:
+    def add(self, outcome: ReconcileOutcome, **details: object) -> None:
         self.lines.append({"outcome": outcome.value, **{k: str(v) for k, v in details.items()}})
 
     @property
@@ -40,7 +42,7 @@ class Report:
     def balanced(self) -> bool:
         return all(ReconcileOutcome(line["outcome"]).balanced for line in self.lines)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"effective_date": self.effective_date, "service_code": self.service_code, "balanced": self.balanced,
                 "counts": self.counts, "lines": self.lines}
 
@@ -100,7 +102,7 @@ def match(session: Session, statement: Statement) -> Report:
         Payment.transacted_at < start + timedelta(days=1)))
     for pay in online:
         if ("C", pay.id) not in used:
-            inv = session.get(Invoice, pay.invoice_id)
+            inv = must_get(session, Invoice, pay.invoice_id)
             report.add(ReconcileOutcome.ONLINE_NOT_IN_FILE, ref1=inv.invoice_no, ref2=inv.ref2, amount=pay.amount,
                        bank_ref=pay.bank_ref, status=pay.status)
     return report

@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ _CHUNK = 500
 class RemindReport:
     at: datetime
     quiet: bool = False
-    queued: Counter = field(default_factory=Counter)  # by kind
+    queued: Counter[str] = field(default_factory=Counter)  # by kind
     already: int = 0  # due, but queued before (by this or another process)
 
     def line(self) -> str:
@@ -102,7 +103,7 @@ def queue_new_invoice_notices(session: Session, invoice_ids: list[int], settings
     return sum(_queue(session, due, settings, links, today_bangkok(now), not_before=release).values())
 
 
-def _reminders(session: Session, settings: Settings, today) -> list[_Due]:
+def _reminders(session: Session, settings: Settings, today: date) -> list[_Due]:
     """Unpaid invoices of active subscriptions whose due date is within the reminder days ahead
     or the overdue window behind, with the reminder each is due for today."""
     if not settings.reminder_days and OVERDUE_WINDOW_DAYS <= 0:
@@ -126,7 +127,7 @@ def _reminders(session: Session, settings: Settings, today) -> list[_Due]:
     return list(found.values())
 
 
-def _new_invoices(session: Session, now: datetime, today) -> list[_Due]:
+def _new_invoices(session: Session, now: datetime, today: date) -> list[_Due]:
     """Invoices that arrived for a license after the user subscribed to it, recently, still
     payable: the catch-up for imports that could not queue their notices."""
     rows = session.execute(
@@ -154,14 +155,14 @@ def _not_yet_queued(session: Session, due: list[_Due]) -> list[_Due]:
 
 
 def _queue(session: Session, due: list[_Due], settings: Settings, links: Links, today: date,
-           not_before: datetime | None = None) -> Counter:
+           not_before: datetime | None = None) -> Counter[str]:
     if not due:
         return Counter()
     invoices: dict[int, Invoice] = {}
     ids = sorted({d.invoice_id for d in due})
     for start in range(0, len(ids), _CHUNK):
         invoices.update((inv.id, inv) for inv in session.scalars(select(Invoice).where(Invoice.id.in_(ids[start:start + _CHUNK]))))
-    rendered: dict[tuple, str] = {}  # many subscribers of one license get the same message
+    rendered: dict[tuple[Any, ...], str] = {}  # many subscribers of one license get the same message
     rows = []
     for d in due:
         key = (d.invoice_id, d.language, d.kind, d.days_left)
@@ -174,7 +175,7 @@ def _queue(session: Session, due: list[_Due], settings: Settings, links: Links, 
                      "to_user": d.user_id, "messages": body, "status": NoticeStatus.PENDING.value, "attempts": 0,
                      # Queued for delivery now, whatever moment `remind --at` was asked to run as.
                      "next_attempt_at": not_before or utcnow(), "created_at": utcnow()})
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     # Inserted one chunk at a time; which rows were new is known by their (event, user) keys.
     new = insert_ignore_rows(session, Notice.__table__, rows)
     if new:
@@ -186,7 +187,7 @@ def _queue(session: Session, due: list[_Due], settings: Settings, links: Links, 
     return kinds
 
 
-def _kinds_of_new(session: Session, due: list[_Due], rows: list[dict]) -> Counter:
+def _kinds_of_new(session: Session, due: list[_Due], rows: list[dict[str, Any]]) -> Counter[str]:
     ours = {r["retry_key"] for r in rows}
     keys = [(d.event_key, d.user_id) for d in due]
     mine: set[tuple[str, str]] = set()

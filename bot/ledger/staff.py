@@ -180,7 +180,7 @@ def under_attack(session: Session, name: str, now: datetime) -> bool:
     row = session.execute(select(func.count(), func.count(func.distinct(StaffActionEntry.address))).where(
         StaffActionEntry.account == (name or "-"), StaffActionEntry.action == StaffAction.SIGN_IN_FAILED,
         StaffActionEntry.at > now - ATTACK_WINDOW)).one()
-    return row[0] >= ATTACK_FAILURES and row[1] >= ATTACK_ADDRESSES
+    return bool(row[0] >= ATTACK_FAILURES and row[1] >= ATTACK_ADDRESSES)
 
 
 @dataclass(frozen=True)

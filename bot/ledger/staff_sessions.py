@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ def load(session: Session, token: str, now: datetime | None = None) -> StaffSess
     return row if live(row, now or utcnow()) else None
 
 
-def save(session: Session, token: str, data: dict, account_id: int | None, *, created: bool,
+def save(session: Session, token: str, data: dict[str, Any], account_id: int | None, *, created: bool,
          now: datetime | None = None) -> None:
     now = now or utcnow()
     body = json.dumps(data, ensure_ascii=False, sort_keys=True)

@@ -27,7 +27,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.license_no or self.invoice.invoice_no  # type: ignore[union-attr]
+        return self.license_no or (self.invoice.invoice_no if self.invoice is not None else "")
 
 
 def resolve(session: Session, *, license_no: str | None = None, invoice_no: str | None = None) -> Target | None:
@@ -56,8 +56,8 @@ def _active_for(session: Session, user: LineUser, target: Target) -> Subscriptio
     query = select(Subscription).where(Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None))
     if target.license_no:
         query = query.where(Subscription.license_no == target.license_no)
-    else:
-        query = query.where(Subscription.invoice_id == target.invoice.id)  # type: ignore[union-attr]
+    elif target.invoice is not None:
+        query = query.where(Subscription.invoice_id == target.invoice.id)
     return session.scalar(query)
 
 
@@ -79,7 +79,7 @@ def subscribe(session: Session, user: LineUser, target: Target, *, consent_text:
     if _active_for(session, user, target) is not None:
         return SubscribeOutcome.ALREADY
     count = session.scalar(select(func.count()).select_from(Subscription).where(
-        Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None)))
+        Subscription.line_user_id == user.id, Subscription.withdrawn_at.is_(None))) or 0
     if count >= MAX_ACTIVE:
         return SubscribeOutcome.LIMIT
     if batch is not None:

@@ -95,7 +95,7 @@ def build_image() -> bytes:
             draw.text((cx, y + int(h * 0.82)), english, font=_fit(draw, english, small, w * 0.88), fill="#D6E4F7",
                       anchor="mm")
     out = io.BytesIO()
-    image.convert("P", palette=Image.ADAPTIVE, colors=64).save(out, format="PNG", optimize=True)
+    image.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(out, format="PNG", optimize=True)
     data = out.getvalue()
     if len(data) > MAX_IMAGE_BYTES:  # pragma: no cover - guarded by a test
         raise RuntimeError(f"rich menu image is {len(data)} bytes; LINE takes at most {MAX_IMAGE_BYTES}")

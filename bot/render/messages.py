@@ -21,8 +21,8 @@ from bot.core.dates import (
 from bot.core.i18n import N_, Translator
 from bot.core.masking import mask_name
 from bot.core.money import format_number
-from bot.data.models import Invoice, Payment, Status
-from bot.data.states import PaymentStatus
+from bot.data.models import Invoice, Payment, Status, Subscription
+from bot.data.states import InvoiceStatus, PaymentStatus
 from bot.render.templates import render
 
 FEE_NAMES = {
@@ -35,7 +35,7 @@ FEE_NAMES = {
     "STANDARD_BOOK": N_("TIS standard book"),
     "OTHER": N_("Other fee"),
 }
-STATUS_NAMES = {
+STATUS_NAMES: dict[str, str] = {  # by InvoiceStatus (a str)
     Status.UNPAID: N_("Unpaid"),
     Status.PAID: N_("Paid"),
     Status.EXPIRED: N_("Expired"),
@@ -145,7 +145,7 @@ _CARDS_MAX = 4096
 _CARDS_LOCK = threading.Lock()
 
 
-def invoice_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict:
+def invoice_card(inv: Invoice, status: InvoiceStatus, t: Translator, links: Links) -> dict:
     """The card, rendered once per version of the invoice and language: a business that asks again
     gets the same bubble (rendering, with Babel's number and date formatting, was a tenth of the
     work of an answer). The key holds every value the card shows, so any change renders anew."""
@@ -164,7 +164,7 @@ def invoice_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict
     return dict(card)
 
 
-def _render_card(inv: Invoice, status: str, t: Translator, links: Links) -> dict:
+def _render_card(inv: Invoice, status: InvoiceStatus, t: Translator, links: Links) -> dict:
     rows = [
         _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
         _row(t("Ref.2"), inv.ref2),
@@ -269,7 +269,8 @@ def receipt(inv: Invoice, payment: Payment, t: Translator, *, reversed_: bool, r
     rows = [
         _row(t("Invoice no. (Ref.1)"), inv.invoice_no),
         _row(t("Paid on") if not reversed_ else t("Reversed on"),
-             format_datetime_local(payment.transacted_at if not reversed_ else payment.reversed_at, t.lang)),
+             format_datetime_local(payment.reversed_at or payment.transacted_at if reversed_ else payment.transacted_at,
+                                   t.lang)),
         _row(t("Bank reference"), payment.bank_ref),
         _row(t("Channel"), t(CHANNEL_NAMES.get(payment.channel, payment.channel))),
     ]
@@ -305,16 +306,16 @@ def consent_sentence(target: str, reminder_days: tuple[int, ...], t: Translator)
              "\"unsubscribe %(target)s\" at any time.", target=target, days=days or "0")
 
 
-def subscriptions_list(subscriptions: list, t: Translator) -> dict:
+def subscriptions_list(subscriptions: list[Subscription], t: Translator) -> dict:
     """The user's active subscriptions, each with a button to stop it."""
     items = [
         render("subscription_item",
                target=(t("License %(license)s", license=sub.license_no) if sub.license_no
-                       else t("Invoice %(number)s", number=sub.invoice.invoice_no)),
+                       else t("Invoice %(number)s", number=sub.label)),
                since=t("Since %(date)s", date=format_short_date(to_local_date(sub.created_at), t.lang)),
                button=t("Stop notifications")[:40],
                data=urlencode({"action": "unsubscribe", "id": sub.id}),
-               display_text=t("Stop notifications for %(target)s", target=sub.license_no or sub.invoice.invoice_no)[:300])
+               display_text=t("Stop notifications for %(target)s", target=sub.label)[:300])
         for sub in subscriptions
     ]
     title = t("My licenses")

@@ -42,7 +42,7 @@ class ReceiptSigner:
             data = Path(p12_path).read_bytes()
         except OSError as exc:
             raise SignerError(f"RECEIPT_SIGNING_P12 cannot be read: {exc.strerror}") from None
-        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=None,
+        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(),
                                                        passphrase=(password or "").encode() or None)
         if signer is None:
             raise SignerError("RECEIPT_SIGNING_P12 could not be opened: wrong RECEIPT_SIGNING_PASSWORD, or not a "
@@ -109,7 +109,7 @@ def check_signature(pdf: bytes, trusted: list[asn1_x509.Certificate]) -> Signatu
     signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else None
     if not status.intact:
         return SignatureCheck(False, "modified: the signed bytes were changed after signing", signer=signer)
-    if status.coverage.name != "ENTIRE_FILE":
+    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
         return SignatureCheck(False, "modified: bytes were added after the signature", signer=signer)
     if not status.trusted:
         return SignatureCheck(False, f"unknown signer: {signer} is not the configured certificate and does not "

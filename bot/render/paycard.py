@@ -87,7 +87,7 @@ def _qr_image(payload: str) -> Image.Image:
     code.save(buffer, kind="png", scale=1, border=4)
     small = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     side = QR_PX // small.width * small.width  # whole pixels per module: every module the same size
-    return small.resize((side, side), Image.NEAREST)
+    return small.resize((side, side), Image.Resampling.NEAREST)
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: float) -> ImageFont.FreeTypeFont:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from bot.core.i18n import Translator
 from bot.core.resources import document_font
@@ -22,7 +23,9 @@ def new_document(*, compliance: str | None = None) -> FPDF:
     for style, weight in (("", "Regular"), ("B", "Bold")):
         original = document_font(weight)
         doc.add_font(FONT, style, str(copyable_font(original)))
-        ThaiFont.adopt(doc.fonts[FONT.lower() + style], original)
+        added = doc.fonts[FONT.lower() + style]
+        assert isinstance(added, TTFFont)  # a file's font, not one of the PDF's core fonts
+        ThaiFont.adopt(added, original)
     doc.set_text_shaping(use_shaping_engine=True, script="thai", language="tha")
     return doc
 

@@ -250,7 +250,8 @@ def _void_mark(doc: FPDF, d: ReceiptData, th: Translator, en: Translator) -> Non
     doc.set_font(FONT, "B", 10.5)
     # wrapped inside the page; the parties start at 62 mm, so two lines at most
     doc.multi_cell(PAGE_W - 2 * MARGIN, 5, th(N_("Void since %(when)s: %(reason)s"),
-                                             when=format_datetime_local(d.voided_at, "th"), reason=d.void_reason or ""),
+                                             when=format_datetime_local(d.voided_at or d.issued_at, "th"),
+                                             reason=d.void_reason or ""),
                    max_line_height=5, new_x="LMARGIN", new_y="NEXT")
     doc.set_text_color(0)
 

@@ -25,11 +25,10 @@ def worker_name() -> str:
 
 def beat(session: Session, name: str, kind: str, started_at: datetime) -> None:
     now = utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(WorkerHeartbeat).values(name=name, kind=kind, started_at=started_at, seen_at=now)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(WorkerHeartbeat).values(name=name, kind=kind, started_at=started_at, seen_at=now)
     session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
 
 

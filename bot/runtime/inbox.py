@@ -33,6 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from linebot.v3.webhook import UnknownEvent
 from linebot.v3.webhooks import Event
@@ -46,7 +47,7 @@ from bot.core.delivery import Outcome, backoff
 from bot.core.errors import one_line
 from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore_each, is_transient
-from bot.data.models import InboxEvent, LineUser
+from bot.data.models import InboxEvent, LineUser, table_of
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.ledger import invoices as svc
@@ -64,7 +65,7 @@ LEASE_SECONDS = 40.0  # longer than a reply's timeouts (3 + 25 s) plus a queue w
 CLAIMED_LEASE = 10.0  # events stored already leased to the web process that received them
 RETRY_BASE = 0.5
 KEEP_FINISHED = timedelta(days=7)  # LINE redelivers for a shorter time than this
-_T = InboxEvent.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
+_T = table_of(InboxEvent)  # Core statements: the ORM's bulk-update machinery cost more than the SQL
 _HANDLED = (update(_T).where(_T.c.id == bindparam("b_id"))
             .values(status=bindparam("b_status"), reply=bindparam("b_reply"), handled_at=bindparam("b_handled_at"),
                     handler_error=bindparam("b_handler_error"), lease_until=bindparam("b_lease_until")))
@@ -75,6 +76,12 @@ _TURN_KEY = 7401  # PostgreSQL advisory lock key of the claim's turn (no other l
 _WAIT_TURN = sql(f"SELECT true FROM (SELECT pg_advisory_xact_lock({_TURN_KEY})) AS turn")  # true once it is ours
 _TRY_TURN = sql(f"SELECT pg_try_advisory_xact_lock({_TURN_KEY})")
 _SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+def json_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A JSON object inside LINE's event, or an empty one if it is missing or not an object."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 # -- the request side ----------------------------------------------------------------------------
@@ -102,7 +109,7 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False, notif
     rows = []
     photos = False
     for event in events:
-        source = event.get("source") if isinstance(event.get("source"), dict) else {}
+        source = json_object(event, "source")
         token = event.get("replyToken")
         photo = is_photo(event)  # read first, on the photo pool; answered after that
         photos |= photo
@@ -134,10 +141,10 @@ _PHOTO_FILES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff
 
 def is_photo(event: dict) -> bool:
     """An image message, or a file message whose name says image or PDF, that LINE holds."""
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    message = json_object(event, "message")
     if event.get("type") != "message":
         return False
-    provider = message.get("contentProvider") if isinstance(message.get("contentProvider"), dict) else {}
+    provider = json_object(message, "contentProvider")
     if message.get("type") == "image":
         return provider.get("type", "line") == "line"
     name = message.get("fileName")
@@ -402,12 +409,12 @@ class ReplyQueue:
 
 
 def _user_id(raw: dict) -> str | None:
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    source = json_object(raw, "source")
     return source.get("userId") if isinstance(source.get("userId"), str) else None
 
 
 def _text(raw: dict) -> str | None:
-    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    message = json_object(raw, "message")
     return message.get("text") if message.get("type") == "text" and isinstance(message.get("text"), str) else None
 
 

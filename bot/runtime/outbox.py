@@ -21,14 +21,14 @@ from bot import metrics
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.data.db import Database
-from bot.data.models import Notice
+from bot.data.models import Notice, table_of
 from bot.data.states import NoticeChannel, NoticeStatus
 from bot.ledger.notices import OUTBOX
 from bot.line.gateway import LineGateway
 from bot.runtime.upstream import UpstreamClient
 
 log = logging.getLogger(__name__)
-_N = Notice.__table__  # Core statements: the ORM's bulk-update machinery cost more than the SQL
+_N = table_of(Notice)  # Core statements: the ORM's bulk-update machinery cost more than the SQL
 _SENT = (update(_N).where(_N.c.id == bindparam("b_id"), _N.c.attempts == bindparam("b_attempts"))
          .values(status=NoticeStatus.SENT, sent_at=bindparam("b_at"), last_error=None, lease_until=None))
 

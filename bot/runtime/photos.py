@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -29,16 +30,16 @@ from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.core.photocodes import PhotoOutcome, judge
 from bot.data.db import Database, insert_ignore
-from bot.data.models import InboxEvent, PhotoRead
+from bot.data.models import InboxEvent, PhotoRead, table_of
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.line.gateway import LineGateway
-from bot.runtime.inbox import PHOTOS, ReplyQueue
+from bot.runtime.inbox import PHOTOS, ReplyQueue, json_object
 from bot.runtime.queue import LocalQueue
 from bot.vision.reader import MAX_BYTES, Refused, read_codes
 
 log = logging.getLogger(__name__)
-_T = InboxEvent.__table__
+_T = table_of(InboxEvent)
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 4  # the reader failing: a few tries, then the photo is refused as unreadable
 # LINE's content host failing (5xx, no answer) is tried again while the answer can still be a reply:
@@ -55,7 +56,7 @@ class PhotoJob:
     message_id: str
     image_set: str | None
     received_at: datetime | None = None
-    read: dict | None = None  # the photo_reads row to write
+    read: dict[str, Any] | None = None  # the photo_reads row to write
 
     def fetch_left(self, now: datetime | None = None) -> float:
         if self.received_at is None:
@@ -106,7 +107,7 @@ class PhotoQueue(LocalQueue):
         jobs = []
         for row in sorted(rows, key=lambda r: r.id):
             message = json.loads(row.payload).get("message") or {}
-            image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else {}
+            image_set = json_object(message, "imageSet")
             jobs.append(PhotoJob(row.id, row.attempts, row.user_id, str(message.get("id", ""))[:64],
                                  str(image_set["id"])[:64] if image_set.get("id") else None,
                                  received_at=_aware(row.received_at)))
@@ -118,7 +119,8 @@ class PhotoQueue(LocalQueue):
             self.line.show_loading(job.user_id)  # typing dots while we read
         started = time.perf_counter()
         content = self.line.content(job.message_id, MAX_BYTES)
-        read = {"message_id": job.message_id, "user_id": job.user_id, "image_set": job.image_set, "detail": ""}
+        read: dict[str, Any] = {"message_id": job.message_id, "user_id": job.user_id, "image_set": job.image_set,
+                                "detail": ""}
         if content.status in (404, 410):
             read.update(outcome=PhotoOutcome.GONE, detail=f"LINE answered {content.status}")
         elif content.too_large:
@@ -192,7 +194,7 @@ class PhotoQueue(LocalQueue):
         """What was read is kept as long as the chat event is (KEEP_FINISHED of the inbox)."""
         from bot.runtime.inbox import KEEP_FINISHED
 
-        session.execute(PhotoRead.__table__.delete().where(PhotoRead.created_at < utcnow() - KEEP_FINISHED))
+        session.execute(table_of(PhotoRead).delete().where(PhotoRead.created_at < utcnow() - KEEP_FINISHED))
 
     def close(self) -> None:
         with self._readers_lock:

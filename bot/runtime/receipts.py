@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -15,14 +17,14 @@ from sqlalchemy.orm import Session
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.core.errors import one_line
-from bot.data.db import OUTAGE, Database
-from bot.data.models import Receipt
+from bot.data.db import OUTAGE, Database, must_get
+from bot.data.models import Receipt, table_of
 from bot.data.states import ReceiptVariant
 from bot.ledger.receipts import QUEUE, ReceiptMaker, make_pdf, receipt_data, store
 from bot.runtime.queue import LocalQueue
 
 log = logging.getLogger(__name__)
-_R = Receipt.__table__
+_R = table_of(Receipt)
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 10
 
@@ -33,7 +35,7 @@ class Job:
     variant: ReceiptVariant
     attempts: int
     number: str = ""
-    amount: object = None
+    amount: Decimal = Decimal("0")
     pdf: bytes | None = None
 
 
@@ -61,7 +63,7 @@ class ReceiptQueue(LocalQueue):
     def send(self, job: Job) -> Outcome:
         try:
             with self.db.sessions() as session:
-                receipt = session.get(Receipt, job.id)
+                receipt = must_get(session, Receipt, job.id)
                 data = receipt_data(session, receipt, self.maker.seller_tax_id, self.maker.seller_address)
             job.number, job.amount = data.number, data.amount
             job.pdf = make_pdf(data, self.maker)
@@ -82,7 +84,7 @@ class ReceiptQueue(LocalQueue):
                 if receipt is not None and receipt.pending == job.variant:
                     store(session, job.id, job.variant, job.number, job.amount, job.pdf)
                 continue
-            values: dict = {"lease_until": None, "last_error": outcome.describe()}
+            values: dict[str, Any] = {"lease_until": None, "last_error": outcome.describe()}
             if job.attempts < MAX_ATTEMPTS:
                 delay = backoff(job.attempts)
                 values["lease_until"] = now + timedelta(seconds=delay)  # not before then

@@ -11,6 +11,7 @@ and the loop retries with backoff.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import signal
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -49,7 +51,7 @@ MAX_OUTAGE_BACKOFF = 5.0
 
 
 class Dispatcher:
-    def __init__(self, db: Database, queues: list[WorkQueue], *, kind: WorkerKind, idle_poll: float = 1.0,
+    def __init__(self, db: Database, queues: list[WorkQueue[Any]], *, kind: WorkerKind, idle_poll: float = 1.0,
                  name: str | None = None):
         self.db, self.queues, self.kind, self.idle_poll = db, queues, kind, idle_poll
         self.name = name or health.worker_name()
@@ -64,7 +66,7 @@ class Dispatcher:
         self._pools = {q.name: ThreadPoolExecutor(max_workers=q.senders, thread_name_prefix=f"send-{q.name}")
                        for q in queues}
         self._inflight = {q.name: 0 for q in queues}
-        self._finished: deque[tuple[WorkQueue, object, Outcome]] = deque()
+        self._finished: deque[tuple[WorkQueue[Any], Any, Outcome]] = deque()
         self._unrecorded: dict[str, list[tuple[object, Outcome]]] = {q.name: [] for q in queues}
         self._lock = threading.Lock()
         self._started_at = utcnow()
@@ -137,7 +139,7 @@ class Dispatcher:
                                            and now - self._oldest_finished >= RECORD_DELAY) or (
             waiting > 0 and self._oldest_finished is None)
 
-    def _step_queue(self, session: Session, queue: WorkQueue, now: float, recorded: int, adopted: list[int]) -> list:
+    def _step_queue(self, session: Session, queue: WorkQueue[Any], now: float, recorded: int, adopted: list[int]) -> list:
         if recorded:
             retry_in = queue.record(session, self._unrecorded[queue.name])
             if retry_in is not None:  # look again when the soonest retry falls due
@@ -178,13 +180,13 @@ class Dispatcher:
             ids.append(adopted.popleft())
         return ids
 
-    def _submit(self, queue: WorkQueue, job) -> None:
+    def _submit(self, queue: WorkQueue[Any], job: Any) -> None:
         with self._lock:
             self._inflight[queue.name] += 1
         future = self._pools[queue.name].submit(queue.send, job)
-        future.add_done_callback(lambda f, q=queue, j=job: self._done(q, j, f))
+        future.add_done_callback(functools.partial(self._done, queue, job))
 
-    def _done(self, queue: WorkQueue, job, future: Future) -> None:
+    def _done(self, queue: WorkQueue[Any], job: Any, future: Future[Outcome]) -> None:
         try:
             outcome = future.result()
         except Exception as exc:  # a bug in send(): treated like no answer, so it is retried
@@ -274,10 +276,10 @@ class Dispatcher:
 
 
 # -- assembling ----------------------------------------------------------------------------------
-def build_queues(settings, db: Database, line, links, *, maker=None, external: bool = False) -> list[WorkQueue]:
+def build_queues(settings, db: Database, line, links, *, maker=None, external: bool = False) -> list[WorkQueue[Any]]:
     from bot.runtime.photos import PhotoQueue
 
-    queues: list[WorkQueue] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days,
+    queues: list[WorkQueue[Any]] = [ReplyQueue(db, line, links, reminder_days=settings.reminder_days,
                                                office_hours=settings.office_hours,
                                                support_contact=settings.support_contact, wait_turn=external),
                                NoticeQueue(db, line, upstream=upstream_client(settings)),
@@ -311,19 +313,21 @@ class InlineWorker:
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
-    def wake(self, queue: str | None = None) -> None:
+    def _started(self) -> Dispatcher:
         self.start()
-        self.dispatcher.wake(queue)
+        assert self.dispatcher is not None  # start() made it
+        return self.dispatcher
+
+    def wake(self, queue: str | None = None) -> None:
+        self._started().wake(queue)
 
     def adopt(self, queue: str, ids: list[int]) -> None:
         """Items this process stored already leased (see `bot.runtime.inbox.store_events`): the dispatcher
         handles them at once, without claiming them from the database."""
-        self.start()
-        self.dispatcher.adopt(queue, ids)
+        self._started().adopt(queue, ids)
 
     def has_room(self, queue: str, count: int) -> bool:
-        self.start()
-        return self.dispatcher.has_room(queue, count)
+        return self._started().has_room(queue, count)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():

@@ -59,8 +59,8 @@ def _open(data: bytes) -> Image.Image:
             raise Refused("unsupported") from None
         except (OSError, ValueError, SyntaxError):  # truncated or damaged: Pillow's own errors
             raise Refused("corrupt") from None
-    image = ImageOps.exif_transpose(image)  # a phone's "rotate on display" flag
-    return image.convert("L")
+    upright = ImageOps.exif_transpose(image)  # a phone's "rotate on display" flag
+    return upright.convert("L")
 
 
 def _read_pdf(data: bytes) -> Reading:
@@ -90,7 +90,8 @@ def _codes(image: Image.Image) -> list[str]:
     found: list[str] = []
 
     def take(img: Image.Image) -> None:
-        for result in zxingcpp.read_barcodes(img, formats=_FORMATS, try_rotate=True, try_downscale=True,
+        # (a list: zxing-cpp deprecates its `|` of formats; its type stub has not caught up)
+        for result in zxingcpp.read_barcodes(img, formats=_FORMATS, try_rotate=True, try_downscale=True,  # type: ignore[arg-type]
                                              try_invert=True):
             if result.valid and result.text and result.text not in found:
                 found.append(result.text)

@@ -22,7 +22,7 @@ MAX_ITEMS = 10000
 def _bearer_token():
     expected = services().settings.upstream_api_token
     given = request.headers.get("Authorization", "")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
+    if not expected or not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
         return json_error(401, "unauthorized", "a valid bearer token is required")
     return None
 

@@ -91,7 +91,7 @@ def _qr_response(shown: Shown) -> Response:
     if download:
         # Saved to a phone: a payment card that says what it pays, not a bare code.
         card = PayCard(payload=shown.payload, amount=Decimal(shown.amount), invoice_no=shown.invoice_no,
-                       ref2=shown.ref2, due_date=date.fromisoformat(shown.due_date), lang=_page_lang())
+                       ref2=shown.ref2 or "", due_date=date.fromisoformat(shown.due_date), lang=_page_lang())
         response = Response(payment_card_png(card), mimetype="image/png", headers=headers)
         response.headers["Content-Disposition"] = f'attachment; filename="tisi-qr-{shown.invoice_no}.png"'
         return response

@@ -12,7 +12,7 @@ import json
 import logging
 from datetime import datetime
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
@@ -43,7 +43,7 @@ class StaffSession(CallbackDict, SessionMixin):
         self.modified = False
 
     @property
-    def new(self) -> bool:  # Flask's SessionMixin: not stored yet
+    def new(self) -> bool:  # type: ignore[override]  # Flask's SessionMixin attribute, computed here: not stored yet
         return self.token is None
 
     def sign_in(self, account_id: int) -> None:
@@ -60,13 +60,20 @@ class StaffSession(CallbackDict, SessionMixin):
         self.ended = True
 
 
+def current() -> StaffSession:
+    """This request's session, typed (the console's app opens a StaffSession for every request)."""
+    found: object = session  # Flask's proxy: isinstance sees the session behind it
+    assert isinstance(found, StaffSession)
+    return found
+
+
 class StaffSessionInterface(SessionInterface):
     def __init__(self, db: Database, *, always_secure: bool):
         self.db, self.always_secure = db, always_secure
 
     @staticmethod
     def _signer(app: Flask) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(app.secret_key, salt="tisi-staff-before-sign-in")
+        return URLSafeTimedSerializer(app.secret_key or "", salt="tisi-staff-before-sign-in")  # (SECRET_KEY is required)
 
     def _before_sign_in(self, app: Flask, request: Request) -> StaffSession:
         try:
@@ -91,7 +98,8 @@ class StaffSessionInterface(SessionInterface):
             return self._before_sign_in(app, request)
         return StaffSession(json.loads(row.data or "{}"), token=token, account_id=row.account_id, seen_at=row.seen_at)
 
-    def save_session(self, app: Flask, session: StaffSession, response: Response) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, StaffSession)  # what open_session gives
         if not session.active or session.unavailable:
             return
         secure = self.always_secure or request.is_secure
@@ -108,19 +116,18 @@ class StaffSessionInterface(SessionInterface):
                                     path=PREFIX, httponly=True, samesite="Strict", secure=secure)
             return
         # Most clicks change nothing: no transaction then (on SQLite each one waits for the writer).
-        if session.new or session.modified or session.replaced or store.touch_due(session.seen_at):
+        new = session.new
+        token = session.token = session.token or store.new_token()
+        if new or session.modified or session.replaced or store.touch_due(session.seen_at):
             with self.db.transaction() as s:
                 if session.replaced:
                     store.end(s, session.replaced)
                     store.forget_old(s)
-                if session.new:
-                    session.token = store.new_token()
-                    store.save(s, session.token, dict(session), session.account_id, created=True)
-                elif session.modified:
-                    store.save(s, session.token, dict(session), session.account_id, created=False)
+                if new or session.modified:
+                    store.save(s, token, dict(session), session.account_id, created=new)
                 else:
-                    store.touch(s, session.token)
+                    store.touch(s, token)
         response.vary.add("Cookie")
-        response.set_cookie(COOKIE, session.token, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
+        response.set_cookie(COOKIE, token, path=PREFIX, httponly=True, samesite="Strict", secure=secure)
         if request.cookies.get(PRE_COOKIE):
             response.delete_cookie(PRE_COOKIE, path=PREFIX, httponly=True, samesite="Strict", secure=secure)

@@ -49,7 +49,7 @@ def callback():
         return json_error(503, "unavailable", "events could not be stored; please redeliver")
     _count(events, stored)
     log.debug("webhook: %d event(s), %d new", len(events), len(new))
-    if new and inline:
+    if new and inline and tisi.worker is not None:
         tisi.worker.adopt(ReplyQueue.name, new)  # handled by this process's worker at once
     elif new and tisi.worker is not None:
         tisi.worker.wake(ReplyQueue.name)  # taken from the queue as soon as a sender is free

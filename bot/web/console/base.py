@@ -31,6 +31,7 @@ from bot.ledger import conversations as talk
 from bot.ledger import staff
 from bot.services import services
 from bot.web.guard import client_key
+from bot.web.staffsession import current as staff_session
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
@@ -64,7 +65,7 @@ def _address() -> str:
 
 @bp.before_request
 def _guard():
-    if session.unavailable:
+    if staff_session().unavailable:
         return _error(503, N_("The database is not answering. Please try again in a minute."))
     lang = request.args.get("lang")
     if lang and supported(lang) == lang and session.get("lang") != lang:
@@ -72,13 +73,13 @@ def _guard():
     if request.method == "POST":
         csrf.protect()
     with services().db.sessions() as s:
-        g.account = staff.account_by_id(s, session.account_id)
+        g.account = staff.account_by_id(s, staff_session().account_id)
         g.waiting = talk.waiting(s) if g.account is not None else 0
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if g.account is None:
-        if session.account_id is not None:  # disabled meanwhile: this session is over
-            session.sign_out()
+        if staff_session().account_id is not None:  # disabled meanwhile: this session is over
+            staff_session().sign_out()
         return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
     if g.account.password_temporary and request.endpoint not in ("console.password", "console.sign_out"):
         return redirect(url_for("console.password"))
@@ -93,7 +94,7 @@ def needs(role: StaffRole):
             if not StaffRole(g.account.role).allows(role):
                 abort(403)
             return view(*args, **kwargs)
-        checked.needs = role
+        checked.needs = role  # type: ignore[attr-defined]  # read by the tests of who may do what
         return checked
     return wrap
 

@@ -99,7 +99,7 @@ def queues():
         found = ledger.stuck(s)
     return _page("queues.html", stuck=found, pushable=ledger.PUSHABLE, done=request.args.get("done"),
                  problem=t(QUEUE_ANSWERS[request.args["problem"]]) if request.args.get("problem") in QUEUE_ANSWERS
-                 else None, event_status=lambda st: t(EVENT_STATUS_NAMES.get(st, st)),
+                 else None, event_status=lambda st: t(EVENT_STATUS_NAMES.get(st) or str(st)),
                  what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w, mask=ledger.mask_line_id)
 
 
@@ -135,32 +135,34 @@ EXPORT_COLUMNS = (
 EXPORT_YEARS = (2000, 2200)  # Gregorian years a payment can have: outside them a day is a typing slip
 
 
-def _export_days(first_text: str, last_text: str, t: Translator) -> tuple[date | None, date | None, str | None]:
-    """The export's first and last day, or what is wrong with them, said exactly."""
+def _export_days(first_text: str, last_text: str, t: Translator) -> tuple[date, date] | str:
+    """The export's first and last day, or what is wrong with them (said exactly)."""
     try:
         first, last = date.fromisoformat(first_text.strip()), date.fromisoformat(last_text.strip())
     except ValueError:
-        return None, None, t("Write both days as dates, e.g. %(example)s.", example=today_bangkok().isoformat())
+        return t("Write both days as dates, e.g. %(example)s.", example=today_bangkok().isoformat())
     if not all(EXPORT_YEARS[0] <= d.year <= EXPORT_YEARS[1] for d in (first, last)):
-        return None, None, t("Choose days between the years %(first)s and %(last)s.", first=EXPORT_YEARS[0],
+        return t("Choose days between the years %(first)s and %(last)s.", first=EXPORT_YEARS[0],
                              last=EXPORT_YEARS[1])
     if first > last:
-        return None, None, t("The first day is after the last day: swap them.")
+        return t("The first day is after the last day: swap them.")
     if (last - first).days >= EXPORT_MAX_DAYS:
-        return None, None, t("Choose at most %(days)s days.", days=EXPORT_MAX_DAYS)
-    return first, last, None
+        return t("Choose at most %(days)s days.", days=EXPORT_MAX_DAYS)
+    return first, last
 
 
 @bp.post("/export")
 @needs(StaffRole.FINANCE)
 def export_csv():
     t = _t()
-    first, last, problem = _export_days(request.form.get("first", ""), request.form.get("last", ""), t)
-    if problem is not None:
+    days = _export_days(request.form.get("first", ""), request.form.get("last", ""), t)
+    if isinstance(days, str):
+        problem = days
         response = _page("export.html", first=request.form.get("first", "")[:40], last=request.form.get("last", "")[:40],
                          error=problem)
         response.status_code = 400
         return response
+    first, last = days
     tisi = services()
     with tisi.db.transaction() as s:
         rows = ledger.count_payments_between(s, first, last)

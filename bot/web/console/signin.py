@@ -7,7 +7,6 @@ from flask import (
     g,
     redirect,
     request,
-    session,
     url_for,
 )
 
@@ -29,6 +28,7 @@ from bot.web.console.base import (
     _t,
     bp,
 )
+from bot.web.staffsession import current as staff_session
 
 # -- signing in and out -------------------------------------------------------------------------
 SIGN_IN_ANSWERS = {
@@ -51,14 +51,14 @@ def sign_in():
         account_id = attempt.account.id if attempt.account is not None else None
     if attempt.slow_down:  # the name is tried from many addresses: every guess costs the guesser more
         time.sleep(SLOW_DOWN_S)
-    if attempt.outcome in (SignInOutcome.SIGNED_IN, SignInOutcome.NEW_PASSWORD):
-        session.sign_in(account_id)
+    if attempt.outcome in (SignInOutcome.SIGNED_IN, SignInOutcome.NEW_PASSWORD) and account_id is not None:
+        staff_session().sign_in(account_id)
         if attempt.outcome is SignInOutcome.NEW_PASSWORD:
             return redirect(url_for("console.password"))
         return redirect(_safe_next(request.form.get("next")))
     if attempt.outcome is SignInOutcome.LOCKED:
         error = t("Too many failed sign-ins: this account is locked until %(time)s. Please wait, or ask an "
-                  "administrator.", time=format_datetime_local(attempt.locked_until, t.lang))
+                  "administrator.", time=format_datetime_local(attempt.locked_until, t.lang) if attempt.locked_until else "")
     else:
         error = t(SIGN_IN_ANSWERS[attempt.outcome])
     response = _page("sign_in.html", error=error, name=name, next=request.form.get("next", ""))
@@ -84,6 +84,7 @@ def password():
     if problem is None:
         with services().db.transaction() as s:
             account = staff.account_by_id(s, g.account.id)
+            assert account is not None  # read this request (accounts are disabled, never deleted)
             problem = staff.set_password(s, account, new, address=_address())
     if problem:
         response = _page("password.html", error=t(PASSWORD_PROBLEMS[problem]))
@@ -96,7 +97,7 @@ def password():
 def sign_out():
     with services().db.transaction() as s:
         staff.record(s, g.account.name, StaffAction.SIGNED_OUT, address=_address())
-    session.sign_out()
+    staff_session().sign_out()
     return redirect(url_for("console.sign_in"))
 
 

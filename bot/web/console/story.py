@@ -112,7 +112,7 @@ def invoice(invoice_no: str):
                tisi.links.receipt_url(receipts.receipt_key(inv.public_id, r.payment_id))) for r in issued]
     return _page("invoice.html", inv=inv, status=status, status_name=t(STATUS_NAMES[status]),
                  fee_name=t(FEE_NAMES.get(inv.fee_code, inv.fee_code)), happenings=happenings, links=links,
-                 kind_name=lambda k: t(KIND_NAMES.get(k, k)), what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w,
+                 kind_name=lambda k: t(KIND_NAMES.get(k) or str(k)), what_name=lambda w: t(WHAT_NAMES[w]) if w in WHAT_NAMES else w,
                  due=format_long_date(inv.due_date, t.lang), detail_text=lambda d: _detail_text(d, t))
 
 
