@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.textparse import Intent, parse_message
+from bot.core.textparse import Intent, parse_message, written_in
 
 INV = "2568110400012345"
 LIC = "ท5137-2/10"
@@ -136,3 +136,44 @@ def test_a_language_switch_is_a_short_message():
     assert parse_message(at_most + "ค").intent is not Intent.LANGUAGE
     assert parse_message("please switch to english").language == "en"
     assert parse_message("change to thai").language == "th" and parse_message("th").language == "th"
+
+
+@pytest.mark.parametrize("message, intent", [
+    ("ใบอนุญาต", Intent.NEED_NUMBER), ("license", Intent.NEED_NUMBER), ("licence", Intent.NEED_NUMBER),
+    ("ขอqrcode", Intent.NEED_NUMBER),  # "qr" glued to Latin letters is not the word qr; ขอqr still asks
+    ("วิธีชำระเงิน", Intent.HELP),  # how to pay: help, not a payment without a number
+    ("สวัสดี", Intent.GREETING),
+    ("ใบ เสร็ จ", Intent.RECEIPT),  # Thai words are matched with the spaces taken out
+])
+def test_words_that_stand_alone(message, intent):
+    assert parse_message(message).intent is intent, message
+
+
+def test_typos_are_forgiven_in_short_messages_only():
+    """Typo tolerance is quadratic: only while the text it searches (the message without spaces,
+    then with them) is 200 characters at most."""
+    assert parse_message("ใบเสรจ " + "ก" * 93).intent is Intent.RECEIPT  # 6 + 93 + 1 + 100 = 200
+    assert parse_message("ใบเสรจ" + "ก" * 94).intent is not Intent.RECEIPT  # 201
+    assert parse_message("ใบเสร็จ" + "ก" * 200).intent is Intent.RECEIPT  # an exact word, at any length
+
+
+@pytest.mark.parametrize("message, found", [
+    ("256811O40OO12345", ["2568110400012345"]),  # letter O among digits: zero
+    ("2568ll0400012345", ["2568110400012345"]),  # letter l among digits: one
+    ("25681I0400012345", ["2568110400012345"]),  # capital I among digits: one
+    ("X1 2568110400012345", ["2568110400012345"]),  # a code glued to a letter before it is left out
+    ("2568110400012345 1X", ["2568110400012345"]),  # and one after it
+    ("INV2568110400012345", ["2568110400012345"]),  # an invoice prefix is not a code
+])
+def test_numbers_as_people_type_them(message, found):
+    assert list(parse_message(message).invoice_numbers) == found, message
+
+
+def test_numbers_too_short_to_be_anything_get_no_hint():
+    assert parse_message("1234 567").hint is None  # 7 digits in two groups
+    assert parse_message("1234 5678").hint == "wrong_length"
+
+
+@pytest.mark.parametrize("message", ["ref 2568110400012345", "no. 2568110400012345", "INV 2568110400012345"])
+def test_an_invoice_prefix_is_not_an_english_word(message):
+    assert written_in(message) is None

@@ -183,7 +183,7 @@ _HELP_WORDS = (
 # Subscriptions and history. Tested before the pay and status words they contain
 # ("ยกเลิกแจ้งเตือน" has "แจ้งเตือน"; "ใบอนุญาตของฉัน" has "ใบอนุญาต"; "ประวัติการชำระ" has "ชำระ").
 _UNSUBSCRIBE_WORDS = (
-    "ยกเลิกแจ้งเตือน", "ยกเลิกการแจ้งเตือน", "เลิกแจ้งเตือน", "หยุดแจ้งเตือน", "ไม่ต้องแจ้งเตือน",
+    "ยกเลิกการแจ้งเตือน", "เลิกแจ้งเตือน", "หยุดแจ้งเตือน", "ไม่ต้องแจ้งเตือน",
     "ปิดแจ้งเตือน", "ปิดการแจ้งเตือน", "unsubscribe", "unsub", "stop notifications", "stop reminders",
 )
 _SUBSCRIBE_WORDS = (
@@ -252,7 +252,7 @@ def parse_message(raw: str) -> ParsedMessage:
                                    (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
     if found is not None:
         return ParsedMessage(found, hint=hint)
-    if _has_any(spaced, _HELP_WORDS) or compact in ("?", "？"):
+    if _has_any(spaced, _HELP_WORDS) or compact == "?":
         return ParsedMessage(Intent.HELP)
     if hint or _has_any(spaced, _STATUS_WORDS + _PAY_WORDS):
         return ParsedMessage(Intent.NEED_NUMBER, hint=hint)
