@@ -374,7 +374,7 @@ def audit_verify(digest_files: tuple[Path, ...]) -> None:
         from bot.ledger.console import remember_check
 
         with database.transaction() as session:  # shown on the console's first page
-            remember_check(session, verdict.intact, verdict.line())
+            remember_check(session, verdict)
     finally:
         database.dispose()
     click.echo(verdict.line())
@@ -494,7 +494,7 @@ def staff_add(name: str, role: str) -> None:
 @staff.command("list", short_help="List the accounts.")
 def staff_list() -> None:
     """Each account: name, role, state (active, locked, disabled, one-time password unchanged), last sign-in."""
-    from bot.core.dates import utcnow
+    from bot.core.dates import to_bangkok, utcnow
     from bot.ledger.staff import accounts
 
     database = _existing_database(_database_url())
@@ -516,7 +516,8 @@ def staff_list() -> None:
             state = "one-time password not yet changed"
         else:
             state = "active"
-        last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}Z" if a.last_sign_in_at else "never"
+        # Bangkok time, as the console shows it (there in the Buddhist era, in Thai)
+        last = f"{to_bangkok(a.last_sign_in_at):%Y-%m-%d %H:%M} +07:00" if a.last_sign_in_at else "never"
         click.echo(f"{a.name:<24} {a.role:<8} {state:<36} last sign-in: {last}")
 
 

@@ -303,6 +303,25 @@ def test_find_by_each_key_and_the_invoice_story(db, seed, bank, line, fake_line,
     assert client.client.get("/staff/invoice/2568999999999999").status_code == 404
 
 
+def test_the_story_says_codes_times_and_amounts_as_staff_read_them(db, seed, bank, signed_in):
+    """Labels, not codes; Bangkok time in the Buddhist era; amounts with separators (Thai and English)."""
+    rows = seed(invoice_row(1, amount="12345.50"))
+    paid = bank.post(bank.body("payment", rows[0], bank_ref="SHOWN1", channel="MOBILE",
+                               transDateTime="2026-11-25T14:30:00+07:00"))
+    assert paid.get_json()["respCode"] == "0000"
+    client = signed_in("viewer")
+    thai = client.client.get(f"/staff/invoice/{rows[0]['invoice_no']}?lang=th").get_data(as_text=True)
+    table = thai[thai.index('id="story"'):]
+    assert "โดย: ธนาคาร" in table and "ช่องทาง: โมบายแบงกิ้ง" in table and "เอกสาร:" not in table
+    assert "ยอดเงิน: 12,345.50" in table and "12345.50" not in table
+    assert "25 พ.ย. 2569 14:30 น." in table  # the bank's time, in Bangkok and the Buddhist era
+    assert "+00:00" not in table and "+07:00" not in table and "2026-11-25" not in table
+    assert "unpaid" not in table and "MOBILE" not in table and ": bank" not in table
+    english = client.client.get(f"/staff/invoice/{rows[0]['invoice_no']}?lang=en").get_data(as_text=True)
+    table = english[english.index('id="story"'):]
+    assert "by: the bank" in table and "channel: Mobile banking" in table and "25 Nov 2026, 14:30" in table
+
+
 def test_reconciliation_lists_files_and_puts_discrepancies_first(db, seed, bank, signed_in, tmp_path):
     from bot.ledger.reconcile import reconcile_file
     from tests.test_reconcile import DAY, _detail
@@ -320,6 +339,8 @@ def test_reconciliation_lists_files_and_puts_discrepancies_first(db, seed, bank,
     table = report[report.index('id="outcomes"'):]
     assert table.index(rows[1]["invoice_no"]) < table.index(rows[0]["invoice_no"])  # the discrepancy first
     assert 'class="discrepancy"' in table
+    totals = table[table.index('id="totals"'):]
+    assert "1,000.00" in table and "2,000.00" in totals.split("</tr>")[0]  # two records of 1,000 baht
 
 
 def test_queues_show_a_failed_push_and_finance_retries_it_once(db, seed, bank, line, fake_line, signed_in):

@@ -36,6 +36,7 @@ from bot.data.models import (
 from bot.data.states import InboxStatus, NoticeChannel, NoticeStatus, PaymentStatus, StaffAction
 from bot.data.wakeup import notify_workers
 from bot.ledger import staff
+from bot.ledger.audit import Verdict
 from bot.ledger.notices import OUTBOX, enqueue
 
 CHART_DAYS = 30
@@ -147,11 +148,24 @@ def chain_state(session: Session) -> ChainState:
     return ChainState(head.seq if head else 0, head.hash if head else None, check)
 
 
-def remember_check(session: Session, intact: bool, summary: str) -> None:
-    """What `tisi-pay audit verify` found, with the chain's head as it checked it."""
+def remember_check(session: Session, verdict: Verdict) -> None:
+    """What `tisi-pay audit verify` found, with the chain's head as it checked it. Kept as figures
+    (and the first problem), so the console says it in the reader's language."""
     head = session.execute(select(ChainLink.seq, ChainLink.hash).order_by(ChainLink.seq.desc()).limit(1)).first()
-    session.add(ChainCheck(at=utcnow(), intact=intact, summary=summary[:2000], last_seq=head.seq if head else 0,
+    summary = json.dumps({"links": verdict.links, "signatures": verdict.signatures, "invoices": verdict.invoices,
+                          "spooled": verdict.spooled, "problem": verdict.problems[0][:1500] if verdict.problems else None},
+                         ensure_ascii=False)
+    session.add(ChainCheck(at=utcnow(), intact=verdict.intact, summary=summary, last_seq=head.seq if head else 0,
                            last_hash=head.hash if head else "0" * 64))
+
+
+def check_figures(check: ChainCheck) -> dict[str, Any] | None:
+    """The figures of a check remembered as such; None for one remembered as a line of text."""
+    try:
+        figures = json.loads(check.summary)
+    except ValueError:
+        return None
+    return figures if isinstance(figures, dict) else None
 
 
 # -- find --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask import (
     Response,
@@ -71,9 +72,20 @@ def statement(file_id: int):
         abort(404)
     report = json.loads(found.report)
     lines = sorted(report.get("lines", []), key=lambda line: ReconcileOutcome(line["outcome"]).balanced)
-    return _page("statement.html", file=found, report=report, lines=lines,
+    in_file = [line for line in lines if line.get("line")]  # the statement's own records (not online-only ones)
+    totals = {"count": len(in_file), "amount": sum((_decimal(line.get("amount")) for line in in_file), Decimal("0")),
+              "discrepancies": sum(1 for line in lines if not ReconcileOutcome(line["outcome"]).balanced)}
+    return _page("statement.html", file=found, report=report, lines=lines, totals=totals, amount=_decimal,
                  outcome_name=lambda o: t(OUTCOME_NAMES[ReconcileOutcome(o)]),
                  balanced=lambda o: ReconcileOutcome(o).balanced)
+
+
+def _decimal(text: object) -> Decimal:
+    """An amount of a stored report (text); 0 for none."""
+    try:
+        return Decimal(str(text)) if text not in (None, "") else Decimal("0")
+    except InvalidOperation:
+        return Decimal("0")
 
 
 # -- queues -----------------------------------------------------------------------------------------

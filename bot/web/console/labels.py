@@ -13,3 +13,16 @@ WHAT_NAMES = {
     "issued": N_("issued"), "void": N_("void"), "document": N_("PDF made"),
     "payment": N_("payment request"), "reversal": N_("reversal request"),
 }
+
+# Who changed an invoice's money state (audit entries' actor).
+ACTOR_NAMES = {
+    "bank": N_("the bank"), "import": N_("file import"), "api": N_("the Institute's systems (API)"),
+    "demo": N_("demo data"),
+}
+
+# The notices of an invoice's story, by their event ("paid", "remind7", "upstream:paid").
+NOTICE_EVENT_NAMES = {
+    "new": N_("new invoice"), "overdue": N_("overdue"), "paid": N_("paid notice"), "reversed": N_("reversal notice"),
+    "upstream:paid": N_("paid, to the Institute's systems"),
+    "upstream:reversed": N_("reversal, to the Institute's systems"),
+}

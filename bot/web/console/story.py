@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from flask import (
     abort,
@@ -12,12 +14,13 @@ from flask import (
 )
 
 from bot.core.dates import (
+    format_datetime_local,
     format_long_date,
     format_short_date,
-    to_bangkok,
     today_bangkok,
 )
 from bot.core.i18n import N_, Translator
+from bot.core.money import format_number
 from bot.core.refs import is_ref
 from bot.data.states import (
     StaffRole,
@@ -34,7 +37,7 @@ from bot.web.console.base import (
     bp,
     needs,
 )
-from bot.web.console.labels import WHAT_NAMES
+from bot.web.console.labels import ACTOR_NAMES, NOTICE_EVENT_NAMES, WHAT_NAMES
 
 
 # -- today ----------------------------------------------------------------------------------------
@@ -62,11 +65,29 @@ def today():
     chart = {"labels": [format_short_date(d, t.lang) for d, _, _ in series],
              "counts": [c for _, c, _ in series], "baht": [str(b) for _, _, b in series],
              "label_count": t("Payments"), "label_baht": t("Baht")}
-    return _page("today.html", takings=takings, series=series, chart=json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"),
+    return _page("today.html", chain_summary=_chain_summary(chain, t), takings=takings, series=series, chart=json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"),
                  channel_name=lambda c: t(CHANNEL_NAMES[c]) if c in CHANNEL_NAMES else c,
                  fee_name=lambda f: t(FEE_NAMES[f]) if f in FEE_NAMES else f,
                  long_day=format_long_date(day, t.lang), chain=chain, queues=queues,
                  problems=alerts + (queues.problems() if queues else [t("The queue figures could not be read.")]))
+
+
+def _chain_summary(chain: ledger.ChainState, t: Translator) -> str:
+    """What the last `audit verify` found, in the reader's language."""
+    check = chain.last_check
+    if check is None:
+        return ""
+    figures = ledger.check_figures(check)
+    if figures is None:  # remembered by an earlier release, as the command's English line
+        return check.summary
+    if not check.intact:
+        return t("Broken: %(problem)s", problem=figures.get("problem") or "")
+    said = t("%(links)s links, %(signatures)s bank signatures and %(invoices)s invoices checked.",
+             links=f"{figures.get('links', 0):,}", signatures=f"{figures.get('signatures', 0):,}",
+             invoices=f"{figures.get('invoices', 0):,}")  # (Thai and English group digits alike)
+    if figures.get("spooled"):
+        said += " " + t("%(count)s bank messages were stored late, from the outage spool.", count=figures["spooled"])
+    return said
 
 
 # -- find and one invoice's story ---------------------------------------------------------------
@@ -128,20 +149,58 @@ DETAIL_NAMES = {
 }
 
 
-def _detail_text(detail: dict, t: Translator) -> str:
-    """A happening's details on one line, the names in the reader's language and the data as stored
-    (amounts with two decimals, times in Bangkok, statuses by their names)."""
+_AMOUNT_KEYS = frozenset({"amount"})
+_TIME_KEYS = frozenset({"transacted_at", "transDateTime", "sent_at"})
+
+
+def _detail_text(detail: dict[str, object], t: Translator) -> str:
+    """A happening's details on one line, as staff read them: names and codes by their labels in
+    the reader's language, times in Bangkok (Buddhist era in Thai), amounts with separators."""
     parts = []
     for key, value in detail.items():
         if value is None or value == "" or value is False or key in ("payment_id", "message_id"):
             continue
-        if hasattr(value, "astimezone"):
-            value = to_bangkok(value).strftime("%Y-%m-%d %H:%M")
-        elif value is True:
-            value = t("yes")
-        elif key == "status":
-            value = " → ".join(t(STATUS_NAMES[s]) if s in STATUS_NAMES else s for s in str(value).split(" → "))
-        parts.append(f"{t(DETAIL_NAMES[key]) if key in DETAIL_NAMES else key}: {value}")
+        parts.append(f"{t(DETAIL_NAMES[key]) if key in DETAIL_NAMES else key}: {_detail_value(key, value, t)}")
     return " · ".join(parts)
+
+
+def _detail_value(key: str, value: object, t: Translator) -> str:
+    if value is True:
+        return t("yes")
+    if isinstance(value, datetime) or key in _TIME_KEYS:
+        moment = value if isinstance(value, datetime) else _stored_time(str(value))
+        return format_datetime_local(moment, t.lang) if moment is not None else str(value)
+    steps = str(value).split(" → ")  # a change: "unpaid → paid", "1000.00 → 1200.00"
+    if key in _AMOUNT_KEYS:
+        return " → ".join(_amount(step, t.lang) for step in steps)
+    labels = {"status": STATUS_NAMES, "variant": WHAT_NAMES, "channel": CHANNEL_NAMES, "actor": ACTOR_NAMES,
+              "event": NOTICE_EVENT_NAMES}.get(key)
+    if labels is None:
+        return str(value)
+    return " → ".join(t(labels[step]) if step in labels else _reminder_name(step, t) for step in steps)
+
+
+def _stored_time(text: str) -> datetime | None:
+    """A time kept as text in an audit entry or a bank message (ISO 8601 with its offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _amount(text: str, lang: str) -> str:
+    try:
+        return format_number(Decimal(text), lang)
+    except (InvalidOperation, ValueError):
+        return text
+
+
+def _reminder_name(event: str, t: Translator) -> str:
+    """"remind7" is the reminder 7 days before the due date; any other code is shown as it is."""
+    days = event.removeprefix("remind")
+    if event.startswith("remind") and days.isdigit():
+        return t("reminder %(days)s days before", days=days)
+    return event
 
 
