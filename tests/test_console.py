@@ -303,6 +303,39 @@ def test_find_by_each_key_and_the_invoice_story(db, seed, bank, line, fake_line,
     assert client.client.get("/staff/invoice/2568999999999999").status_code == 404
 
 
+def test_find_by_day_status_and_channel_a_page_at_a_time(db, seed, bank, signed_in, monkeypatch):
+    from bot.ledger import console
+
+    rows = seed(*(invoice_row(i) for i in range(1, 5)), invoice_row(5, payer_name="บริษัท ทดสอบ สาขา 2 จำกัด"))
+    for row, ref, channel, at in ((rows[0], "D1", "QR", "2026-11-25T09:00:00+07:00"),
+                                  (rows[1], "D2", "ATM", "2026-11-25T23:30:00+07:00"),  # 16:30 UTC: still the 25th
+                                  (rows[2], "D3", "QR", "2026-11-26T00:10:00+07:00")):  # the 26th in Bangkok
+        paid = bank.post(bank.body("payment", row, bank_ref=ref, channel=channel, transDateTime=at))
+        assert paid.get_json()["respCode"] == "0000"
+    client = signed_in("viewer").client
+
+    def numbers(query, **args):
+        page = client.get("/staff/find", query_string={"q": query, **args}).get_data(as_text=True)
+        return [n for n in re.findall(r'/staff/invoice/(\d{16})"', page)], page
+
+    day, page = numbers("25 พ.ย. 2569")
+    assert day == [rows[1]["invoice_no"], rows[0]["invoice_no"]]  # the latest payment first
+    assert "ชำระวันที่ 25 พฤศจิกายน 2569" in page
+    assert numbers("25/11/2569 atm")[0] == [rows[1]["invoice_no"]]
+    assert numbers("2026-11-26")[0] == [rows[2]["invoice_no"]]
+    assert numbers("ชำระแล้ว คิวอาร์")[0] == [rows[2]["invoice_no"], rows[0]["invoice_no"]]
+    assert sorted(numbers("ค้างชำระ")[0]) == [rows[3]["invoice_no"], rows[4]["invoice_no"]]
+    assert numbers("สาขา 2")[0] == [rows[4]["invoice_no"]]  # a name holding a channel's word is a name
+    monkeypatch.setattr(console, "FOUND_AT_MOST", 1)
+    first, page = numbers("paid")
+    assert len(first) == 1 and 'rel="next"' in page and 'rel="prev"' not in page
+    second, page = numbers("paid", page="2")
+    assert len(second) == 1 and second != first and 'rel="prev"' in page and 'rel="next"' in page
+    last, page = numbers("paid", page="3")
+    assert len(last) == 1 and 'rel="next"' not in page
+    assert numbers("paid", page="x' OR 1=1")[0] == first  # a page that is not a number: the first
+
+
 def test_the_story_says_codes_times_and_amounts_as_staff_read_them(db, seed, bank, signed_in):
     """Labels, not codes; Bangkok time in the Buddhist era; amounts with separators (Thai and English)."""
     rows = seed(invoice_row(1, amount="12345.50"))

@@ -9,6 +9,7 @@ from bot.core.dates import (
     format_datetime_local,
     format_long_date,
     format_short_date,
+    parse_day,
     today_bangkok,
 )
 from bot.core.money import (
@@ -64,3 +65,19 @@ def test_datetime_shown_in_bangkok():
 
 def test_today_in_bangkok_not_utc():
     assert today_bangkok(datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)) == date(2026, 11, 26)
+
+
+@pytest.mark.parametrize("text, day", [
+    ("7 ธ.ค. 2569", date(2026, 12, 7)), ("7 ธันวาคม 2569", date(2026, 12, 7)), ("7 ธ.ค. 69", date(2026, 12, 7)),
+    ("7ธค2569", date(2026, 12, 7)), ("๗ ธ.ค. ๒๕๖๙", date(2026, 12, 7)), ("7/12/2569", date(2026, 12, 7)),
+    ("07.12.2026", date(2026, 12, 7)), ("7-12-69", date(2026, 12, 7)), ("2026-12-07", date(2026, 12, 7)),
+    ("2569-12-07", date(2026, 12, 7)), ("7 Dec 2026", date(2026, 12, 7)), ("7 december 2026", date(2026, 12, 7)),
+    ("1 ม.ค. 2570", date(2027, 1, 1)), ("29 ก.พ. 2567", date(2024, 2, 29)), ("31 มีนาคม 2569", date(2026, 3, 31)),
+    ("ชำระวันที่ 30 ก.ย. 2569 qr", date(2026, 9, 30)),
+    ("29 ก.พ. 2569", None), ("31/4/2569", None), ("7 ธันวา 2569", None), ("7 xyz 2569", None), ("2568110400012345", None),
+    ("1000.00", None), ("ท 5137-2/10", None), ("", None), ("7 ธ.ค.", None),
+])
+def test_a_day_as_people_type_it(text, day):
+    """Buddhist-era or Gregorian years (two digits are the Buddhist era's), Thai month names full
+    or short with or without their dots, English ones, Thai digits; None for no real day."""
+    assert parse_day(text) == day

@@ -6,11 +6,12 @@ here: BE = CE + 543.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_month_names
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BE_OFFSET = 543
@@ -78,3 +79,52 @@ def format_datetime_local(moment: datetime, lang: str) -> str:
     if lang == "th":
         return f"{format_short_date(local.date(), lang)} {hm} น."
     return f"{format_short_date(local.date(), lang)}, {hm}"
+
+
+# -- a day as people type it ------------------------------------------------------------------------
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_ISO_DAY = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")
+_NUMERIC_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})(?![0-9])")
+_NAMED_DAY = re.compile(r"(?<![0-9])([0-9]{1,2}) ?([^\s0-9]+) ?([0-9]{4}|[0-9]{2})(?![0-9])")
+
+
+@lru_cache(maxsize=1)
+def _month_numbers() -> dict[str, int]:
+    """Month names as written in Thai and English, full and short, from Babel, with and without
+    the dots of the Thai abbreviations ("ธ.ค.", "ธค"), lowercase."""
+    names: dict[str, int] = {}
+    for locale in ("th_TH", "en_US"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                names[name.lower()] = number
+                names[name.lower().replace(".", "")] = number
+    return names
+
+
+def _year(text: str) -> int:
+    """A written year: four digits in either era; two digits are the Buddhist era's ("69" is 2569),
+    as Thai forms abbreviate it."""
+    year = int(text)
+    return gregorian_year(year if len(text) == 4 else 2500 + year)
+
+
+def parse_day(text: str) -> date | None:
+    """The first day written in `text`: "7 ธ.ค. 2569", "7 ธันวาคม 69", "7/12/2569", "2026-12-07",
+    "7 Dec 2026", Thai digits too; None if there is none (or it is no real day)."""
+    text = text.translate(_THAI_DIGITS).lower()
+    for pattern in (_ISO_DAY, _NUMERIC_DAY, _NAMED_DAY):
+        for found in pattern.finditer(text):
+            if pattern is _ISO_DAY:
+                year, month, day = _year(found[1]), int(found[2]), int(found[3])
+            elif pattern is _NUMERIC_DAY:
+                day, month, year = int(found[1]), int(found[2]), _year(found[3])
+            else:
+                month_number = _month_numbers().get(found[2].replace(".", ""))
+                if month_number is None:
+                    continue
+                day, month, year = int(found[1]), month_number, _year(found[3])
+            try:
+                return date(year, month, day)
+            except ValueError:
+                return None
+    return None

@@ -5,6 +5,7 @@ answer quickly with millions of invoices and audit entries (bench --only console
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from typing import Any, Iterator
 from sqlalchemy import ColumnElement, Date, cast, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.core.dates import BANGKOK, utcnow
+from bot.core.dates import BANGKOK, parse_day, today_bangkok, utcnow
 from bot.core.textparse import find_invoices, find_licenses, normalize
 from bot.data.models import (
     AuditEntry,
@@ -33,7 +34,7 @@ from bot.data.models import (
     StatementFile,
     Watch,
 )
-from bot.data.states import InboxStatus, NoticeChannel, NoticeStatus, PaymentStatus, StaffAction
+from bot.data.states import InboxStatus, InvoiceStatus, NoticeChannel, NoticeStatus, PaymentStatus, StaffAction
 from bot.data.wakeup import notify_workers
 from bot.ledger import staff
 from bot.ledger.audit import Verdict
@@ -169,15 +170,49 @@ def check_figures(check: ChainCheck) -> dict[str, Any] | None:
 
 
 # -- find --------------------------------------------------------------------------------------------
+# Words of a search that filter by status or payment channel (Thai and English; the longest first,
+# so "ค้างชำระ" is not read as "ชำระแล้ว"'s shorter cousin).
+SEARCH_STATUS_WORDS = {
+    "ยังไม่ชำระ": InvoiceStatus.UNPAID, "ค้างชำระ": InvoiceStatus.UNPAID, "unpaid": InvoiceStatus.UNPAID,
+    "ชำระแล้ว": InvoiceStatus.PAID, "paid": InvoiceStatus.PAID,
+    "หมดอายุ": InvoiceStatus.EXPIRED, "เกินกำหนด": InvoiceStatus.EXPIRED, "expired": InvoiceStatus.EXPIRED,
+    "ยกเลิก": InvoiceStatus.CANCELLED, "cancelled": InvoiceStatus.CANCELLED, "canceled": InvoiceStatus.CANCELLED,
+}
+SEARCH_CHANNEL_WORDS = {
+    "คิวอาร์": "QR", "qr": "QR", "โมบาย": "MOBILE", "mobile": "MOBILE", "ตู้": "ATM", "atm": "ATM",
+    "สาขา": "BRANCH", "branch": "BRANCH", "เคาน์เตอร์": "COUNTER", "counter": "COUNTER",
+}
+
+
 @dataclass(frozen=True)
 class Found:
-    by: str  # invoice, license, tax_id, name, or "" for a query too short to search
+    by: str  # invoice, license, tax_id, filters (a day, a status, a channel), name; "" for a query too short
     invoices: list[Invoice]
+    page: int = 1
+    more: bool = False  # another page follows
+    day: date | None = None  # the filters read from the query
+    status: InvoiceStatus | None = None
+    channel: str | None = None
 
 
-def find(session: Session, query: str) -> Found:
+def _filter_words(text: str) -> tuple[InvoiceStatus | None, str | None, str]:
+    """The status and channel a query names, and what is left of it without them."""
+    rest = text.lower()
+    found: list[Any] = [None, None]
+    tables: tuple[dict[str, Any], dict[str, Any]] = (SEARCH_STATUS_WORDS, SEARCH_CHANNEL_WORDS)
+    for i, words in enumerate(tables):
+        for word in sorted(words, key=len, reverse=True):
+            pattern = re.escape(word) if not word.isascii() else rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+            if re.search(pattern, rest):
+                found[i] = found[i] or words[word]
+                rest = re.sub(pattern, " ", rest)
+    return found[0], found[1], rest
+
+
+def find(session: Session, query: str, page: int = 1) -> Found:
     """By invoice number (Thai digits, dashes and words around it are fine), license number, tax
-    ID or part of the payer's name."""
+    ID; by a day of payment ("7 ธ.ค. 2569", "7/12/2569", "2026-12-07"), a status and a channel,
+    in any combination, a page of FOUND_AT_MOST at a time; or by part of the payer's name."""
     text = normalize(query or "")[:200]
     if not text:
         return Found("", [])
@@ -193,11 +228,45 @@ def find(session: Session, query: str) -> Found:
     if len(digits) == 13 and len(text.replace(" ", "").replace("-", "")) == 13:
         return Found("tax_id", list(session.scalars(select(Invoice).where(Invoice.tax_id == digits)
                                                     .order_by(*ordered).limit(FOUND_AT_MOST))))
+    # A day, or nothing but status and channel words ("ชำระแล้ว qr"): filters. A name that holds
+    # such a word ("… สาขา 2") is still a name.
+    day = parse_day(text)
+    status, channel, rest = _filter_words(text)
+    if day is not None or ((status or channel) and not rest.strip(" ,.")):
+        return _filtered(session, day, status, channel, page=max(1, page))
     if len(text) < MIN_NAME_SEARCH:
         return Found("", [])
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     name = Invoice.payer_name.ilike(pattern, escape="\\")
     return Found("name", list(session.scalars(select(Invoice).where(name).order_by(*ordered).limit(FOUND_AT_MOST))))
+
+
+def _filtered(session: Session, day: date | None, status: InvoiceStatus | None, channel: str | None, *,
+              page: int) -> Found:
+    """Invoices paid on that Bangkok day and/or through that channel (newest payment first), or
+    with that status (newest invoice first), one page."""
+    query = select(Invoice)
+    if day is not None or channel is not None:
+        paid = select(Payment.invoice_id, func.max(Payment.transacted_at).label("at")).where(
+            Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED)))
+        if day is not None:
+            start, end = day_bounds(day)
+            paid = paid.where(Payment.transacted_at >= start, Payment.transacted_at < end)
+        if channel is not None:
+            paid = paid.where(Payment.channel == channel)
+        payments = paid.group_by(Payment.invoice_id).subquery()
+        query = query.join(payments, payments.c.invoice_id == Invoice.id).order_by(payments.c.at.desc(), Invoice.id)
+    else:
+        query = query.order_by(Invoice.id.desc())
+    if status is not None:
+        today = today_bangkok()
+        query = query.where(*{
+            InvoiceStatus.UNPAID: (Invoice.status == InvoiceStatus.UNPAID, Invoice.due_date >= today),
+            InvoiceStatus.EXPIRED: (Invoice.status == InvoiceStatus.UNPAID, Invoice.due_date < today),
+        }.get(status, (Invoice.status == status,)))
+    rows = list(session.scalars(query.offset((page - 1) * FOUND_AT_MOST).limit(FOUND_AT_MOST + 1)))
+    return Found("filters", rows[:FOUND_AT_MOST], page=page, more=len(rows) > FOUND_AT_MOST, day=day,
+                 status=status, channel=channel)
 
 
 # -- one invoice's story -------------------------------------------------------------------------

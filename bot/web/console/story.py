@@ -96,16 +96,26 @@ def _chain_summary(chain: ledger.ChainState, t: Translator) -> str:
 def find():
     t = _t()
     query = request.args.get("q", "")[:200]
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 1
     found = None
     if query.strip():
         with services().db.sessions() as s:
-            found = ledger.find(s, query)
+            found = ledger.find(s, query, page=page_no)
         if found.by == "invoice" and len(found.invoices) == 1:
             return redirect(url_for("console.invoice", invoice_no=found.invoices[0].invoice_no))
-    return _page("find.html", query=query, found=found,
+    filters = []
+    if found is not None and found.by == "filters":
+        if found.day is not None:
+            filters.append(t("paid on %(day)s", day=format_long_date(found.day, t.lang)))
+        if found.status is not None:
+            filters.append(t(STATUS_NAMES[found.status]))
+        if found.channel is not None:
+            filters.append(t(CHANNEL_NAMES.get(found.channel, found.channel)))
+    return _page("find.html", query=query, found=found, filters=" · ".join(filters),
                  status_name=lambda inv: t(STATUS_NAMES[inv.effective_status()]),
                  by_name={"invoice": t("invoice number"), "license": t("license number"), "tax_id": t("tax ID"),
-                          "name": t("payer name"), "": ""})
+                          "name": t("payer name"), "filters": t("day, status or channel"), "": ""})
 
 
 KIND_NAMES = {
