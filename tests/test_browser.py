@@ -306,13 +306,23 @@ def test_staff_console_in_a_browser(browser, live_server, db, seed, bank, line, 
     assert "BROWSER1" in story and "ชำระแล้ว" in story and "ส่งถึงแล้ว" in story and "ผู้ใช้ LINE สอบถาม" in story
     _shot(page, "11-console-invoice-story")
 
-    # Export the day's payments as CSV.
+    # Export the day's payments as CSV, and as an Excel workbook with Gregorian years.
     page.goto(f"{base}/staff/export")
     with page.expect_download() as download:
-        page.click("#export button[type=submit]")
+        page.click("#export button[value=csv]")
     csv_bytes = download.value.path().read_bytes()
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and rows[0]["invoice_no"].encode() in csv_bytes
     assert download.value.suggested_filename.startswith("tisi-payments-")
+    page.check("#export input[name=era][value=ce]")
+    with page.expect_download() as download:
+        page.click("#export button[value=xlsx]")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(download.value.path()).active
+    assert sheet.freeze_panes == "A2" and sheet.cell(2, 3).value == rows[0]["invoice_no"]
+    assert sheet.cell(2, 1).number_format == "yyyy-mm-dd hh:mm:ss"
+    _shot(page, "11b-console-export")
 
     # Answer the conversation: the push reaches the user at the fake LINE API.
     page.goto(f"{base}/staff/conversations")

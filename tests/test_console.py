@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import timedelta
+import io
+from datetime import date, datetime, timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
@@ -417,14 +418,52 @@ def test_export_is_excel_friendly_csv_and_recorded(db, seed, bank, signed_in):
     import io
 
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert len(table) == 3 and "เลขที่ใบแจ้งหนี้" in ",".join(table[0])
+    assert len(table) == 3 and "เลขที่ใบแจ้งหนี้" in ",".join(table[0]) and "วันที่ (พ.ศ.)" in table[0]
     first = table[1]
-    assert first[0] == "2026-11-25 14:30:00" and first[1] == "25/11/2569"
+    assert first[0] == "25/11/2569 14:30:00" and first[1] == "25/11/2569"  # the Buddhist era, unless asked
     assert first[2] == f'="{rows[0]["invoice_no"]}"' and 'เครื่องหมาย, จุลภาค' in first[6] and first[8] == "1000.00"
+    assert first[9] == "Thai QR" and first[10] == '="006"' and first[12] == "ยืนยันแล้ว"  # labels, not codes
+    gregorian = client.post("/staff/export", {"first": "2026-11-25", "last": "2026-11-25", "era": "ce"},
+                            token_from="/staff/export").get_data().decode("utf-8-sig")
+    head, row = list(csv.reader(io.StringIO(gregorian)))[:2]
+    assert row[0] == "2026-11-25 14:30:00" and row[1] == "2026-11-25" and "วันที่ (ค.ศ.)" in head
     wrong = client.post("/staff/export", {"first": "2026-11-26", "last": "2026-11-25"}, token_from="/staff/export")
-    assert wrong.status_code == 400
+    assert wrong.status_code == 400 and "สลับ" in wrong.get_data(as_text=True)
+    odd = client.post("/staff/export", {"first": "2026-11-25", "last": "2026-11-25", "format": "pdf"},
+                      token_from="/staff/export")
+    assert odd.status_code == 400 and 'id="export-error"' in odd.get_data(as_text=True)
     exported = actions(db, StaffAction.EXPORTED)
-    assert len(exported) == 1 and json.loads(exported[0].detail)["rows"] == 2
+    assert len(exported) == 2 and json.loads(exported[0].detail)["rows"] == 2
+
+
+def test_export_as_an_excel_workbook(db, seed, bank, signed_in):
+    """Numbers as numbers, days as days (Buddhist era by Excel's Thai calendar), codes as text,
+    Thai headers, the header row frozen, a totals row; a payer's formula stays text."""
+    from openpyxl import load_workbook
+
+    rows = seed(invoice_row(1, payer_name="=HYPERLINK(\"http://x\")", amount="1234.50"), invoice_row(2))
+    for i, row in enumerate(rows):
+        bank.post(bank.body("payment", row, bank_ref=f"X{i}", channel="ATM", transDateTime="2026-11-25T23:30:00+07:00"))
+    client = signed_in("finance")
+    answer = client.post("/staff/export", {"first": "2026-11-25", "last": "2026-11-25", "format": "xlsx"},
+                         token_from="/staff/export")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    assert 'filename="tisi-payments-2026-11-25-2026-11-25.xlsx"' in answer.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(answer.get_data())).active
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert header[2] == "เลขที่ใบแจ้งหนี้ (Ref.1)" or "เลขที่ใบแจ้งหนี้" in header[2]
+    by_invoice = {sheet.cell(r, 3).value: r for r in range(2, 4)}
+    first = by_invoice[rows[0]["invoice_no"]]
+    assert sheet.cell(first, 1).value == datetime(2026, 11, 25, 23, 30)  # Bangkok time, a real date-time
+    assert "107" in sheet.cell(first, 1).number_format  # shown in the Buddhist era
+    assert sheet.cell(first, 2).value.date() == date(2026, 11, 25)
+    assert sheet.cell(first, 9).value == 1234.5 and sheet.cell(first, 9).data_type == "n"
+    assert sheet.cell(first, 11).value == "006" and sheet.cell(first, 11).data_type == "s"  # the code keeps its zeros
+    assert sheet.cell(first, 7).value.startswith("=HYPERLINK") and sheet.cell(first, 7).data_type == "s"
+    assert sheet.cell(first, 10).value == "ตู้ ATM" and sheet.cell(first, 13).value == "ยืนยันแล้ว"
+    totals = sheet.max_row
+    assert totals == 4 and "2" in sheet.cell(totals, 1).value and sheet.cell(totals, 9).value == 2234.5
 
 
 # -- the command line ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Add messages to the catalogs and compile them: `python tools/catalog_add.py FILE.json`, where
 the file maps each English message id to its Thai text (English is the id itself). Existing ids
-get the new Thai text."""
+get the new Thai text; an id mapped to null is taken out (a message the code no longer says)."""
 from __future__ import annotations
 
 import json
@@ -13,12 +13,16 @@ from babel.messages.pofile import read_po, write_po
 LOCALE = Path(__file__).resolve().parents[1] / "locale"
 
 
-def add(messages: dict[str, str]) -> None:
+def add(messages: dict[str, str | None]) -> None:
     for lang in ("th", "en"):
         path = LOCALE / lang / "LC_MESSAGES" / "messages.po"
         with open(path, "rb") as f:
             catalog = read_po(f, locale=lang)
         for msgid, thai in messages.items():
+            if thai is None:
+                if msgid in catalog:
+                    del catalog[msgid]
+                continue
             string = thai if lang == "th" else msgid
             if msgid in catalog:
                 catalog[msgid].string = string

@@ -1,11 +1,11 @@
 """What finance closes the day with: reconciliation reports, stuck queue items, the payment export."""
 from __future__ import annotations
 
-import csv
-import io
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from flask import (
     Response,
@@ -15,10 +15,7 @@ from flask import (
     stream_with_context,
 )
 
-from bot.core.cells import code_cell, neutralised
 from bot.core.dates import (
-    buddhist_year,
-    to_bangkok,
     today_bangkok,
 )
 from bot.core.i18n import N_, Translator
@@ -30,7 +27,8 @@ from bot.data.states import (
 )
 from bot.ledger import console as ledger
 from bot.ledger import staff
-from bot.render.messages import FEE_NAMES
+from bot.render.export import Era, ExportRow, csv_chunks, xlsx_bytes
+from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
 from bot.services import services
 from bot.web.console.base import (
     EXPORT_MAX_DAYS,
@@ -42,6 +40,9 @@ from bot.web.console.base import (
     needs,
 )
 from bot.web.console.labels import WHAT_NAMES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # -- reconciliation ------------------------------------------------------------------------------
 OUTCOME_NAMES = {
@@ -165,44 +166,48 @@ def _export_days(first_text: str, last_text: str, t: Translator) -> tuple[date, 
 
 @bp.post("/export")
 @needs(StaffRole.FINANCE)
-def export_csv():
+def export_payments():
     t = _t()
     days = _export_days(request.form.get("first", ""), request.form.get("last", ""), t)
-    if isinstance(days, str):
-        problem = days
+    file_format = request.form.get("format", "csv")
+    era = Era.CE if request.form.get("era") == Era.CE else Era.BE
+    if isinstance(days, str) or file_format not in ("csv", "xlsx"):
         response = _page("export.html", first=request.form.get("first", "")[:40], last=request.form.get("last", "")[:40],
-                         error=problem)
+                         era=era, error=days if isinstance(days, str) else t("Choose CSV or Excel (XLSX)."))
         response.status_code = 400
         return response
     first, last = days
     tisi = services()
     with tisi.db.transaction() as s:
-        rows = ledger.count_payments_between(s, first, last)
+        count = ledger.count_payments_between(s, first, last)
         staff.record(s, g.account.name, StaffAction.EXPORTED, target=f"payments {first}..{last}",
-                     address=_address(), rows=rows)
+                     address=_address(), rows=count, format=file_format)
+    header = [t(c) for c in EXPORT_COLUMNS]
+    header[1] = t(N_("Date (BE)") if era is Era.BE else N_("Date (CE)"))
 
-    def generate():
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        out.write("\ufeff")  # Excel reads UTF-8 (Thai) only with the byte order mark
-        writer.writerow([t(c) for c in EXPORT_COLUMNS])
+    def rows(s: Session) -> Iterator[ExportRow]:
+        for payment, inv, receipt_no in ledger.payments_between(s, first, last):
+            yield ExportRow(
+                paid_at=payment.transacted_at, invoice_no=inv.invoice_no, ref2=inv.ref2, license_no=inv.license_no,
+                tax_id=inv.tax_id, payer_name=inv.payer_name, fee=t(FEE_NAMES.get(inv.fee_code, inv.fee_code)),
+                amount=payment.amount, channel=t(CHANNEL_NAMES.get(payment.channel, payment.channel)),
+                bank_code=payment.bank_code, bank_ref=payment.bank_ref,
+                status=t(WHAT_NAMES[payment.status]) if payment.status in WHAT_NAMES else payment.status,
+                receipt_no=receipt_no)
+
+    name = f"tisi-payments-{first.isoformat()}-{last.isoformat()}"
+    if file_format == "xlsx":
         with tisi.db.sessions() as s:
-            for payment, inv, receipt_no in ledger.payments_between(s, first, last):
-                local = to_bangkok(payment.transacted_at)
-                writer.writerow([
-                    local.strftime("%Y-%m-%d %H:%M:%S"), f"{local.day:02d}/{local.month:02d}/{buddhist_year(local)}",
-                    code_cell(inv.invoice_no), code_cell(inv.ref2), neutralised(inv.license_no),
-                    code_cell(inv.tax_id), neutralised(inv.payer_name), t(FEE_NAMES.get(inv.fee_code, inv.fee_code)),
-                    f"{payment.amount:.2f}", neutralised(payment.channel), code_cell(payment.bank_code),
-                    code_cell(payment.bank_ref), neutralised(payment.status), neutralised(receipt_no)])
-                if out.tell() > 64 * 1024:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-        yield out.getvalue()
+            data = xlsx_bytes(header, rows(s), era, sheet_name=t("Payments"),
+                              total_label=lambda n: t("Total of %(count)s payments", count=n))
+        return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"})
 
-    name = f"tisi-payments-{first.isoformat()}-{last.isoformat()}.csv"
+    def generate() -> Iterator[str]:
+        with tisi.db.sessions() as s:
+            yield from csv_chunks(header, rows(s), era)
+
     return Response(stream_with_context(generate()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
 
 
