@@ -3,10 +3,10 @@ sign-in (password, TOTP, lock, new session id, idle end), CSRF and roles, and ea
 figures against what the bank and the chat did. The browser half is tests/test_browser.py."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
-import io
 from datetime import date, datetime, timedelta
 
 from click.testing import CliRunner
