@@ -377,6 +377,47 @@ def test_reconciliation_lists_files_and_puts_discrepancies_first(db, seed, bank,
     assert "1,000.00" in table and "2,000.00" in totals.split("</tr>")[0]  # two records of 1,000 baht
 
 
+def test_finance_uploads_the_statement_and_a_refused_file_is_explained(db, seed, bank, signed_in):
+    from bot.data.models import StatementFile
+    from tests.test_reconcile import DAY, _detail
+
+    rows = seed(invoice_row(1), invoice_row(2))
+    bank.post(bank.body("payment", rows[0], bank_ref="U1", transDateTime="2026-11-25T14:30:00+07:00"))
+    good = build_statement("1234567890", "TISI", DAY, [_detail(rows[0]), _detail(rows[1])])
+    viewer = signed_in("viewer")
+    assert 'id="upload"' not in viewer.client.get("/staff/reconciliation").get_data(as_text=True)
+    assert viewer.post("/staff/reconciliation", {"statement": (io.BytesIO(good), "stmt.txt")},
+                       token_from="/staff/").status_code == 403
+    finance = signed_in("finance")
+
+    def upload(data: bytes):
+        return finance.post("/staff/reconciliation", {"statement": (io.BytesIO(data), "KTB_20261125.txt")},
+                            token_from="/staff/reconciliation")
+
+    other_bank = build_statement("1234567890", "TISI", DAY, [_detail(rows[0])], bank_code="014")
+    cut_short = good.replace(good.splitlines()[-1], good.splitlines()[-1][:200])
+    records = good.split(b"\r\n")
+    assert records[1][163:176] == b"0000000100000"  # the first payment's amount (satang, bytes 164-176)
+    records[1] = records[1][:170] + b"2" + records[1][171:]  # edited to 2,000.00: the trailer disagrees
+    edited = b"\r\n".join(records)
+    for data, said in ((other_bank, "ไม่ใช่ของธนาคารกรุงไทย"), (cut_short, "ไม่ใช่ไฟล์รายการเดินบัญชีตามรูปแบบ"),
+                       (edited, "ยอดรวมท้ายไฟล์ไม่ตรงกับรายการในไฟล์"),
+                       (b"", "โปรดเลือกไฟล์"), ("ไม่ใช่ไฟล์".encode("utf-8") * 200, "ไม่ใช่ไฟล์รายการเดินบัญชีตามรูปแบบ")):
+        refused = upload(data)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and said in page and 'id="upload-error"' in page, said
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StatementFile)) == 0  # nothing of a refused file kept
+    answer = upload(good)
+    assert answer.status_code == 302 and "/staff/reconciliation/" in answer.headers["Location"]
+    report = finance.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "ไม่ตรงกัน" in report and rows[1]["invoice_no"] in report  # paid in the file, never confirmed online
+    again = upload(good)  # the same file again: the same report, not a second import
+    assert again.headers["Location"] == answer.headers["Location"]
+    imported = actions(db, StaffAction.STATEMENT_IMPORTED)
+    assert len(imported) == 2 and json.loads(imported[1].detail)["again"] is True
+
+
 def test_queues_show_a_failed_push_and_finance_retries_it_once(db, seed, bank, line, fake_line, signed_in):
     rows = seed(invoice_row(1))
     line.say(rows[0]["invoice_no"])

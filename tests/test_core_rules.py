@@ -19,7 +19,7 @@ from bot.core.invoice_rows import RowError, normalize_branch, validate_record
 from bot.core.photocodes import PhotoOutcome, judge, read_bill, read_eslip
 from bot.core.receiptno import DEFAULT_PREFIX, parse_receipt_number, receipt_number
 from bot.core.schedule import OfficeHours, QuietHours, ReminderKind, parse_reminder_days, reminder_due
-from bot.core.statement import StatementError, build_statement, parse_statement
+from bot.core.statement import Problem, StatementError, build_statement, parse_statement
 from bot.core.taxid import is_valid_tax_id, with_check_digit
 from bot.core.thaiqr import bill_payment_barcode, bill_payment_payload, crc16_ccitt_false, tlv
 
@@ -283,8 +283,27 @@ def _one_record_changed(start: int, end: int, text: bytes, record: int = 1) -> b
     (1, 1, b"T", "record type"),
 ])
 def test_each_refusal_of_the_statement_reader(start, end, text, said):
-    with pytest.raises(StatementError, match=said):
+    with pytest.raises(StatementError, match=said) as refused:
         parse_statement(_one_record_changed(start, end, text))
+    # What kind of problem it is (the console explains it in Thai), and on which line of the file.
+    kind = next((k for prefix, k in (("bank code", Problem.BANK), ("record type", Problem.LAYOUT),
+                                     ("sequence number", Problem.LAYOUT)) if said.startswith(prefix)), Problem.FIELD)
+    assert refused.value.problem is kind and refused.value.line == 2, said
+
+
+def test_statement_problems_without_a_line():
+    with pytest.raises(StatementError) as short:
+        parse_statement(b"")
+    assert short.value.problem is Problem.LAYOUT and short.value.line is None
+    good = build_statement("1234567890", "TISI", date(2026, 11, 25), [
+        {"paid_on": date(2026, 11, 25), "paid_at": time(9, 0), "customer_name": "ก", "ref1": "2568110400000001",
+         "ref2": "1", "kind": "C", "amount": Decimal("10.00")}])
+    with pytest.raises(StatementError) as totals:
+        parse_statement(good.replace(b"0000000001000", b"0000000002000", 1))
+    assert totals.value.problem is Problem.TOTALS and totals.value.line is None
+    with pytest.raises(StatementError) as encoding:
+        parse_statement(_one_record_changed(35, 36, b"\x81\x81"))
+    assert encoding.value.problem is Problem.ENCODING
 
 
 def test_statement_framing_and_header_refusals():

@@ -8,6 +8,7 @@ bytes in, records out.
 """
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date, time
@@ -21,8 +22,23 @@ RECORD_BYTES = 256
 ENCODING = "cp874"  # TIS-620 with Windows extensions: the customer name is Thai
 
 
+class Problem(enum.Enum):
+    """What is wrong with a refused file, for the people who must fix it (said in their language
+    by the console; the message says it exactly, in English, for the log and the command line)."""
+
+    LAYOUT = enum.auto()  # not this layout: too short, a record of another length, type or order
+    BANK = enum.auto()  # another bank's file
+    FIELD = enum.auto()  # a field that is not what the layout says (a number, a date, a time, C or D)
+    ENCODING = enum.auto()  # the text is not TIS-620
+    TOTALS = enum.auto()  # the trailer's totals are not the records' (a file cut short or edited)
+
+
 class StatementError(ValueError):
     """The file cannot be trusted as a whole; nothing of it is used."""
+
+    def __init__(self, message: str, problem: Problem, line: int | None = None):
+        super().__init__(message)
+        self.problem, self.line = problem, line
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,7 @@ def _field(record: bytes, start: int, end: int) -> str:
 def _number(record: bytes, start: int, end: int, what: str, line: int) -> int:
     text = _field(record, start, end)
     if not text.isdigit():
-        raise StatementError(f"line {line}: {what} is not a number: {text!r}")
+        raise StatementError(f"line {line}: {what} is not a number: {text!r}", Problem.FIELD, line)
     return int(text)
 
 
@@ -75,12 +91,12 @@ def _amount(record: bytes, start: int, end: int, what: str, line: int) -> Decima
 def _date(text: str, what: str, line: int) -> date:
     """DDMMYYYY; a Buddhist-era year (25xx) is accepted as well as a Gregorian one."""
     if len(text) != 8 or not text.isdigit():
-        raise StatementError(f"line {line}: {what} is not DDMMYYYY: {text!r}")
+        raise StatementError(f"line {line}: {what} is not DDMMYYYY: {text!r}", Problem.FIELD, line)
     year = gregorian_year(int(text[4:]))
     try:
         return date(year, int(text[2:4]), int(text[:2]))
     except ValueError:
-        raise StatementError(f"line {line}: {what} is not a real date: {text!r}") from None
+        raise StatementError(f"line {line}: {what} is not a real date: {text!r}", Problem.FIELD, line) from None
 
 
 def records(data: bytes) -> list[tuple[int, bytes]]:
@@ -98,19 +114,20 @@ def records(data: bytes) -> list[tuple[int, bytes]]:
 def parse_statement(data: bytes, expected_bank_code: str = "006") -> Statement:
     found = records(data)
     if len(found) < 2:
-        raise StatementError("a statement has at least a header and a trailer")
+        raise StatementError("a statement has at least a header and a trailer", Problem.LAYOUT)
     for index, (number, record) in enumerate(found, 1):
         if len(record) != RECORD_BYTES:
-            raise StatementError(f"line {number}: {len(record)} bytes, every record has {RECORD_BYTES}")
+            raise StatementError(f"line {number}: {len(record)} bytes, every record has {RECORD_BYTES}", Problem.LAYOUT,
+                                 number)
         kind = record[:1]
         expected = b"H" if index == 1 else b"T" if index == len(found) else b"D"
         if kind != expected:
-            raise StatementError(f"line {number}: record type {kind!r}, expected {expected!r}")
+            raise StatementError(f"line {number}: record type {kind!r}, expected {expected!r}", Problem.LAYOUT, number)
         seq = _number(record, 2, 7, "sequence number", number)
         if seq != index:
-            raise StatementError(f"line {number}: sequence number {seq}, expected {index}")
+            raise StatementError(f"line {number}: sequence number {seq}, expected {index}", Problem.LAYOUT, number)
         if _field(record, 8, 10) != expected_bank_code:
-            raise StatementError(f"line {number}: bank code is not {expected_bank_code}")
+            raise StatementError(f"line {number}: bank code is not {expected_bank_code}", Problem.BANK, number)
     (header_line, header), (trailer_line, trailer) = found[0], found[-1]
     account = _field(header, 11, 20)
     try:
@@ -118,7 +135,7 @@ def parse_statement(data: bytes, expected_bank_code: str = "006") -> Statement:
                         for index, (number, record) in enumerate(found[1:-1], 2))
         company_name = _field(header, 21, 60)
     except UnicodeDecodeError as exc:
-        raise StatementError(f"text is not TIS-620: {exc}") from None
+        raise StatementError(f"text is not TIS-620: {exc}", Problem.ENCODING) from None
     statement = Statement(
         bank_code=expected_bank_code,
         company_account=account,
@@ -142,13 +159,13 @@ def content_digest(data: bytes) -> str:
 
 def _detail(record: bytes, line: int, seq: int, account: str) -> Detail:
     if _field(record, 11, 20) != account:
-        raise StatementError(f"line {line}: company account differs from the header's")
+        raise StatementError(f"line {line}: company account differs from the header's", Problem.FIELD, line)
     kind = _field(record, 153, 153)
     if kind not in ("C", "D"):
-        raise StatementError(f"line {line}: kind of transaction {kind!r} is neither C nor D")
+        raise StatementError(f"line {line}: kind of transaction {kind!r} is neither C nor D", Problem.FIELD, line)
     clock = _field(record, 29, 34)
     if len(clock) != 6 or not clock.isdigit() or int(clock[:2]) > 23 or int(clock[2:4]) > 59 or int(clock[4:]) > 59:
-        raise StatementError(f"line {line}: payment time is not HHMMSS: {clock!r}")
+        raise StatementError(f"line {line}: payment time is not HHMMSS: {clock!r}", Problem.FIELD, line)
     return Detail(
         line=line, seq=seq, paid_on=_date(_field(record, 21, 28), "payment date", line),
         paid_at=time(int(clock[:2]), int(clock[2:4]), int(clock[4:])),
@@ -163,10 +180,10 @@ def _check_totals(s: Statement) -> None:
     debits = [d.amount for d in s.details if d.kind == "D"]
     if (len(credits), sum(credits, Decimal(0))) != (s.credit_count, s.credit_total):
         raise StatementError(f"trailer says {s.credit_count} credits of {s.credit_total}, the records add up to "
-                             f"{len(credits)} of {sum(credits, Decimal(0))}")
+                             f"{len(credits)} of {sum(credits, Decimal(0))}", Problem.TOTALS)
     if (len(debits), sum(debits, Decimal(0))) != (s.debit_count, s.debit_total):
         raise StatementError(f"trailer says {s.debit_count} debits of {s.debit_total}, the records add up to "
-                             f"{len(debits)} of {sum(debits, Decimal(0))}")
+                             f"{len(debits)} of {sum(debits, Decimal(0))}", Problem.TOTALS)
 
 
 # -- writing (for tests and the demo: the same layout, the other way) -------------------------

@@ -126,6 +126,7 @@ class StaffAction(StrEnum):
     NOTICE_RETRIED = "notice_retried"
     ANSWER_PUSHED = "answer_pushed"  # a chat answer whose reply failed, sent again as a push
     EXPORTED = "exported"
+    STATEMENT_IMPORTED = "statement_imported"  # a bank statement reconciled from the console
     CONVERSATION_REPLIED = "conversation_replied"
     CONVERSATION_CLOSED = "conversation_closed"
 

@@ -19,7 +19,8 @@ from bot.core.dates import BANGKOK, to_bangkok
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.data.db import must_get
 from bot.data.models import Invoice, Payment, StatementFile
-from bot.data.states import PaymentStatus, ReconcileOutcome
+from bot.data.states import PaymentStatus, ReconcileOutcome, StaffAction
+from bot.ledger import staff
 
 OUTCOMES = tuple(ReconcileOutcome)
 
@@ -127,3 +128,15 @@ def latest_outcome(session: Session) -> tuple[bool, dict[str, int]] | None:
     if row is None:
         return None
     return bool(row.balanced), dict(json.loads(row.report).get("counts", {}))
+
+
+def import_statement(session: Session, data: bytes, staff_name: str, address: str = "") -> tuple[Report, int]:
+    """A statement file uploaded in the console: reconciled as `tisi-pay reconcile` does, the
+    import recorded as the member of staff's action; the report and the stored file's id
+    (StatementError if the file is refused: nothing is stored)."""
+    report = reconcile_file(session, data)
+    session.flush()
+    stored = session.scalars(select(StatementFile).where(StatementFile.sha256 == content_digest(data))).one()
+    staff.record(session, staff_name, StaffAction.STATEMENT_IMPORTED, target=f"statement {stored.effective_date}",
+                 address=address, again=report.already_imported is not None)
+    return report, stored.id

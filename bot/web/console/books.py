@@ -11,14 +11,17 @@ from flask import (
     Response,
     abort,
     g,
+    redirect,
     request,
     stream_with_context,
+    url_for,
 )
 
 from bot.core.dates import (
     today_bangkok,
 )
 from bot.core.i18n import N_, Translator
+from bot.core.statement import Problem, StatementError
 from bot.data.states import (
     InboxStatus,
     ReconcileOutcome,
@@ -26,7 +29,7 @@ from bot.data.states import (
     StaffRole,
 )
 from bot.ledger import console as ledger
-from bot.ledger import staff
+from bot.ledger import reconcile, staff
 from bot.render.export import Era, ExportRow, csv_chunks, xlsx_bytes
 from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
 from bot.services import services
@@ -61,6 +64,51 @@ def reconciliation():
         files = ledger.statements(s)
     summaries = [(f, json.loads(f.report).get("counts", {})) for f in files]
     return _page("reconciliation.html", files=summaries)
+
+
+# Why a statement file was refused, for the officer who uploaded it (the exact reason follows).
+PROBLEM_TEXT = {
+    Problem.LAYOUT: N_("This is not a statement file in Krungthai's layout (256-byte header, detail and trailer "
+                       "records). Check that you chose the day's statement file."),
+    Problem.BANK: N_("This statement file is not Krungthai's (its bank code is not 006)."),
+    Problem.FIELD: N_("A record of the file holds something its layout does not allow. Ask the bank for the file "
+                      "again."),
+    Problem.ENCODING: N_("The file's text is not in Thai TIS-620 as the bank writes it: it may have been opened and "
+                         "saved by another program. Use the file as the bank sent it."),
+    Problem.TOTALS: N_("The totals at the end of the file do not match its records: the file is incomplete or was "
+                       "changed. Ask the bank for the file again."),
+}
+STATEMENT_MAX_BYTES = 1024 * 1024
+
+
+@bp.post("/reconciliation")
+@needs(StaffRole.FINANCE)
+def reconciliation_upload():
+    """The bank's statement file, uploaded: reconciled and shown, or refused in words (nothing kept)."""
+    t = _t()
+    upload = request.files.get("statement")
+    data = upload.read(STATEMENT_MAX_BYTES + 1) if upload is not None else b""
+    error = None
+    if not data:
+        error = t("Choose the bank's statement file to import.")
+    elif len(data) > STATEMENT_MAX_BYTES:
+        error = t("The file is larger than a day's statement can be (1 MB).")
+    else:
+        try:
+            with services().db.transaction() as s:
+                _, file_id = reconcile.import_statement(s, data, g.account.name, _address())
+        except StatementError as exc:
+            where = t("line %(line)s", line=exc.line) + ": " if exc.line else ""
+            error = t("The file was refused; nothing of it was imported.") + " " + t(PROBLEM_TEXT[exc.problem]) + \
+                f" ({where}{exc})"
+    if error is not None:
+        with services().db.sessions() as s:
+            files = ledger.statements(s)
+        response = _page("reconciliation.html", files=[(f, json.loads(f.report).get("counts", {})) for f in files],
+                         error=error)
+        response.status_code = 400
+        return response
+    return redirect(url_for("console.statement", file_id=file_id))
 
 
 @bp.get("/reconciliation/<int:file_id>")
