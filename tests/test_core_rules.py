@@ -287,7 +287,7 @@ def test_each_refusal_of_the_statement_reader(start, end, text, said):
         parse_statement(_one_record_changed(start, end, text))
     # What kind of problem it is (the console explains it in Thai), and on which line of the file.
     kind = next((k for prefix, k in (("bank code", Problem.BANK), ("record type", Problem.LAYOUT),
-                                     ("sequence number", Problem.LAYOUT)) if said.startswith(prefix)), Problem.FIELD)
+                                     ("sequence number 9", Problem.LAYOUT)) if said.startswith(prefix)), Problem.FIELD)
     assert refused.value.problem is kind and refused.value.line == 2, said
 
 
