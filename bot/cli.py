@@ -317,7 +317,9 @@ def _bank_spool() -> tuple[str | None, int]:
 
 @cli.command("reconcile", short_help="Check the bank's daily statement file against the payments.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def reconcile(file: Path) -> None:
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True,
+              help="The report's language: English (for scripts) or Thai (for the finance office).")
+def reconcile(file: Path, lang: str) -> None:
     """Import a bank statement file and print the reconciliation report.
 
     Exit 0 when every line matches, 1 when staff must look at something, 2 when the file was refused.
@@ -339,7 +341,7 @@ def reconcile(file: Path) -> None:
         sys.exit(2)
     finally:
         database.dispose()
-    click.echo(render(report))
+    click.echo(render(report, lang))
     sys.exit(0 if report.balanced else 1)
 
 

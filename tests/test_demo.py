@@ -142,3 +142,17 @@ def test_the_demo_has_a_staff_account_an_operator_can_sign_in_with(demo_server):
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/staff/")
     assert client.get("/staff/accounts").status_code == 200  # an administrator
     assert 'href="/simulator/staff"' in client.get("/simulator").get_data(as_text=True)
+
+
+def test_the_demo_folder_holds_a_statement_with_one_difference(demo_server, tmp_path):
+    """`tisi-pay demo` pays one invoice through the bank's endpoint and writes the day's statement
+    file: reconciled (here as the console's upload does), it finds the one difference."""
+    from bot.ledger.reconcile import reconcile_file
+
+    _, rows, app = demo_server
+    [path] = (tmp_path / "instance").glob("demo-statement-*.txt")
+    with app.extensions["tisi"].db.transaction() as session:
+        report = reconcile_file(session, path.read_bytes())
+    assert {k: v for k, v in report.counts.items() if v} == {"matched": 1, "in_file_not_online": 1}
+    [difference] = [line for line in report.lines if line["outcome"] == "in_file_not_online"]
+    assert difference["ref1"] == rows[2]["invoice_no"] and difference["amount"] == "36000.00"

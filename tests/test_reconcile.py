@@ -20,10 +20,10 @@ def _detail(row, amount="1000.00", kind="C", paid_on=DAY):
             "ref1": row["invoice_no"], "ref2": row["ref2"], "kind": kind, "amount": Decimal(amount)}
 
 
-def _run(database_url, tmp_path, data: bytes, name="stmt.txt"):
+def _run(database_url, tmp_path, data: bytes, name="stmt.txt", *options):
     path = tmp_path / name
     path.write_bytes(data)
-    result = CliRunner().invoke(cli, ["reconcile", str(path)], env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(cli, ["reconcile", *options, str(path)], env={"DATABASE_URL": database_url})
     return result.exit_code, result.output
 
 
@@ -55,6 +55,21 @@ def test_every_kind_of_discrepancy_is_reported(database_url, tmp_path, bank, see
     assert "matched: 2" in out and "matched_reversal: 1" in out and "amount_mismatch: 1" in out
     assert "in_file_not_online: 1" in out and "unknown_invoice: 1" in out and "online_not_in_file: 1" in out
     assert "bank_ref=ONLINE_ONLY" in out and "online_amount=1000.00" in out
+
+
+def test_the_report_in_thai_for_the_finance_office(database_url, tmp_path, bank, seed):
+    rows = seed(invoice_row(1), invoice_row(2, amount="12345.50"))
+    bank.post(bank.body("payment", rows[0], bank_ref="OK1"))
+    data = build_statement("1234567890", "TISI", DAY, [_detail(rows[0]), _detail(rows[1], "12345.50")])
+    code, out = _run(database_url, tmp_path, data, "stmt.txt", "--lang", "th")
+    assert code == 1
+    assert "รายการเดินบัญชีวันที่ 25 พฤศจิกายน 2569 (รหัสบริการ 9433): มีรายการไม่ตรงกัน" in out.splitlines()[0], out
+    assert "ตรงกัน: 1" in out and "matched" not in out
+    [line] = [x for x in out.splitlines() if rows[1]["invoice_no"] in x]
+    assert "บรรทัด 3" in line and "12,345.50 บาท" in line
+    again = _run(database_url, tmp_path, data, "stmt.txt", "--lang", "th")[1]
+    assert "กระทบยอดไปแล้วเมื่อ" in again and "2569" in again
+    assert CliRunner().invoke(cli, ["reconcile", "--lang", "fr", str(tmp_path / "stmt.txt")]).exit_code == 2
 
 
 def _valid():

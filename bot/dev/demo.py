@@ -6,10 +6,14 @@ real /callback and shows what the bot sent back.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
@@ -17,6 +21,9 @@ from werkzeug.serving import run_simple
 from bot.config import DEMO_BILLER_ID, DEMO_ISSUER_TAX_ID, Settings
 from bot.core.dates import today_bangkok, utcnow
 from bot.core.taxid import with_check_digit
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 INSTANCE = Path("instance")
 DEMO_CHANNEL_SECRET = "demo-channel-secret"
@@ -137,7 +144,6 @@ def demo_staff(settings: Settings) -> dict:
     """The demo's staff console account (admin), made on the first run and kept in
     instance/demo-staff.json: its password is set (no one-time password to change) and the
     simulator shows its current code at /simulator/staff."""
-    import json
 
     from sqlalchemy import select, update
 
@@ -181,7 +187,44 @@ def build_demo_app(host: str, port: int):
     # Flask's documented way to mount other WSGI apps beside it:
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {  # type: ignore[method-assign]
         "/fake-line": fake, "/fake-line-data": fake.data_host})
+    write_demo_statement(app, rows)
     return app, rows
+
+
+# The demo's statement file: one invoice paid (through the bank's real endpoint) and in the file,
+# one in the file that the bank never confirmed to us: the one difference reconciliation finds.
+DEMO_PAID, DEMO_NOT_ONLINE = 3, 2  # indexes into demo_invoice_rows(): the standard book, the inspection
+
+
+def write_demo_statement(app: Flask, rows: list[dict]) -> Path:
+    """instance/demo-statement-YYYYMMDD.txt, Krungthai's layout, for today (Bangkok): to upload in
+    the console's reconciliation page (or `tisi-pay reconcile`)."""
+    from bot.core.dates import to_bangkok
+    from bot.core.signing import bank_signature
+    from bot.core.statement import build_statement
+    from bot.ledger.invoices import find_invoice
+
+    tisi = app.extensions["tisi"]
+    paid = rows[DEMO_PAID]
+    with tisi.db.sessions() as session:
+        inv = find_invoice(session, paid["invoice_no"])
+        already = inv is not None and inv.status == "paid"
+    now = to_bangkok(utcnow())
+    if not already:
+        body = json.dumps({
+            "command": "payment", "bankCode": "006", "bankRef": f"DEMO{now:%Y%m%d}", "billerId": tisi.settings.biller_id,
+            "ref1": paid["invoice_no"], "ref2": paid["ref2"], "amount": paid["amount"], "channel": "COUNTER",
+            "transDateTime": now.isoformat(timespec="seconds")}).encode()
+        stamp = str(int(time.time()))
+        app.test_client().post("/bank/ktb/billpayment", data=body, headers={
+            "Content-Type": "application/json", "X-Bank-Timestamp": stamp,
+            "X-Bank-Signature": bank_signature(DEMO_BANK_SECRET, stamp, body)})
+    details = [{"paid_on": now.date(), "paid_at": now.time().replace(microsecond=0), "customer_name": row["payer_name"],
+                "ref1": row["invoice_no"], "ref2": row["ref2"], "kind": "C", "amount": Decimal(row["amount"])}
+               for row in (paid, rows[DEMO_NOT_ONLINE])]
+    path = INSTANCE / f"demo-statement-{now:%Y%m%d}.txt"
+    path.write_bytes(build_statement("1234567890", "TISI", now.date(), details, framing="krungthai"))
+    return path
 
 
 def run_demo(host: str, port: int, serve: bool = True) -> None:

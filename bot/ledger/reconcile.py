@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.core.dates import BANGKOK, to_bangkok
+from bot.core.dates import BANGKOK, format_datetime_local, format_long_date, to_bangkok
+from bot.core.i18n import Translator
+from bot.core.money import format_number
 from bot.core.statement import Statement, content_digest, parse_statement
 from bot.data.db import must_get
 from bot.data.models import Invoice, Payment, StatementFile
 from bot.data.states import PaymentStatus, ReconcileOutcome, StaffAction
 from bot.ledger import staff
+from bot.render.messages import OUTCOME_NAMES
 
 OUTCOMES = tuple(ReconcileOutcome)
 
@@ -109,7 +113,11 @@ def match(session: Session, statement: Statement) -> Report:
     return report
 
 
-def render(report: Report) -> str:
+def render(report: Report, lang: str = "en") -> str:
+    """The report as `tisi-pay reconcile` prints it: in English (as it always has, for scripts),
+    or for a Thai reader (`--lang th`)."""
+    if lang == "th":
+        return _render_for(report, Translator("th"))
     service = f" (service code {report.service_code})" if report.service_code else ""
     lines = [f"statement of {report.effective_date}{service}: " + ("BALANCED" if report.balanced else "NOT BALANCED")]
     if report.already_imported:
@@ -118,6 +126,25 @@ def render(report: Report) -> str:
     for line in report.lines:
         if not ReconcileOutcome(line["outcome"]).balanced:
             lines.append("  " + "  ".join(f"{k}={v}" for k, v in line.items()))
+    return "\n".join(lines)
+
+
+def _render_for(report: Report, t: Translator) -> str:
+    day = format_long_date(date.fromisoformat(report.effective_date), t.lang)
+    lines = [t("Statement of %(day)s", day=day)
+             + (" " + t("(service code %(code)s)", code=report.service_code) if report.service_code else "") + ": "
+             + (t("balanced") if report.balanced else t("discrepancies"))]
+    if report.already_imported:
+        when = format_datetime_local(datetime.fromisoformat(report.already_imported), t.lang)
+        lines.append(t("This file was already reconciled on %(when)s; nothing changed.", when=when))
+    lines.append("  ".join(f"{t(OUTCOME_NAMES[k])}: {v}" for k, v in report.counts.items()))
+    for line in report.lines:
+        if not ReconcileOutcome(line["outcome"]).balanced:
+            amount = format_number(Decimal(line["amount"]), t.lang) if line.get("amount") else ""
+            lines.append("  " + "  ".join(part for part in (
+                t(OUTCOME_NAMES[line["outcome"]]), t("line %(line)s", line=line["line"]) if line.get("line") else "",
+                f"Ref.1 {line.get('ref1', '')}", f"Ref.2 {line.get('ref2', '')}",
+                t("%(amount)s baht", amount=amount) if amount else "", line.get("bank_ref", "")) if part))
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.masking import mask_name
 from bot.core.money import format_number
 from bot.data.models import Invoice, Payment, Status, Subscription
-from bot.data.states import InvoiceStatus, PaymentStatus
+from bot.data.states import InvoiceStatus, PaymentStatus, ReconcileOutcome
 from bot.render.templates import render
 
 FEE_NAMES = {
@@ -43,6 +43,15 @@ STATUS_NAMES: dict[str, str] = {  # by InvoiceStatus (a str)
 }
 STATUS_COLORS = {Status.UNPAID: "#C05600", Status.PAID: "#1E8E3E", Status.EXPIRED: "#888888", Status.CANCELLED: "#888888"}
 HEADER_COLOR = "#1B4F9C"
+# One line of a reconciliation report (the console's and `tisi-pay reconcile --lang th`'s).
+OUTCOME_NAMES: dict[str, str] = {  # by ReconcileOutcome (a str)
+    ReconcileOutcome.MATCHED: N_("matched"), ReconcileOutcome.MATCHED_REVERSAL: N_("reversal matched"),
+    ReconcileOutcome.AMOUNT_MISMATCH: N_("amount differs"), ReconcileOutcome.UNKNOWN_INVOICE: N_("unknown invoice"),
+    ReconcileOutcome.IN_FILE_NOT_ONLINE: N_("in the file, never confirmed online"),
+    ReconcileOutcome.REVERSAL_NOT_ONLINE: N_("reversal in the file only"),
+    ReconcileOutcome.ONLINE_NOT_IN_FILE: N_("confirmed online, missing from the file"),
+}
+
 CHANNEL_NAMES = {
     "QR": N_("Thai QR"),
     "MOBILE": N_("Mobile banking"),

@@ -31,7 +31,7 @@ from bot.data.states import (
 from bot.ledger import console as ledger
 from bot.ledger import reconcile, staff
 from bot.render.export import Era, ExportRow, csv_chunks, xlsx_bytes
-from bot.render.messages import CHANNEL_NAMES, FEE_NAMES
+from bot.render.messages import CHANNEL_NAMES, FEE_NAMES, OUTCOME_NAMES
 from bot.services import services
 from bot.web.console.base import (
     EXPORT_MAX_DAYS,
@@ -48,13 +48,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # -- reconciliation ------------------------------------------------------------------------------
-OUTCOME_NAMES = {
-    ReconcileOutcome.MATCHED: N_("matched"), ReconcileOutcome.MATCHED_REVERSAL: N_("reversal matched"),
-    ReconcileOutcome.AMOUNT_MISMATCH: N_("amount differs"), ReconcileOutcome.UNKNOWN_INVOICE: N_("unknown invoice"),
-    ReconcileOutcome.IN_FILE_NOT_ONLINE: N_("in the file, never confirmed online"),
-    ReconcileOutcome.REVERSAL_NOT_ONLINE: N_("reversal in the file only"),
-    ReconcileOutcome.ONLINE_NOT_IN_FILE: N_("confirmed online, missing from the file"),
-}
 
 
 @bp.get("/reconciliation")
