@@ -19,7 +19,7 @@ from pathlib import Path
 import pyotp
 import pytest
 import time_machine
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, union_all
 
 from bot.config import DEMO_ISSUER_TAX_ID, Settings
 from bot.core.dates import today_bangkok
@@ -327,10 +327,10 @@ def drain(db, timeout: float = 15.0) -> None:
 
     def idle() -> bool:
         with db.sessions() as s:
-            busy = (select(InboxEvent.id).where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)))
-                    .union_all(select(Notice.id).where(Notice.status == NoticeStatus.PENDING,
-                                                       Notice.next_attempt_at <= utcnow()))
-                    .union_all(select(Receipt.payment_id).where(Receipt.pending.is_not(None))))
+            busy = union_all(
+                select(InboxEvent.id).where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO))),
+                select(Notice.id).where(Notice.status == NoticeStatus.PENDING, Notice.next_attempt_at <= utcnow()),
+                select(Receipt.payment_id).where(Receipt.pending.is_not(None)))
             return s.execute(busy.limit(1)).first() is None
 
     wait_for(idle, timeout)
