@@ -117,16 +117,16 @@ def _slowline(rows):
 
 def _webhook(rows):
     ours = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("ours, LINE")]
-    assert len(ours) == 4 and all(r["errors"] == 0 and r["requests"] > 0 for r in ours)
+    assert len(ours) == 2 and all(r["errors"] == 0 and r["requests"] > 0 for r in ours)  # 2 databases, LINE at once
     assert all(r["replies_seen_by_fake_line"] >= r["requests"] for r in ours)  # every request got its reply
     assert all(r["replies_per_s"] > 0 for r in ours)
     external = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("ours external, LINE")]
-    assert len(external) == 4 and all(r["errors"] == 0 and r["replies_seen_by_fake_line"] >= r["requests"] > 0
+    assert len(external) == 2 and all(r["errors"] == 0 and r["replies_seen_by_fake_line"] >= r["requests"] > 0
                                       for r in external)
     assert all(set(r["cpu_ms_per_reply"]) >= {"web", "fake LINE"} for r in ours + external)
     assert all("our workers" in r["cpu_ms_per_reply"] for r in external)
     celery = [r for r in rows if r["benchmark"].startswith("webhook") and r["variant"].startswith("celery, LINE")]
-    assert len(celery) == 4 and all(r["errors"] == 0 and r["replies_seen_by_fake_line"] > 0 for r in celery)
+    assert len(celery) == 2 and all(r["errors"] == 0 and r["replies_seen_by_fake_line"] > 0 for r in celery)
     one = [r for r in rows if r["variant"].startswith("ours, one at a time")]
     assert all(r["replied"] == r["sent"] for r in one)
 
