@@ -333,7 +333,7 @@ def drain(db, timeout: float = 15.0) -> None:
                 select(Receipt.payment_id).where(Receipt.pending.is_not(None)))
             return s.execute(busy.limit(1)).first() is None
 
-    wait_for(idle, timeout)
+    wait_for(idle, timeout, every=0.05)  # a query per look: not so often that it slows the workers it waits for
 
 
 def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:
