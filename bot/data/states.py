@@ -127,6 +127,7 @@ class StaffAction(StrEnum):
     ANSWER_PUSHED = "answer_pushed"  # a chat answer whose reply failed, sent again as a push
     EXPORTED = "exported"
     STATEMENT_IMPORTED = "statement_imported"  # a bank statement reconciled from the console
+    DAY_CLOSED = "day_closed"  # finance closed a Bangkok day: its figures kept in the entry
     CONVERSATION_REPLIED = "conversation_replied"
     CONVERSATION_CLOSED = "conversation_closed"
 

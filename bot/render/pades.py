@@ -65,13 +65,14 @@ class ReceiptSigner:
         """A test certificate's: its receipts carry SAMPLE across their face."""
         return self.certificate.subject.native.get("organization_name") == SAMPLE_ORGANIZATION
 
-    def sign(self, pdf: bytes) -> bytes:
-        """An invisible PAdES B-B signature over the whole file. PAdES leaves the CMS signingTime
-        out on purpose: the signing time is the signature dictionary's /M."""
+    def sign(self, pdf: bytes, reason: str = "ใบเสร็จรับเงิน / Receipt") -> bytes:
+        """An invisible PAdES B-B signature over the whole file (a receipt, or another document
+        the Institute signs such as the day's close: `reason` says which). PAdES leaves the CMS
+        signingTime out on purpose: the signing time is the signature dictionary's /M."""
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-            reason="ใบเสร็จรับเงิน / Receipt", location="Thai Industrial Standards Institute, Bangkok")
+            reason=reason, location="Thai Industrial Standards Institute, Bangkok")
         out = io.BytesIO()
         try:
             signers.sign_pdf(writer, meta, signer=self._signer, output=out,

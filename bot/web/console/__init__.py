@@ -7,7 +7,7 @@ without it). Every action is a staff action entry, a link of the audit chain.
 """
 from __future__ import annotations
 
-from bot.web.console import accounts, books, signin, story, talk  # noqa: F401  (each registers its pages)
+from bot.web.console import accounts, books, closing, signin, story, talk  # noqa: F401  (each registers its pages)
 from bot.web.console.base import SIGN_IN_LIMIT, bp, install
 
 __all__ = ["SIGN_IN_LIMIT", "bp", "install"]

@@ -126,6 +126,7 @@ NAV = (
     ("console.find", N_("Find"), StaffRole.VIEWER),
     ("console.reconciliation", N_("Reconciliation"), StaffRole.VIEWER),
     ("console.queues", N_("Queues"), StaffRole.VIEWER),
+    ("console.day_close", N_("Day's close"), StaffRole.VIEWER),
     ("console.export", N_("Export"), StaffRole.FINANCE),
     ("console.conversations", N_("Conversations"), StaffRole.VIEWER),
     ("console.accounts", N_("Accounts"), StaffRole.ADMIN),
