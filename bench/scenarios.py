@@ -1114,6 +1114,23 @@ def _console_data(url: str, size: int) -> None:
             "(ARRAY['QR','ATM','MOBILE','BRANCH'])[1 + g % 4], "
             "now() - ((g / 2) % 90) * interval '1 day' - (g % 600) * interval '1 minute', 'confirmed', 'T' || g, now() "
             "FROM generate_series(2, :n, 2) g"), {"n": size})
+        # A receipt for every payment, numbered in the order paid; one payment in 1,000 reversed an
+        # hour later (its receipt void) and one in 2,000 paid twice: what the day's close lists.
+        s.execute(text(
+            "INSERT INTO receipts (payment_id, number, fiscal_year, seq, issued_at, attempts) "
+            "SELECT id, 'TISI-2570-' || lpad(n::text, 6, '0'), 2570, n, transacted_at, 0 FROM "
+            "(SELECT id, transacted_at, row_number() OVER (ORDER BY transacted_at, id) n FROM payments) p"))
+        s.execute(text(
+            "UPDATE payments SET status = 'reversed', reversed_at = transacted_at + interval '1 hour' "
+            "WHERE invoice_id % 2000 = 0"))
+        s.execute(text(
+            "UPDATE receipts SET voided_at = p.reversed_at, void_reason = 'bench' FROM payments p "
+            "WHERE p.id = receipts.payment_id AND p.status = 'reversed'"))
+        s.execute(text(
+            "INSERT INTO payments (invoice_id, bank_code, bank_ref, amount, channel, transacted_at, status, tranx_id, "
+            "created_at) SELECT g, '006', 'X' || g, 100000 + (g % 500) * 100, 'ATM', "
+            "now() - ((g / 2) % 90) * interval '1 day' - (g % 500) * interval '1 minute', 'double_payment', 'X' || g, now() "
+            "FROM generate_series(1000, :n, 2000) g"), {"n": size})
         s.execute(text(
             "INSERT INTO bank_messages (received_at, command, bank_code, bank_ref, ref1, request_body, http_status, "
             "resp_code, response_body, replayed) SELECT now(), 'payment', '006', 'B' || g, '2568' || lpad(g::text, 12, '0'), "
@@ -1131,7 +1148,7 @@ def _console_data(url: str, size: int) -> None:
 
 
 def console(backend: str, quick: bool) -> list[dict]:
-    """The staff console's Today and Find pages (and an invoice's story) with 1,000,000 invoices and
+    """Every page of the staff console (Today, Find, an invoice's story, the day's close, …) with 1,000,000 invoices and
     2,000,000 audit entries on PostgreSQL, against 1,000 invoices in the same run: through Flask's
     routing with a signed-in session, as a browser asks (issue 20: < 200 ms)."""
     import re
@@ -1156,7 +1173,7 @@ def console(backend: str, quick: bool) -> list[dict]:
         loaded_s = round(time.perf_counter() - started, 1)
         db = Database(url)
         with db.transaction() as s:
-            made = add_account(s, "bench", StaffRole.FINANCE)
+            made = add_account(s, "bench", StaffRole.ADMIN)  # every page of the console
             s.execute(update(StaffAccount).values(password_temporary=False))
         env = env_for(url, "http://127.0.0.1:9", 8080, WORKER="external")
         app = create_app(Settings.from_env(env), db=db)
@@ -1172,6 +1189,10 @@ def console(backend: str, quick: bool) -> list[dict]:
         companies = max(1, size // 20)
         from bot.ledger.console import forget_past_days
 
+        def days_ago(n: int):
+            from bot.core.dates import today_bangkok
+            return today_bangkok() - timedelta(days=n)
+
         def first_view() -> str:  # the chart's closed days not yet kept: added up from the payments
             forget_past_days()
             return "/staff/"
@@ -1186,7 +1207,17 @@ def console(backend: str, quick: bool) -> list[dict]:
             "find by payer name (a word pair)": lambda: "/staff/find?q=" + _NAME_WORDS_A[rng.randrange(20)]
             + _NAME_WORDS_B[rng.randrange(20)],
             "find by payer name (a common word)": lambda: "/staff/find?q=" + _NAME_WORDS_B[rng.randrange(20)],
+            "find by day and status": lambda: f"/staff/find?q={days_ago(rng.randrange(1, 80)).isoformat()}+paid",
+            "day's close (a past day)": lambda: f"/staff/close?day={days_ago(rng.randrange(1, 80)).isoformat()}",
+            "day's close (today)": lambda: "/staff/close",
+            "reconciliation": lambda: "/staff/reconciliation",
+            "queues": lambda: "/staff/queues",
+            "export form": lambda: "/staff/export",
+            "conversations": lambda: "/staff/conversations",
+            "accounts": lambda: "/staff/accounts",
         }
+        past_close = client.get(cases["day's close (a past day)"]()).get_data(as_text=True)
+        assert "TISI-2570-" in past_close and 'id="close-reversals-table"' in past_close  # the data is on the page
         for name, path in cases.items():
             client.get(path())  # warm: the first request of a kind compiles and caches
             times = []

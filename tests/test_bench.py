@@ -55,7 +55,7 @@ def _chain(rows):
 
 def _console(rows):
     console = [r for r in rows if r["benchmark"] == "console postgresql"]
-    assert len(console) == 16 and all(r["n"] > 0 and r["p99_ms"] > 0 for r in console)
+    assert len(console) == 32 and all(r["n"] > 0 and r["p99_ms"] > 0 for r in console)
 
 
 def _flood(rows):

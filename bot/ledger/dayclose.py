@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, any_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.receiptno import parse_receipt_number, receipt_number
@@ -158,9 +158,14 @@ def _receipt_runs(session: Session, start: datetime, end: datetime) -> list[Rece
     """The receipts of the payments made during the day (a receipt carries its payment's date),
     one run per numbering; gaps are numbers issued to no payment at all between the previous
     receipt of the numbering and the day's last."""
-    numbers = session.scalars(
-        select(Receipt.number).join(Payment, Payment.id == Receipt.payment_id)
-        .where(Payment.transacted_at >= start, Payment.transacted_at < end)).all()
+    paid = select(Payment.id).where(Payment.transacted_at >= start, Payment.transacted_at < end)
+    if session.get_bind().dialect.name == "postgresql":
+        # the day's ~5,500 payment ids looked up by the receipts' key: PostgreSQL would hash-join the
+        # whole receipts table instead (60 ms at 500,000 receipts, against 20)
+        of_the_day = Receipt.payment_id == any_(func.array(paid.scalar_subquery()))
+    else:
+        of_the_day = Receipt.payment_id.in_(paid)
+    numbers = session.scalars(select(Receipt.number).where(of_the_day)).all()
     runs: dict[tuple[str, int], list[int]] = {}
     for number in numbers:
         parsed = parse_receipt_number(number)
