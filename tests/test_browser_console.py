@@ -38,8 +38,10 @@ def office(seed, bank, line, db, clock):
     rows = seed(invoice_row(1, payer_name="บริษัท เดินทุกหน้า จำกัด"), invoice_row(2, amount="500.00", fee_code="INSPECTION"),
                 invoice_row(3), invoice_row(4, amount="36000.00"))
     for i, (row, channel) in enumerate(zip(rows[:3], ("QR", "ATM", "QR"))):
+        clock.at(_at(day, 9 + i))  # the bank tells us as it happens: the receipt is issued then
         assert bank.post(bank.body("payment", row, bank_ref=f"W{i}", channel=channel,
                                    transDateTime=_at(day, 9 + i))).get_json()["respCode"] == "0000"
+    clock.at(_at(day, 12))
     bank.post(bank.body("payment", rows[0], bank_ref="W9", transDateTime=_at(day, 12)))  # paid twice: to refund
     clock.at(_at(day, 13))
     bank.post(bank.body("reversal", rows[2], bank_ref="W2", transDateTime=_at(day, 13)))

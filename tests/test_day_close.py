@@ -44,14 +44,18 @@ def a_day(seed, bank, db, clock):
     day = today_bangkok() - timedelta(days=1)
     rows = seed(invoice_row(1), invoice_row(2, amount="500.00", fee_code="INSPECTION"), invoice_row(3, amount="250.25"),
                 invoice_row(4, amount="70.00"), invoice_row(5, amount="36000.00"))
+    # the bank tells us of each as it happens (the clock at its time): a receipt is issued at once
     for i, (row, channel, hour) in enumerate(zip(rows[:3], ("QR", "ATM", "QR"), (9, 10, 11))):
+        clock.at(_at(day, hour))
         assert bank.post(bank.body("payment", row, bank_ref=f"D{i}", channel=channel,
                                    transDateTime=_at(day, hour))).get_json()["respCode"] == "0000"
+    clock.at(_at(day, 12))
     bank.post(bank.body("payment", rows[0], bank_ref="D9", channel="COUNTER", transDateTime=_at(day, 12)))  # twice
     clock.at(_at(day, 13))  # the bank reverses one at 13:00 that day
     bank.post(bank.body("reversal", rows[2], bank_ref="D2", transDateTime=_at(day, 13)))
-    clock.stop()
+    clock.at(_at(day - timedelta(days=1), 15))
     bank.post(bank.body("payment", rows[3], bank_ref="E1", transDateTime=_at(day - timedelta(days=1), 15)))
+    clock.stop()
     from tests.test_reconcile import _detail
 
     details = [_detail(rows[0], paid_on=day), _detail(rows[1], amount="500.00", paid_on=day),

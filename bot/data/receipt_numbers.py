@@ -30,7 +30,7 @@ BEGIN
   RETURNING last_seq INTO s;
   INSERT INTO receipts (payment_id, number, fiscal_year, seq, issued_at, pending, attempts)
   VALUES (NEW.id, NEW.receipt_prefix || '-' || y || '-' || lpad(s::text, {SEQ_DIGITS}, '0'), y, s,
-          clock_timestamp(), '{ReceiptVariant.ISSUED}', 0);
+          NEW.created_at, '{ReceiptVariant.ISSUED}', 0);
   RETURN NULL;
 END $$""", f"""
 CREATE CONSTRAINT TRIGGER payments_receipt AFTER INSERT ON payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW

@@ -5,6 +5,8 @@ is what the bot sent to the (fake) LINE Messaging API through line-bot-sdk.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -24,13 +26,15 @@ from flask import (
 from sqlalchemy import select
 
 from bot.core.signing import bank_signature, line_signature
+from bot.core.thaiqr import crc16_ccitt_false, tlv
 from bot.data.models import Invoice
 from bot.services import services
 
 bp = Blueprint("simulator", __name__)
 
 
-def webhook_event(kind: str, user_id: str, *, text: str = "", data: str = "", reply_token: str | None = None) -> dict:
+def webhook_event(kind: str, user_id: str, *, text: str = "", data: str = "", reply_token: str | None = None,
+                  message_id: str | None = None, file_name: str = "") -> dict:
     """One webhook event shaped like the ones LINE sends (see tests/fixtures)."""
     event = {
         "type": kind,
@@ -44,6 +48,13 @@ def webhook_event(kind: str, user_id: str, *, text: str = "", data: str = "", re
         event["replyToken"] = reply_token or uuid.uuid4().hex
     if kind == "message":
         event["message"] = {"id": str(int(time.time() * 1e6)), "type": "text", "text": text, "quoteToken": "q"}
+    elif kind in ("image", "file"):  # a photo or a file: its bytes wait on the fake's content host
+        event["type"] = "message"
+        event["message"] = {"id": message_id or str(int(time.time() * 1e6)), "type": kind, "quoteToken": "q"}
+        if kind == "image":
+            event["message"]["contentProvider"] = {"type": "line"}
+        else:
+            event["message"].update(fileName=file_name or "slip.pdf", fileSize=1)
     elif kind == "sticker":
         event["type"] = "message"
         event["message"] = {"id": str(int(time.time() * 1e6)), "type": "sticker", "packageId": "446",
@@ -83,15 +94,53 @@ def page():
     return render_template("html/simulator.html")
 
 
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # LINE's own limit for an image a user sends
+PHOTO_TYPES = {"image/jpeg": "image", "image/png": "image", "application/pdf": "file"}
+
+
+def _photo(data: dict) -> tuple[bytes, str] | str:
+    """The bytes and content type of a photo the simulator's user sends: a file they chose (base64),
+    or an image of this app they were sent (its path: a QR, or the simulated bank's e-slip). An
+    error code otherwise."""
+    source = str(data.get("from") or "")
+    if source:
+        if not source.startswith("/") or source.startswith("//"):
+            return "bad_source"  # only this app's own images
+        answer = current_app.test_client().get(source)
+        body, content_type = answer.get_data(), (answer.mimetype or "")
+        if answer.status_code != 200:
+            return "source_not_found"
+    else:
+        try:
+            body = base64.b64decode(str(data.get("data") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            return "bad_data"
+        content_type = str(data.get("contentType") or "image/jpeg")
+    if not body or len(body) > PHOTO_MAX_BYTES:
+        return "bad_size"
+    return body, content_type
+
+
 @bp.post("/simulator/send")
 def send():
     sim = current_app.extensions["simulator"]
     data = request.get_json(silent=True) or {}
     user_id = str(data.get("userId") or "U" + "d" * 32)
     kind = data.get("kind", "message")
-    if kind not in ("message", "sticker", "postback", "follow", "unfollow"):
+    if kind not in ("message", "sticker", "postback", "follow", "unfollow", "image"):
         return jsonify({"error": "bad_kind"}), 400
-    event = webhook_event(kind, user_id, text=str(data.get("text", ""))[:5000], data=str(data.get("data", "")))
+    message_id, file_name = None, ""
+    if kind == "image":
+        photo = _photo(data)
+        if isinstance(photo, str):
+            return jsonify({"error": photo}), 400
+        body, content_type = photo
+        kind = PHOTO_TYPES.get(content_type, "image")  # anything else is sent as LINE would: an image it cannot read
+        message_id = str(int(time.time() * 1e6))
+        file_name = str(data.get("fileName") or "slip.pdf")[:100]
+        sim["fake"].put_content(message_id, body, content_type)
+    event = webhook_event(kind, user_id, text=str(data.get("text", ""))[:5000], data=str(data.get("data", "")),
+                          message_id=message_id, file_name=file_name)
     if "replyToken" in event:
         sim["tokens"][event["replyToken"]] = user_id
         sim["fake"].issue_reply_token(event["replyToken"])
@@ -121,7 +170,34 @@ def pay():
     }
     status, answer = bank_request(f"{tisi.settings.public_base_url}/bank/ktb/billpayment",
                                   current_app.extensions["simulator"]["bank_secret"], payload)
-    return jsonify({"status": status, "answer": answer, "via": "json"})
+    return jsonify({"status": status, "answer": answer, "via": "json", "eslip": f"/simulator/eslip/{bank_ref}.png"})
+
+
+@bp.get("/simulator/eslip/<bank_ref>.png")
+def eslip(bank_ref: str):
+    """The e-slip the simulated bank app shows after paying: a screen with the slip's mini QR (bank
+    006 and the transaction reference), which a user can send to the bot as a photo."""
+    import io
+
+    import segno
+    from PIL import Image, ImageDraw
+
+    if not bank_ref.isalnum() or len(bank_ref) > 25:
+        return jsonify({"error": "bad_ref"}), 404
+    payload = tlv("00", tlv("00", "000001") + tlv("01", "006") + tlv("02", bank_ref)) + tlv("51", "TH") + "9104"
+    payload += crc16_ccitt_false(payload)
+    code = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(code, kind="png", scale=6, border=4)
+    shot = Image.new("RGB", (720, 1280), (244, 246, 250))
+    draw = ImageDraw.Draw(shot)
+    draw.rectangle((0, 0, 720, 140), fill=(0, 166, 81))
+    draw.text((40, 50), "Krungthai NEXT (simulated) - transfer successful", fill=(255, 255, 255))
+    draw.text((40, 220), f"Ref. {bank_ref}", fill=(40, 40, 40))
+    qr = Image.open(code).convert("RGB")
+    shot.paste(qr, ((720 - qr.width) // 2, 700))
+    out = io.BytesIO()
+    shot.save(out, "PNG")
+    return Response(out.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 def directlink_request(url: str, settings, inv, bank_ref: str) -> tuple[int, dict]:
@@ -185,10 +261,14 @@ def feed():
     sim = current_app.extensions["simulator"]
     since = request.args.get("since", default=0, type=int)
     items = []
-    for sent in sim["fake"].since(since):
+    sent_so_far = sim["fake"].since(0)
+    for sent in sent_so_far:
+        if sent.seq <= since:
+            continue
         user = sim["tokens"].get(sent.to) if sent.kind == "reply" else sent.to
         items.append({"seq": sent.seq, "kind": sent.kind, "userId": user, "messages": sent.messages})
-    return jsonify({"items": items})
+    # the last number given out: a page that saw more was open before the demo restarted
+    return jsonify({"items": items, "latest": sent_so_far[-1].seq if sent_so_far else 0})
 
 
 @bp.get("/simulator/staff")

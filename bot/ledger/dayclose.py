@@ -5,7 +5,8 @@ of the audit chain) that keeps the day's figures; a closed day whose figures dif
 reversal, a statement imported after) is shown as changed since its close, with what changed.
 
 Every query is bounded by the day and indexed (payments by transacted_at, reversals by their
-partial index, receipts by their unique number), so the page stays fast with millions of rows."""
+partial index, receipts by issued_at and their unique number), so the page stays fast with
+millions of rows (bench --only console)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, any_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.receiptno import parse_receipt_number, receipt_number
@@ -155,35 +156,32 @@ def _closings(session: Session, day: date) -> list[Closing]:
 
 
 def _receipt_runs(session: Session, start: datetime, end: datetime) -> list[ReceiptRun]:
-    """The receipts of the payments made during the day (a receipt carries its payment's date),
-    one run per numbering; gaps are numbers issued to no payment at all between the previous
-    receipt of the numbering and the day's last."""
-    paid = select(Payment.id).where(Payment.transacted_at >= start, Payment.transacted_at < end)
-    if session.get_bind().dialect.name == "postgresql":
-        # the day's ~5,500 payment ids looked up by the receipts' key: PostgreSQL would hash-join the
-        # whole receipts table instead (60 ms at 500,000 receipts, against 20)
-        of_the_day = Receipt.payment_id == any_(func.array(paid.scalar_subquery()))
-    else:
-        of_the_day = Receipt.payment_id.in_(paid)
-    numbers = session.scalars(select(Receipt.number).where(of_the_day)).all()
-    runs: dict[tuple[str, int], list[int]] = {}
-    for number in numbers:
-        parsed = parse_receipt_number(number)
-        if parsed is not None:
-            runs.setdefault(parsed[:2], []).append(parsed[2])
-    out = []
-    for (prefix, year), seqs in sorted(runs.items()):
-        seqs.sort()
-        first, last = receipt_number(prefix, year, seqs[0]), receipt_number(prefix, year, seqs[-1])
-        floor = f"{prefix}-{year}-"
-        previous = session.scalar(select(func.max(Receipt.number)).where(Receipt.number >= floor,
-                                                                            Receipt.number < first))
-        since = (_seq(previous) or 0) + 1
-        issued = {_seq(n) for n in session.scalars(
-            select(Receipt.number).where(Receipt.number >= receipt_number(prefix, year, since), Receipt.number <= last))}
-        gaps = tuple(receipt_number(prefix, year, s) for s in range(since, seqs[-1] + 1) if s not in issued)
-        out.append(ReceiptRun(first, last, len(seqs), gaps))
-    return out
+    """The receipts issued during the day, one run per fiscal year's numbering; gaps are numbers
+    issued to no payment at all between the previous receipt of the numbering and the day's last.
+    Counted in the database: a busy day is 5,500 receipts, and the common answer is "no gaps"."""
+    runs = session.execute(
+        select(func.min(Receipt.number), func.max(Receipt.number), func.count())
+        .where(Receipt.issued_at >= start, Receipt.issued_at < end)
+        .group_by(Receipt.fiscal_year).order_by(Receipt.fiscal_year)).all()
+    return [_run(session, first, last, count) for first, last, count in runs]
+
+
+def _run(session: Session, first: str, last: str, count: int) -> ReceiptRun:
+    parsed, seq_last = parse_receipt_number(first), _seq(last)
+    if parsed is None or seq_last is None:  # not a number we issue: shown as it is, not checked
+        return ReceiptRun(first, last, count, ())
+    prefix, year, _ = parsed
+    previous = session.scalar(select(func.max(Receipt.number)).where(Receipt.number >= f"{prefix}-{year}-",
+                                                                        Receipt.number < first))
+    since = (_seq(previous) or 0) + 1
+    lowest = receipt_number(prefix, year, since)
+    in_range = select(Receipt.number).where(Receipt.number >= lowest, Receipt.number <= last)
+    issued = session.scalar(select(func.count()).select_from(in_range.subquery())) or 0
+    gaps: tuple[str, ...] = ()
+    if issued < seq_last - since + 1:  # some are missing: which
+        present = {_seq(n) for n in session.scalars(in_range)}
+        gaps = tuple(receipt_number(prefix, year, s) for s in range(since, seq_last + 1) if s not in present)
+    return ReceiptRun(first, last, count, gaps)
 
 
 def _seq(number: str | None) -> int | None:

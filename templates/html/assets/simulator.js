@@ -1,5 +1,12 @@
+// One LINE user per browser; its conversation (what it said and what the bot sent) is kept in
+// this browser's storage, so a reload shows it again, and what the bot pushed while the page was
+// closed appears when it is opened again.
 const userId = localStorage.simUser || (localStorage.simUser = "U" + [...crypto.getRandomValues(new Uint8Array(16))].map(b => b.toString(16).padStart(2, "0")).join(""));
-let since = 0, lastInvoice = null;
+let since = Number(localStorage.simSince || 0), lastInvoice = null;
+let log = []; try { log = JSON.parse(localStorage.simLog || "[]"); } catch (e) { log = []; }
+const LOG_KEPT = 300;  // entries: older ones are let go
+function remember(entry) { log.push(entry); if (log.length > LOG_KEPT) log = log.slice(-LOG_KEPT); try { localStorage.simLog = JSON.stringify(log); } catch (e) {} }
+function seen(seq) { since = Math.max(since, seq); localStorage.simSince = since; }
 const chat = document.getElementById("chat"), quick = document.getElementById("quick");
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
 function scroll() { chat.scrollTop = chat.scrollHeight; window.scrollTo(0, document.body.scrollHeight); }
@@ -24,7 +31,17 @@ async function loadMenu() {  // the channel's default rich menu, as deployed by 
   });
   document.getElementById("menu").hidden = false;
 }
-function say(text) { chat.append(el("div", "me", text)); scroll(); send("message", {text}); }
+function mine(text) { chat.append(el("div", "me", text)); remember({me: text}); scroll(); }
+function say(text) { mine(text); send("message", {text}); }
+async function sendPhoto(body, label) {  // a photo as LINE's app sends it: the bot fetches it from LINE's content host
+  mine("📷 " + label);
+  const r = await fetch("/simulator/send", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({userId, kind: "image", ...body})});
+  if (!r.ok) { const j = await r.json().catch(() => ({})); chat.append(el("div", "bot", "HTTP " + r.status + " " + (j.error || ""))); }
+}
+function photoButton(url, label) {  // "send this picture back to the bot"
+  const b = el("button", "photo", label); const u = new URL(url, location.href);
+  b.onclick = () => sendPhoto({from: u.pathname + u.search}, label); return b;
+}
 // Flex Messages drawn the way LINE lays them out (boxes, text sizes and weights, spacing and
 // margins, separators, buttons, bubble sizes, carousels), so a card's layout can be judged here.
 const TEXT_PX = {xxs: 11, xs: 13, sm: 14, md: 16, lg: 19, xl: 22, xxl: 29, "3xl": 35, "4xl": 48, "5xl": 74};
@@ -94,9 +111,16 @@ function bubble(b) {
   }
   return card;
 }
-function render(item) {
+function showBank(entry) {  // what the simulated bank answered, and the e-slip its app shows
+  chat.append(el("pre", "bank", entry.bank));
+  if (entry.eslip) {
+    const box = el("div", "eslip"); const img = el("img", "eslip-img"); img.src = entry.eslip; img.alt = "e-slip";
+    box.append(img, photoButton(entry.eslip, "ส่งรูปสลิปนี้ให้บอท / send this e-slip as a photo")); chat.append(box);
+  }
+}
+function render(item, away) {
   const push = item.kind === "push";
-  if (push) chat.append(el("div", "tag", "push"));
+  if (push) chat.append(el("div", "tag", away ? "push · ขณะปิดหน้านี้ / while this page was closed" : "push"));
   for (const m of item.messages) {
     let node;
     if (m.type === "text") node = el("div", "bot", m.text);
@@ -108,8 +132,12 @@ function render(item) {
     } else if (m.type === "image") {
       node = el("div"); const img = el("img", "qr"); img.src = m.originalContentUrl; node.append(img);
       const inv = lastInvoice; const b = el("button", "pay", "จ่าย (ธนาคารจำลอง) / pay as the bank");
-      b.onclick = async () => { const r = await fetch("/simulator/pay", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({invoiceNo: inv, via: document.getElementById("soap").checked ? "soap" : "json"})}); const j = await r.json(); chat.append(el("pre", "bank", "bank (" + (j.via || "json") + ") →\n" + JSON.stringify(j.answer || j, null, 1))); scroll(); };
-      node.append(b);
+      b.onclick = async () => {
+        const r = await fetch("/simulator/pay", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({invoiceNo: inv, via: document.getElementById("soap").checked ? "soap" : "json"})});
+        const j = await r.json(); const entry = {bank: "bank (" + (j.via || "json") + ") →\n" + JSON.stringify(j.answer || j, null, 1), eslip: j.eslip};
+        showBank(entry); remember(entry); scroll();
+      };
+      node.append(b, photoButton(m.originalContentUrl, "ส่งรูป QR นี้ให้บอท / send this QR as a photo"));
     } else node = el("div", "bot", "[" + m.type + "]");
     if (push) node.classList.add("push");
     chat.append(node);
@@ -118,20 +146,44 @@ function render(item) {
   }
   scroll();
 }
+async function fetchFeed(away) {
+  const r = await fetch("/simulator/feed?since=" + since); const j = await r.json();
+  if (j.latest < since) { seen(0); since = 0; return fetchFeed(away); }  // the demo restarted: its numbering too
+  for (const item of j.items) {
+    seen(item.seq);
+    if (item.userId === userId) { render(item, away); remember({item, away}); }
+  }
+}
 async function poll() {
-  try {
-    const r = await fetch("/simulator/feed?since=" + since); const j = await r.json();
-    for (const item of j.items) { since = Math.max(since, item.seq); if (item.userId === userId) render(item); }
-  } catch (e) {}
+  try { await fetchFeed(false); } catch (e) {}
   setTimeout(poll, 700);
 }
 document.getElementById("f").onsubmit = e => { e.preventDefault(); const t = document.getElementById("t"); if (t.value.trim()) say(t.value); t.value = ""; };
 document.getElementById("sticker").onclick = () => { chat.append(el("div", "me", "🙂 (sticker)")); send("sticker", {}); };
-fetch("/simulator/feed?since=0").then(r => r.json()).then(async j => {
-  j.items.forEach(i => since = Math.max(since, i.seq));
-  await send("follow", {});
+document.getElementById("photo").onchange = e => {  // a photo or a PDF from this computer
+  const file = e.target.files[0]; if (!file) return;
+  const reader = new FileReader();
+  reader.onload = () => sendPhoto({data: String(reader.result).split(",")[1], contentType: file.type || "image/jpeg", fileName: file.name}, file.name);
+  reader.readAsDataURL(file); e.target.value = "";
+};
+document.getElementById("restart").onclick = () => {  // a new user, an empty conversation
+  ["simUser", "simSince", "simLog", "simFollowed"].forEach(k => localStorage.removeItem(k)); location.reload();
+};
+(async () => {
+  for (const entry of log) {  // the conversation so far, as this browser kept it
+    if (entry.me !== undefined) chat.append(el("div", "me", entry.me));
+    else if (entry.bank !== undefined) showBank(entry);
+    else if (entry.item) render(entry.item, entry.away);
+  }
+  if (!localStorage.simFollowed) {  // a new user adds the account as a friend, once
+    const r = await fetch("/simulator/feed?since=0"); const j = await r.json(); j.items.forEach(i => seen(i.seq));
+    localStorage.simFollowed = "1"; await send("follow", {});
+  } else {
+    try { await fetchFeed(true); } catch (e) {}  // what the bot pushed while this page was closed
+  }
   const first = new URLSearchParams(location.search).get("say");  // /simulator?say=... types it for you
   if (first) say(first);
+  scroll();
   poll();
   loadMenu();
-});
+})();
