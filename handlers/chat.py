@@ -37,6 +37,11 @@ MAX_NUMBERS_PER_MESSAGE = 2  # each takes two reply bubbles; LINE allows five pe
 MAX_COMMAND_LENGTH = 200
 _ASK_FOR_NUMBER = N_("Please send the invoice number (16 digits) or the license number, for example "
                      "2568110400012345 or ท 5137-2/10.")
+# "I transferred but it still shows unpaid", without a number: what happens next, and what we need.
+_SAID_PAID_WITHOUT_NUMBER = N_(
+    "If you have paid, Krungthai confirms the payment to us within a few minutes, and we tell you in this chat as "
+    "soon as it does. To check it now, please send the 16-digit invoice number, or a photo of your bank's e-slip. "
+    "Please do not pay again in the meantime.")
 # Why a number in the message was not taken, said back to the user.
 _HINTS = {
     "tax_id": N_("That looks like a tax ID. Please send the 16-digit invoice number from your pay-in slip, "
@@ -69,6 +74,8 @@ def on_text(event: MessageEvent, ctx: ChatContext) -> Messages:
         return with_quick_replies([text(help_text(t))], t, staff=True)
     if parsed.intent is Intent.GREETING:
         return with_quick_replies([text(t("Hello! I am TISI Pay.")), text(help_text(t))], t)
+    if parsed.intent is Intent.NEED_NUMBER and parsed.says_paid and not parsed.hint:
+        return with_quick_replies([text(t(_SAID_PAID_WITHOUT_NUMBER))], t, staff=True, slip_photo=True)
     if parsed.intent is Intent.NEED_NUMBER:
         return with_quick_replies([text(t(_HINTS.get(parsed.hint or "", _ASK_FOR_NUMBER)))], t)
     if parsed.intent is Intent.MY_LICENSES:

@@ -402,7 +402,7 @@ def test_finance_uploads_the_statement_and_a_refused_file_is_explained(db, seed,
     edited = b"\r\n".join(records)
     for data, said in ((other_bank, "ไม่ใช่ของธนาคารกรุงไทย"), (cut_short, "ไม่ใช่ไฟล์รายการเดินบัญชีตามรูปแบบ"),
                        (edited, "ยอดรวมท้ายไฟล์ไม่ตรงกับรายการในไฟล์"),
-                       (b"", "โปรดเลือกไฟล์"), ("ไม่ใช่ไฟล์".encode("utf-8") * 200, "ไม่ใช่ไฟล์รายการเดินบัญชีตามรูปแบบ")):
+                       (b"", "กรุณาเลือกไฟล์"), ("ไม่ใช่ไฟล์".encode("utf-8") * 200, "ไม่ใช่ไฟล์รายการเดินบัญชีตามรูปแบบ")):
         refused = upload(data)
         page = refused.get_data(as_text=True)
         assert refused.status_code == 400 and said in page and 'id="upload-error"' in page, said

@@ -83,7 +83,7 @@ def test_english_cards_say_the_same(line, seed, bank):
 
 def test_my_licenses_when_empty_explains_the_list(line):
     answer = " ".join(m.get("text", "") for m in line.say("ใบอนุญาตของฉัน"))
-    assert "รายการนี้คือใบอนุญาตที่คุณรับการแจ้งเตือน" in answer and "แจ้งเตือน ท 5137-2/10" in answer
+    assert "ท่านยังไม่ได้เปิดการแจ้งเตือนใบอนุญาตใด" in answer and "แจ้งเตือน ท 5137-2/10" in answer
 
 
 def _quick_labels(messages: list[dict]) -> list[str]:

@@ -100,7 +100,7 @@ def test_every_area_gets_its_answer(line, seed):
             line.post([event])
             answers[action.label] = json.dumps(line.reply_to(event["replyToken"]), ensure_ascii=False)
     assert "16 หลัก" in answers["ชำระค่าธรรมเนียม"] and "16 หลัก" in answers["ตรวจสอบสถานะ"]
-    assert "ขณะนี้คุณยังไม่มีรายการ" in answers["ใบอนุญาตของฉัน"]
+    assert "ท่านยังไม่ได้เปิดการแจ้งเตือนใบอนุญาตใด" in answers["ใบอนุญาตของฉัน"]
     assert "ยังไม่มีการชำระ" in answers["ประวัติการชำระ"]
     assert "ตัวอย่าง" in answers["วิธีใช้"]
     assert "Language set to English" in answers["English / ภาษาไทย"]

@@ -35,7 +35,7 @@ def test_said_paid_while_unpaid_says_what_happens_next_first(line, seed, fake_li
     first, last = messages[0]["text"], messages[-1]["text"]
     assert "กรุงไทยจะยืนยัน" in first and "แจ้งท่านในแชทนี้" in first and "/track/" in first
     assert "สลิป" in first and "เจ้าหน้าที่" in first
-    assert "โปรดอย่าชำระซ้ำ" in last
+    assert "กรุณาอย่าชำระซ้ำ" in last
     actions = [i["action"] for i in messages[-1]["quickReply"]["items"]]
     assert {"type": "cameraRoll", "label": "📷 ส่งรูปสลิป"} in actions
     assert any(a.get("text") == "ติดต่อเจ้าหน้าที่" or "เจ้าหน้าที่" in a.get("label", "") for a in actions)
@@ -62,5 +62,5 @@ def test_a_paid_or_unknown_invoice_gets_its_usual_answer(line, seed, bank, state
         assert bank.post(bank.body("payment", row)).status_code == 200
     messages = line.say(f"โอนแล้วครับ {INV}")
     said = json.dumps(messages, ensure_ascii=False)
-    assert "โปรดอย่าชำระซ้ำ" not in said
+    assert "กรุณาอย่าชำระซ้ำ" not in said
     assert ("ชำระแล้ว" in said) if state == "paid" else ("ไม่พบใบแจ้งหนี้" in said)

@@ -138,7 +138,7 @@ def test_bad_input_gets_an_answer_and_stores_nothing(line, seed, db):
     long_text = "แจ้งเตือน " + LIC + " " + "ก" * 4990
     assert len(long_text) >= 5000
     assert "ยาวเกินไป" in line.say(long_text)[0]["text"]
-    assert "ใบอนุญาตใด" in line.say("แจ้งเตือน")[0]["text"]
+    assert "ใบอนุญาตเลขที่ใด" in line.say("แจ้งเตือน")[0]["text"]
     assert _active(db) == []
     # someone else's unsubscribe postback: not found, their subscription untouched
     line.say(f"แจ้งเตือน {LIC}", user_id=OTHER)

@@ -174,7 +174,7 @@ def test_language_switch_is_kept_per_user(line, db):
     assert "Examples" in _texts(line.say("help"))[0]
     assert "ตัวอย่าง" in _texts(line.say("วิธีใช้", user_id=OTHER_USER))[0]  # the other user stays Thai
     assert "Examples" in _texts(line.say("วิธีใช้"))[0]  # a chosen language holds whatever is written
-    assert _texts(line.say("ภาษาไทย"))[0] == "เปลี่ยนเป็นภาษาไทยแล้วครับ"
+    assert _texts(line.say("ภาษาไทย"))[0] == "เปลี่ยนเป็นภาษาไทยแล้ว"
     assert "ตัวอย่าง" in _texts(line.say("How do I pay my TISI invoice?"))[0]
     with db.sessions() as s:
         assert s.scalar(select(LineUser.language).where(LineUser.user_id == USER)) == "th"

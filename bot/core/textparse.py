@@ -69,6 +69,7 @@ def normalize(text: str) -> str:
     text = text.translate(_THAI_DIGITS)
     text = unicodedata.normalize("NFKC", text)  # full-width digits, letters and punctuation
     text = text.replace("\u0e4d\u0e32", "\u0e33")  # NFKC splits sara am; fold it back
+    text = text.replace("\u0e40\u0e40", "\u0e41")  # sara e typed twice for sara ae ("เเจ้ง")
     text = text.translate(_DASHES)
     text = _SPACE_RE.sub(" ", text).strip()
     text = _O_IN_DIGITS.sub(lambda m: "0" * len(m.group()), text)
@@ -178,7 +179,9 @@ _PAY_WORDS = (
 )
 _HELP_WORDS = (
     "วิธีใช้", "ช่วยเหลือ", "ช่วยด้วย", "ช่วยหน่อย", "เมนู", "วิธีชำระ", "ใช้ยังไง", "ใช้อย่างไร",
-    "ทำยังไง", "ทำอย่างไร", "สอบถาม", "help", "menu", "how",
+    "ทำยังไง", "ทำอย่างไร", "สอบถาม", "ใช้งาน", "ใช้ไม่เป็น", "ทำอะไร", "พิมพ์อะไร", "แนะนำ", "คู่มือ", "อธิบาย",
+    "ขั้นตอน", "สอนใช้", "เริ่มต้น", "จะเริ่ม", "คำสั่ง", "ไม่เข้าใจ", "งง",
+    "help", "menu", "how", "what can you do", "what should i", "usage", "guide", "instructions",
 )
 # Subscriptions and history. Tested before the pay and status words they contain
 # ("ยกเลิกแจ้งเตือน" has "แจ้งเตือน"; "ใบอนุญาตของฉัน" has "ใบอนุญาต"; "ประวัติการชำระ" has "ชำระ").
@@ -186,23 +189,50 @@ _UNSUBSCRIBE_WORDS = (
     "ยกเลิกการแจ้งเตือน", "เลิกแจ้งเตือน", "หยุดแจ้งเตือน", "ไม่ต้องแจ้งเตือน",
     "ปิดแจ้งเตือน", "ปิดการแจ้งเตือน", "unsubscribe", "unsub", "stop notifications", "stop reminders",
 )
+# ...and any other way of saying no more of them: a word that stops or refuses ("ยกเลิก", "ไม่ต้อง",
+# "stop", "no more") with a word for the notices ("เตือน", "แจ้ง" but not "ใบแจ้งหนี้", "ข่าวสาร",
+# "ติดตาม"; "remind", "notif", "alert"), in that order. "เปิด" (on) is taken out first: it holds "ปิด".
+_UNSUBSCRIBE_RE = re.compile(
+    r"(ยกเลิก|เลิก|หยุด|ไม่ต้อง|ไม่อยาก|ไม่รับ|ปิด|ออกจาก).*(เตือน|แจ้ง(?!หนี้|ชำระ|การชำระ)|ข่าวสาร|ติดตาม)"
+    r"|(?<![a-z])(stop|turn off|no more|disable|cancel|don't|do not)(?![a-z]).*(remind|notif|alert)")
 _SUBSCRIBE_WORDS = (
-    "แจ้งเตือน", "เตือนด้วย", "subscribe", "notify me", "remind me", "notifications", "reminders",
+    "แจ้งเตือน", "เตือน", "รับข่าวสาร", "subscribe", "notify me", "remind me", "notifications", "reminders",
+    "remind", "reminder", "alert me", "notification",
 )
 _MY_LICENSES_WORDS = (
     "ใบอนุญาตของฉัน", "ใบอนุญาตของผม", "ใบอนุญาตของเรา", "ใบอนุญาตของดิฉัน", "แจ้งเตือนของฉัน", "my licenses", "my licences", "my license", "my licence", "my subscriptions",
+    "รายการแจ้งเตือน", "subscriptions", "my alerts",
 )
+# ...or the licenses (or the notices) asked for as a list: "ใบอนุญาต" (or its common misspelling
+# "ใบอนุญาติ") with a possessive or a word of listing; "แจ้งเตือน" with a question of what is on.
+_MY_LICENSES_RE = re.compile(
+    r"ใบอนุญาติ? ?(ของ)? ?(ฉัน|ผม|เรา|ดิฉัน|หนู|กระผม|พี่|บริษัทเรา)"
+    r"|ใบอนุญาต.*(ที่(ฉัน|ผม|เรา)|ที่ติดตาม|ติดตามไว้|ที่ผูก|ที่บันทึก|ที่สมัคร|ที่ตั้ง|ที่ลงทะเบียน|ทั้งหมด|มีอะไรบ้าง|มีกี่ใบ|ใบไหน)"
+    r"|เตือน.*(ที่ *ไว้|อะไรอยู่|อะไรบ้าง)"
+    r"|(?<![a-z])(which|what) (licen[cs]es|subscriptions)|licen[cs]es (i|we) (follow|subscribed|have)")
 _HISTORY_WORDS = (
-    "ประวัติ", "รายการที่ชำระ", "history", "my payments",
+    "ประวัติ", "รายการที่ชำระ", "ย้อนหลัง", "ที่ผ่านมา", "เคยจ่าย", "เคยชำระ", "เคยโอน", "ที่จ่ายไปแล้ว", "ที่ชำระไปแล้ว",
+    "รายการที่จ่าย", "รายการที่โอน", "รายการจ่าย", "รายการโอน", "กี่รายการ", "สรุปรายการ", "จ่ายอะไรไป",
+    "จ่ายไปเท่าไหร่", "ชำระล่าสุด", "จ่ายล่าสุด", "ที่ชำระไปล่าสุด",
+    "history", "my payments", "paid so far", "past payments", "previous payments", "payment record", "transactions",
 )
+# ...or how much was paid over a time: "จ่ายค่าธรรมเนียมไปเท่าไหร่"
+_HISTORY_RE = re.compile(r"(จ่าย|ชำระ|โอน).*ไป ?เท่า(ไหร่|ไร)")
 # With a number: the receipt of that invoice; without one: the user's own receipts (tested before history).
-_RECEIPT_WORDS = ("ใบเสร็จ", "receipt", "receipts")
+_RECEIPT_WORDS = ("ใบเสร็จ", "ใบเสด็จ", "ใบกำกับ", "ใบรับเงิน", "หลักฐานการชำระ", "หลักฐานการโอน", "ยืนยันการชำระ", "receipt", "receipts")
 # The payer says the money has gone: a claim that the invoice is paid (and perhaps not shown yet).
 _PAID_CLAIM_WORDS = (
     "โอนแล้ว", "โอนไปแล้ว", "โอนเงินแล้ว", "โอนเงินไปแล้ว", "จ่ายแล้ว", "จ่ายไปแล้ว", "จ่ายเงินแล้ว", "ชำระแล้ว",
     "ชำระไปแล้ว", "ชำระเงินแล้ว", "ชำระเงินไปแล้ว", "i paid", "i have paid", "i've paid", "we paid",
     "we have paid", "we've paid", "already paid", "paid already", "transferred", "i transfered",
+    "have paid", "payment done", "paid via", "paid yesterday", "paid today", "money sent", "sent the money",
 )
+# ...or a verb of paying followed, a few words on, by "แล้ว" or "เรียบร้อย" ("จ่ายผ่านตู้ ATM แล้ว",
+# "โอนเงินค่าใบอนุญาตไปแล้ว"), or said to be just done ("เพิ่งโอน"); not "ยังไม่ได้โอน". Read with
+# the numbers taken out, so that the invoice number between them does not count.
+_PAID_CLAIM_RE = re.compile(r"(?<!ยังไม่)(?<!ยังไม่ได้)(โอน|จ่าย|ชำระ)[^?]{0,24}?(แล้ว|เรียบร้อย)|(เพิ่ง|พึ่ง)(โอน|จ่าย|ชำระ)")
+# "แล้วยัง" asks ("โอนแล้วยัง": yet?) unless a statement goes on ("โอนแล้วยังไม่ขึ้น": still not shown).
+_STILL_RE = re.compile(r"แล้ว ?ยัง(?=ไม่|ขึ้น|เป็น|เรียก|ค้าง|รอ)")
 # ...unless it asks whether it is paid ("ชำระแล้วหรือยัง", "is it paid already?")
 _PAID_QUESTION_WORDS = (
     "แล้วหรือยัง", "แล้วยัง", "แล้วรึยัง", "แล้วหรือไม่", "แล้วไหม", "แล้วมั้ย", "แล้วหรือเปล่า", "แล้วรึเปล่า",
@@ -210,12 +240,19 @@ _PAID_QUESTION_WORDS = (
 )
 # A person, not the bot. Tested before help ("สอบถามเจ้าหน้าที่" asks for a person, not for help).
 _HANDOFF_WORDS = (
-    "เจ้าหน้าที่", "คุยกับคน", "พนักงาน", "talk to a person", "talk to someone", "human", "agent", "operator", "staff",
+    "เจ้าหน้าที่", "คุยกับคน", "พนักงาน", "แอดมิน", "จนท.", "มีคนตอบ", "คนจริง", "คนช่วย", "โทรกลับ", "ติดต่อกลับ",
+    "เบอร์ติดต่อ", "เบอร์โทร", "ติดต่อคน", "ติดต่อใคร", "โทรหาใคร", "ฝ่ายการเงิน", "คุยกับบอท",
+    "talk to a person", "talk to someone", "human", "agent", "operator", "staff", "admin", "speak to", "someone",
+    "real person", "call me", "customer service",
 )
 # Ends a conversation with staff. Tested before the words for a person ("จบการสนทนากับเจ้าหน้าที่").
 _END_CHAT_WORDS = ("จบการสนทนา", "จบแชท", "จบแชต", "ปิดแชท", "ปิดแชต", "เลิกคุย", "end chat", "end the chat",
                    "close chat", "stop chat")
-_GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "hello", "hi", "hey", "good morning")
+_GREETING_WORDS = ("สวัสดี", "หวัดดี", "ดีครับ", "ดีค่ะ", "ดีค่า", "ดีจ้า", "ดีคร้าบ", "ดีคับ", "ฮัลโหล", "เฮลโหล", "อรุณสวัสดิ์",
+                   "ทัก", "hello", "hi", "hey", "good morning", "good afternoon", "good evening", "good day", "yo")
+_GREETING_RE = re.compile(r"(?<![a-z])(h+i+|hel+o+)(?![a-z])")  # "hii", "helloo"
+# Too short to forgive a typo in: "เตือน" is one letter from "เดือน" (a month).
+_EXACT_ONLY = frozenset({"เตือน"})
 # A switch of language: the language's Thai or English name anywhere in a short message, or its
 # code as a word ("en", "eng", "th").
 _LANGUAGES = (("en", ("อังกฤษ", "english"), frozenset({"eng", "en"})), ("th", ("ไทย", "thai"), frozenset({"th"})))
@@ -234,39 +271,59 @@ def parse_message(raw: str) -> ParsedMessage:
 
     # "เปิดแจ้งเตือน" (turn on) holds "ปิดแจ้งเตือน" (turn off): "เปิด" is kept apart from what follows
     spaced = _spaced(compact, lowered).replace("เปิด", "เปิด ")
+    plain = lowered.replace("เปิด", " ")  # what the patterns read: "เปิด" (on) holds "ปิด" (off)
+    claims_paid = _claims_paid(spaced, compact)
     if has_number:
         # A typo-tolerant match must not turn "เปิดแจ้งเตือน" (on) into "ปิดแจ้งเตือน" (off): exact words first
-        intent = (_first_intent(spaced, ((_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
+        intent = (_first_intent(spaced, plain, ((_UNSUBSCRIBE_WORDS, _UNSUBSCRIBE_RE, Intent.UNSUBSCRIBE),
+                                                (_SUBSCRIBE_WORDS, None, Intent.SUBSCRIBE)))
                   or (Intent.RECEIPT if invoices and _has_any(spaced, _RECEIPT_WORDS) else None)
                   or (Intent.STATUS if _has_any(spaced, _STATUS_WORDS) else Intent.PAY))
-        says_paid = (intent in (Intent.PAY, Intent.STATUS) and _has_any(spaced, _PAID_CLAIM_WORDS)
-                     and not _has_any(spaced, _PAID_QUESTION_WORDS, fuzzy=False))
+        if claims_paid and intent in (Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
+            intent = Intent.PAY  # "paid, and no notice came": about the payment, not the notices
+        says_paid = intent in (Intent.PAY, Intent.STATUS) and claims_paid
         return ParsedMessage(intent, tuple(invoices), tuple(licenses), says_paid=says_paid)
 
     language = _language_switch(lowered, compact)
     if language:
         return ParsedMessage(Intent.LANGUAGE, language=language)
-    found = _first_intent(spaced, ((_END_CHAT_WORDS, Intent.END_CHAT), (_HANDOFF_WORDS, Intent.HANDOFF),
-                                   (_MY_LICENSES_WORDS, Intent.MY_LICENSES),
-                                   (_RECEIPT_WORDS, Intent.RECEIPT), (_HISTORY_WORDS, Intent.HISTORY),
-                                   (_UNSUBSCRIBE_WORDS, Intent.UNSUBSCRIBE), (_SUBSCRIBE_WORDS, Intent.SUBSCRIBE)))
+    found = _first_intent(spaced, plain, (
+        (_END_CHAT_WORDS, None, Intent.END_CHAT), (_HANDOFF_WORDS, None, Intent.HANDOFF),
+        (_MY_LICENSES_WORDS, _MY_LICENSES_RE, Intent.MY_LICENSES), (_RECEIPT_WORDS, None, Intent.RECEIPT),
+        (_HISTORY_WORDS, _HISTORY_RE, Intent.HISTORY), (_UNSUBSCRIBE_WORDS, _UNSUBSCRIBE_RE, Intent.UNSUBSCRIBE),
+        (_SUBSCRIBE_WORDS, None, Intent.SUBSCRIBE)))
+    if claims_paid and found in (None, Intent.SUBSCRIBE, Intent.UNSUBSCRIBE):
+        # "I transferred but it still shows unpaid", without the number: ask for it (or the e-slip)
+        return ParsedMessage(Intent.NEED_NUMBER, hint=hint, says_paid=True)
     if found is not None:
         return ParsedMessage(found, hint=hint)
-    if _has_any(spaced, _HELP_WORDS) or compact == "?":
+    if _has_any(spaced, _HELP_WORDS) or (compact and set(compact) == {"?"}):
         return ParsedMessage(Intent.HELP)
-    if hint or _has_any(spaced, _STATUS_WORDS + _PAY_WORDS):
+    if hint or _has_any(spaced, _STATUS_WORDS + _PAY_WORDS, fuzzy=False):
         return ParsedMessage(Intent.NEED_NUMBER, hint=hint)
-    if _has_any(spaced, _GREETING_WORDS, fuzzy=False):
+    # a greeting before a typo of a word of paying: "สวัสดีตอนบ่าย" is not "จ่าย" mistyped
+    if _has_any(spaced, _GREETING_WORDS, fuzzy=False) or _GREETING_RE.search(lowered):
         return ParsedMessage(Intent.GREETING)
+    if _has_any(spaced, _STATUS_WORDS + _PAY_WORDS):
+        return ParsedMessage(Intent.NEED_NUMBER)
     return ParsedMessage(Intent.UNKNOWN)
 
 
-def _first_intent(spaced: str, candidates: tuple[tuple[tuple[str, ...], Intent], ...]) -> Intent | None:
-    """The first intent whose words the text holds exactly; failing that, the first within one
-    typo of them."""
+def _claims_paid(spaced: str, compact: str) -> bool:
+    """Says the money has gone, and does not ask whether it has."""
+    if _has_any(_STILL_RE.sub("แล้ว ", spaced), _PAID_QUESTION_WORDS, fuzzy=False):
+        return False
+    # exact words only: one letter from "โอนแล้ว" is "เตือนแล้ว" ("ไม่ต้องเตือนแล้ว": no more notices)
+    return _has_any(spaced, _PAID_CLAIM_WORDS, fuzzy=False) or bool(_PAID_CLAIM_RE.search(re.sub(r"[0-9\-]", "", compact)))
+
+
+def _first_intent(spaced: str, plain: str,
+                  candidates: tuple[tuple[tuple[str, ...], re.Pattern[str] | None, Intent], ...]) -> Intent | None:
+    """The first intent whose words the text holds exactly (or whose pattern it matches); failing
+    that, the first within one typo of its words."""
     for fuzzy in (False, True):
-        for words, intent in candidates:
-            if _has_any(spaced, words, fuzzy=fuzzy):
+        for words, pattern, intent in candidates:
+            if _has_any(spaced, words, fuzzy=fuzzy) or (not fuzzy and pattern is not None and pattern.search(plain)):
                 return intent
     return None
 
@@ -298,7 +355,7 @@ def _has_any(compact: str, words: tuple[str, ...], fuzzy: bool = True) -> bool:
         return any(
             _near(compact, w) for w in words
             # One typo leaves at least len-1 of the word's letters in the text: a cheap pre-check.
-            if len(w) >= 4 and not w.isascii() and sum(c in present for c in w) >= len(w) - 1
+            if len(w) >= 4 and not w.isascii() and w not in _EXACT_ONLY and sum(c in present for c in w) >= len(w) - 1
         )
     return False
 

@@ -49,12 +49,12 @@ def webhook_event(kind: str, user_id: str, *, text: str = "", data: str = "", re
     if kind == "message":
         event["message"] = {"id": str(int(time.time() * 1e6)), "type": "text", "text": text, "quoteToken": "q"}
     elif kind in ("image", "file"):  # a photo or a file: its bytes wait on the fake's content host
-        event["type"] = "message"
-        event["message"] = {"id": message_id or str(int(time.time() * 1e6)), "type": kind, "quoteToken": "q"}
+        message: dict[str, object] = {"id": message_id or str(int(time.time() * 1e6)), "type": kind, "quoteToken": "q"}
         if kind == "image":
-            event["message"]["contentProvider"] = {"type": "line"}
+            message["contentProvider"] = {"type": "line"}
         else:
-            event["message"].update(fileName=file_name or "slip.pdf", fileSize=1)
+            message.update(fileName=file_name or "slip.pdf", fileSize=1)
+        event["type"], event["message"] = "message", message
     elif kind == "sticker":
         event["type"] = "message"
         event["message"] = {"id": str(int(time.time() * 1e6)), "type": "sticker", "packageId": "446",
