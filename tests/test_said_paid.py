@@ -64,3 +64,14 @@ def test_a_paid_or_unknown_invoice_gets_its_usual_answer(line, seed, bank, state
     said = json.dumps(messages, ensure_ascii=False)
     assert "กรุณาอย่าชำระซ้ำ" not in said
     assert ("ชำระแล้ว" in said) if state == "paid" else ("ไม่พบใบแจ้งหนี้" in said)
+
+
+@pytest.mark.parametrize("message, lang", [("โอนเงินแล้วค่ะ แต่ยังขึ้นค้างชำระ", "th"),
+                                           ("i already paid but it still says unpaid", "en")])
+def test_a_claim_without_the_number_asks_for_it_or_the_slip(line, message, lang):
+    messages = line.say(message)
+    said = messages[0]["text"]
+    assert ("ระบบจะแจ้งท่าน" in said and "สลิป" in said) if lang == "th" else ("e-slip" in said and "16-digit" in said)
+    actions = [i["action"] for i in messages[-1]["quickReply"]["items"]]
+    assert any(a.get("type") == "cameraRoll" for a in actions)  # a photo of the e-slip, at once
+    assert any("เจ้าหน้าที่" in a.get("label", "") or "staff" in a.get("label", "").lower() for a in actions)
