@@ -6,6 +6,8 @@ the user. Screenshots
 in tests/artifacts/."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.test_browser import _shot, browser  # noqa: F401
@@ -75,8 +77,9 @@ def test_the_conversation_in_the_simulator(browser, demo_server):  # noqa: F811
     _say(page, "เบอร์ 081-234-5678 นะคะ")
     page.locator("#menu").wait_for(state="visible", timeout=15000)
     page.get_by_role("button", name="ประวัติการชำระ", exact=True).click()
-    page.locator(".fx-bubble, .bot", has_text="ประวัติการชำระ").last.wait_for(timeout=15000)
+    page.locator(".fx-bubble, .bot", has_text=re.compile("ประวัติการชำระ|ยังไม่มีการชำระ")).first.wait_for(timeout=15000)
     assert page.locator(".bot", has_text="ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว").count() == 1  # once
+    assert page.locator(".bot", has_text="มี 16 หลัก").count() == 0  # the phone number went to staff
     _shot(page, "34-simulator-staff-conversation")
     _say(page, "ยังอยู่ไหมคะ")  # for staff: acknowledged already, so no answer
     page.wait_for_timeout(1500)

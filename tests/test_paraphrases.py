@@ -42,3 +42,17 @@ def test_near_misses_are_not_taken_for_what_they_resemble(message):
     assert parsed.intent is not Intent.UNSUBSCRIBE or message == "ไม่ต้องเตือนแล้วครับ", message
     if message == "3 เดือนที่แล้ว":  # a month, not "เตือน" mistyped
         assert parsed.intent is not Intent.SUBSCRIBE
+
+
+@pytest.mark.parametrize("message", ["เบอร์ 081-234-5678 นะคะ", "0812345678", "โทร 02-123-4567", "093 456 7890"])
+def test_a_phone_number_is_not_a_mistyped_invoice_number(message):
+    """Found in the simulator: a phone number left for staff was answered "an invoice number has 16
+    digits" (and so kept from staff during a conversation)."""
+    parsed = parse_message(message)
+    assert parsed.hint is None and parsed.intent is not Intent.NEED_NUMBER, message
+
+
+@pytest.mark.parametrize("message, hint", [("12345678", "wrong_length"), ("1812345678", "wrong_length"),
+                                           ("08123456789", "wrong_length")])
+def test_numbers_near_a_phone_number_still_get_their_hint(message, hint):
+    assert parse_message(message).hint == hint

@@ -28,6 +28,8 @@ _LICENSE_RE = re.compile(
 )
 # TIS standard numbers: "มอก. 2434-2555", "มอก.9999 เล่ม 1-2556", "TIS 85-2548".
 _TIS_RE = re.compile(r"(มอก|tis)\.? ?[0-9]{1,5}( ?เล่ม ?[0-9]{1,3})? ?- ?[0-9]{4}", re.IGNORECASE)
+# Thai telephone numbers: mobile 0[689] + 8 digits, fixed lines 0[2-7] + 7 digits.
+_PHONE_RE = re.compile(r"^(0[689][0-9]{8}|0[2-7][0-9]{7})$")
 _NUMBER_GROUP_RE = re.compile(r"[0-9]+(?:[ \-]+[0-9]+)*")
 _CHUNK_SPLIT_RE = re.compile(r"[ \-]+")
 # Accounting systems print our Ref1 with a prefix glued to it: "INV2568…", "REF#2568…".
@@ -159,6 +161,8 @@ def _why_not(chunks: list[str]) -> str | None:
     joined = "".join(chunks)
     if len(joined) == 13 and is_valid_tax_id(joined):
         return "tax_id"
+    if _PHONE_RE.match(joined):  # "081-234-5678": a phone number, not a mistyped invoice number
+        return None
     if len(joined) >= 8:
         return "wrong_length"
     return None
