@@ -44,16 +44,51 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_demo(host, port, serve=not no_serve)
 
 
-@cli.command("run", short_help="Serve the web app (production: gunicorn 'app:app').")
+@cli.command("run", short_help="Serve the web app on one process (small setups; production: serve).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
     """Serve the web app (LINE webhook, bank endpoints, pages, API) on one threaded process.
 
-    For production run several processes under gunicorn: `gunicorn -w 2 'app:app'`."""
+    For small setups (WORKER=inline: this process also replies and delivers). For production,
+    `tisi-pay serve` runs gunicorn and the workers together."""
     from werkzeug.serving import run_simple
 
     run_simple(host, port, _create_app(), threaded=True)
+
+
+@cli.command("serve", short_help="Production: gunicorn and the workers under one supervisor.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address gunicorn listens on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--web-processes", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn processes (webhook, bank, pages, API).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per gunicorn process.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="`tisi-pay worker` processes (replies, pushes, receipts, photos).")
+def serve(host: str, port: int, web_processes: int, threads: int, workers: int) -> None:
+    """The production layout in one command: gunicorn serving the app and `tisi-pay worker`
+    processes handling what it stores (WORKER=external is set for all of them), started and
+    stopped together. SIGTERM/SIGINT stop everything; SIGHUP reloads; a process that dies is started
+    again, and one that keeps dying stops the lot (exit 1) for the service manager to see."""
+    import logging
+
+    from bot.data.migrate import schema_behind
+    from bot.runtime.supervisor import serve as run_supervisor
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        settings = Settings.from_env({**os.environ, "WORKER": "external"})
+    except ConfigError as exc:
+        click.echo(f"tisi-pay: {exc}", err=True)
+        sys.exit(2)
+    database = _existing_database(settings.database_url)
+    problem = schema_behind(database.engine)
+    database.dispose()
+    if problem:
+        click.echo(f"tisi-pay: {problem}", err=True)
+        sys.exit(2)
+    sys.exit(run_supervisor(host, port, web_processes, threads, workers))
 
 
 @cli.group(short_help='Create or migrate the database schema.')

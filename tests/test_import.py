@@ -147,7 +147,7 @@ def test_help_lists_our_commands_only():
     assert shown.returncode == 0, shown.stderr
     listed = [line.split()[0] for line in shown.stdout.split("Commands:", 1)[1].splitlines()
               if line.startswith("  ") and not line.startswith("    ")]
-    assert listed == ["demo", "run", "db", "invoices", "remind", "richmenu", "worker", "health", "reconcile", "audit", "receipt", "staff"]
+    assert listed == ["demo", "run", "serve", "db", "invoices", "remind", "richmenu", "worker", "health", "reconcile", "audit", "receipt", "staff"]
     for flask_only in ("routes", "shell", "--env-file", "--app", "development server"):
         assert flask_only not in shown.stdout
     # Each with one line that says what it does (no "..." cut by the terminal width).

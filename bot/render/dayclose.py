@@ -164,7 +164,7 @@ def _takings(doc: FPDF, close: DayClose, th: Translator, en: Translator) -> None
 def _receipts(doc: FPDF, close: DayClose, th: Translator, en: Translator) -> None:
     _heading(doc, th, en, N_("Receipts issued"))
     if not close.receipts:
-        _paragraph(doc, both(th, en, N_("No receipt was issued for this day's payments.")))
+        _paragraph(doc, both(th, en, N_("No receipt was issued on this day.")))
         return
     rows = [(run.first, run.last, str(run.count), ", ".join(run.gaps) if run.gaps else th(N_("none")))
             for run in close.receipts]
