@@ -73,21 +73,10 @@ def serve(host: str, port: int, web_processes: int, threads: int, workers: int) 
     again, and one that keeps dying stops the lot (exit 1) for the service manager to see."""
     import logging
 
-    from bot.data.migrate import schema_behind
     from bot.runtime.supervisor import serve as run_supervisor
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.from_env({**os.environ, "WORKER": "external"})
-    except ConfigError as exc:
-        click.echo(f"tisi-pay: {exc}", err=True)
-        sys.exit(2)
-    database = _existing_database(settings.database_url)
-    problem = schema_behind(database.engine)
-    database.dispose()
-    if problem:
-        click.echo(f"tisi-pay: {problem}", err=True)
-        sys.exit(2)
+    _ready_settings({**os.environ, "WORKER": "external"})
     sys.exit(run_supervisor(host, port, web_processes, threads, workers))
 
 
@@ -280,11 +269,18 @@ def richmenu_deploy(image_path: Path | None) -> None:
                    "after a crash it is taken up again when this runs out.")
 def worker(lease: float | None) -> None:
     """Handle stored webhook events and deliver queued pushes until stopped (for WORKER=external)."""
-    from bot.data.migrate import schema_behind
     from bot.runtime.worker import run_worker
 
+    run_worker(_ready_settings(), lease=lease)
+
+
+def _ready_settings(env: dict[str, str] | None = None) -> Settings:
+    """The settings, when they are complete and the database's schema is this release's; else one
+    line and exit status 2 (what a process that serves or works must not start without)."""
+    from bot.data.migrate import schema_behind
+
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(env)
     except ConfigError as exc:
         click.echo(f"tisi-pay: {exc}", err=True)
         sys.exit(2)
@@ -294,7 +290,7 @@ def worker(lease: float | None) -> None:
     if problem:
         click.echo(f"tisi-pay: {problem}", err=True)
         sys.exit(2)
-    run_worker(settings, lease=lease)
+    return settings
 
 
 @cli.command("health", short_help='Exit 0 when all is well, else 1 with the reason (monitoring).')
