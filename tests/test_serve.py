@@ -100,6 +100,26 @@ def test_serve_answers_restarts_a_killed_worker_and_stops_everything(database_ur
         log.close()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_supervisor_killed_leaves_no_process_behind(database_url, db, fake_line, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, **make_env(database_url, fake_line.url, PUBLIC_BASE_URL=base))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--web-processes", "1",
+                             "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _healthy(base), timeout=30, what="gunicorn answering /healthz")
+        children = _children(proc.pid)
+        assert len(children) == 2
+        proc.kill()  # no chance to stop anything itself
+        proc.wait()
+        wait_for(lambda: not [p for p in children if _alive(p)], timeout=40, what="its children gone")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _child(code: str) -> supervisor.Child:
     return supervisor.Child("test", [sys.executable, "-c", code])
 

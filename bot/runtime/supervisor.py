@@ -9,16 +9,19 @@ started together and stopped together.
 - A child that exits on its own is started again after a back-off (1 s doubling to 30 s); one that
   fails `CRASH_LIMIT` times within `CRASH_WINDOW_S` stops everything with exit status 1, so that the
   service manager (systemd, a container runtime) sees it and can alert.
-- Each child gets SIGTERM if the supervisor itself dies (Linux PR_SET_PDEATHSIG): no orphans.
+- Each child gets SIGTERM if the supervisor itself dies (Linux's parent-death signal, set by
+  util-linux `setpriv --pdeathsig` as the child starts; without setpriv, children outlive a
+  supervisor that is SIGKILLed). Not a `preexec_fn`: code between fork and exec can deadlock in a
+  process with threads.
 
 Deliberately small: one command for a deployer who has no process manager yet; under systemd or
 Kubernetes, running gunicorn and the workers as separate units is as good (README).
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,7 +36,6 @@ CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 30.0
 POLL_S = 0.2
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -46,11 +48,10 @@ class Child:
     restart_at: float | None = None  # when a crashed child is started again
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+def _with_parent(argv: list[str]) -> list[str]:
+    """The command, to receive SIGTERM when the supervisor dies (when setpriv is installed)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
 
 
 def plan(host: str, port: int, web_processes: int, threads: int, workers: int) -> list[Child]:
@@ -71,7 +72,7 @@ class Supervisor:
         self.failed: str | None = None
 
     def start(self, child: Child) -> None:
-        child.proc = subprocess.Popen(child.argv, env=self.env, preexec_fn=_die_with_parent)
+        child.proc = subprocess.Popen(_with_parent(child.argv), env=self.env)
         child.restart_at = None
         log.info("serve: started %s (pid %s)", child.name, child.proc.pid)
 
