@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.conftest import drain
 from tests.test_browser import _shot, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,8 @@ def _say(page, text: str) -> None:
 
 
 def test_the_conversation_in_the_simulator(browser, demo_server):  # noqa: F811
-    base, rows, _ = demo_server
+    base, rows, app = demo_server
+    fake = app.extensions["simulator"]["fake"]
     first, other = rows[0], rows[2]  # unpaid: a license fee, and an inspection under license ส1234-5/67
     context = browser.new_context(viewport={"width": 480, "height": 900}, locale="th-TH")
     problems: list[str] = []
@@ -81,9 +83,10 @@ def test_the_conversation_in_the_simulator(browser, demo_server):  # noqa: F811
     assert page.locator(".bot", has_text="ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว").count() == 1  # once
     assert page.locator(".bot", has_text="มี 16 หลัก").count() == 0  # the phone number went to staff
     _shot(page, "34-simulator-staff-conversation")
-    _say(page, "ยังอยู่ไหมคะ")  # for staff: acknowledged already, so no answer
-    page.wait_for_timeout(1500)
-    assert page.locator(".bot", has_text="ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว").count() == 1
+    with page.expect_response("**/simulator/send"):  # stored by the app when this returns
+        _say(page, "ยังอยู่ไหมคะ")  # for staff: acknowledged already, so no answer
+    drain(app)  # handled: a second acknowledgement would have been sent by now
+    assert sum("ส่งข้อความของท่านถึงเจ้าหน้าที่แล้ว" in str(sent.messages) for sent in fake.since(0)) == 1
     _say(page, "จบการสนทนา")
     page.locator(".bot", has_text="ท่านจบการสนทนากับเจ้าหน้าที่").first.wait_for(timeout=15000)
     _shot(page, "35-simulator-chat-ended")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import drain
 from tests.test_browser import _shot, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
 
 def test_photos_reloads_and_pushes_while_closed(browser, demo_server, tmp_path):  # noqa: F811
-    base, rows, _ = demo_server
+    base, rows, app = demo_server
+    fake = app.extensions["simulator"]["fake"]
     first, second = rows[0]["invoice_no"], rows[1]["invoice_no"]
     context = browser.new_context(viewport={"width": 480, "height": 900}, locale="th-TH")
     problems: list[str] = []
@@ -39,7 +41,9 @@ def test_photos_reloads_and_pushes_while_closed(browser, demo_server, tmp_path):
     page.reload()
     page.locator(".me", has_text=f"ขอ QR ใบแจ้งหนี้ {first}").wait_for(timeout=5000)
     assert page.locator(".me", has_text="📷").count() == 1 and page.locator(".fx-bubble", has_text=first).count() > before
-    page.wait_for_timeout(1500)  # a second greeting would have come by now
+    page.locator("#menu").wait_for(state="visible", timeout=15000)  # the page's start-up is over
+    drain(app)  # whatever it sent is answered: a second follow would have its greeting now
+    assert sum("ยินดีต้อนรับ" in str(sent.messages) for sent in fake.since(0)) == 1
     assert page.locator(".bot", has_text="ยินดีต้อนรับ").count() == 1
     _shot(page, "21-simulator-after-reload")
 
@@ -68,7 +72,9 @@ def test_photos_reloads_and_pushes_while_closed(browser, demo_server, tmp_path):
     page.locator(".fx-bubble", has_text=second).first.wait_for(timeout=15000)
     page.locator("#quick button", has_text="🔔 แจ้งเตือน").click()
     page.locator(".bot", has_text="เปิดการแจ้งเตือน").last.wait_for(timeout=15000)
-    page.wait_for_timeout(1000)  # the page has seen everything sent so far
+    drain(app)
+    seen = fake.since(0)[-1].seq  # the page has shown everything sent so far before it closes
+    page.wait_for_function(f"() => Number(localStorage.simSince) >= {seen}", timeout=15000)
     page.close()
     paid = context.request.post(f"{base}/simulator/pay", data={"invoiceNo": second})
     assert paid.ok and paid.json()["answer"]["respCode"] == "0000"
