@@ -29,7 +29,7 @@ from bot.render.pades import ReceiptSigner
 
 @dataclass(frozen=True)
 class ReceiptRun:
-    """The receipts of one numbering (prefix and fiscal year) that paid the day's takings."""
+    """The receipts of one numbering (prefix and fiscal year) issued in the day."""
 
     first: str
     last: str
@@ -84,10 +84,6 @@ class DayClose:
     statement_id: int | None  # the bank's statement of the day, when imported
     differences: list[Difference]
     closings: list[Closing] = field(default_factory=list)  # newest first
-
-    @property
-    def voids(self) -> list[MoneyLine]:
-        return [r for r in self.reversals if r.receipt_no]
 
     def figures(self) -> dict[str, Any]:
         """What a close signs off, as JSON values: compared with a later look at the same day."""
