@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import credentials
-from bot.core.dates import BANGKOK, thai_fiscal_year
+from bot.core.dates import BANGKOK, thai_fiscal_year, today_bangkok
 from bot.core.etda import RAM, RSM, TISI_ADDRESS, ReceiptXml, read_receipt_xml, receipt_xml
 from bot.core.invoice_rows import RowError, normalize_branch, validate_record
 from bot.core.photocodes import PhotoOutcome, judge, read_bill, read_eslip
@@ -328,7 +328,8 @@ def test_statement_framing_and_header_refusals():
 # -- invoice rows -------------------------------------------------------------------------------
 ROW = {"invoice_no": "2568110400012345", "ref2": "68110001", "license_no": "ท5137-2/10",
        "tax_id": VALID_BY_REMAINDER[3], "payer_name": "บริษัท ทดสอบ จำกัด", "fee_code": "LICENSE",
-       "description": "ค่าธรรมเนียม", "amount": "1000.00", "due_date": "2026-12-31"}
+       "description": "ค่าธรรมเนียม", "amount": "1000.00",
+       "due_date": (today_bangkok() + timedelta(days=30)).isoformat()}  # from the tests' clock: never expires
 
 
 @pytest.mark.parametrize("fee_code", ["APPLICATION", "LICENSE", "ANNUAL", "INSPECTION", "CERTIFICATION",
@@ -371,7 +372,7 @@ def test_an_invoice_row_names_every_problem_and_keeps_what_is_right():
     ok = validate_record({**ROW, "payer_name": "  บริษัท ทดสอบ จำกัด  ", "license_no": "", "payer_branch": "1",
                           "description": None})
     assert ok.payer_name == "บริษัท ทดสอบ จำกัด" and ok.license_no is None and ok.payer_branch == "00001"
-    assert ok.amount == Decimal("1000.00") and ok.due_date == date(2026, 12, 31) and ok.description == ""
+    assert ok.amount == Decimal("1000.00") and ok.due_date == date.fromisoformat(ROW["due_date"]) and ok.description == ""
     assert normalize_branch("") is None and normalize_branch("00000") is None and normalize_branch("12345") == "12345"
 
 

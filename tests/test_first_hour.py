@@ -3,10 +3,12 @@ that say what they mean, examples that work in the demo, and subscriptions that 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.core.dates import today_bangkok
 from bot.core.textparse import normalize_license, parse_message
 from tests.conftest import API_TOKEN, invoice_row, past
 
@@ -188,9 +190,10 @@ def test_the_demo_folder_runs_every_operator_command(tmp_path):
 
     health = tisi("health", cwd=tmp_path)
     assert health.returncode == 0 and health.stdout.startswith("ok"), health.stdout + health.stderr
-    remind = tisi("remind", "--at", "2026-12-21T09:00", cwd=tmp_path)
+    soon = today_bangkok() + timedelta(days=14)  # a morning two weeks from the tests' clock
+    remind = tisi("remind", "--at", f"{soon.isoformat()}T09:00", cwd=tmp_path)
     assert remind.returncode == 0, remind.stderr
-    assert remind.stdout.startswith("2026-12-21 09:00 Bangkok time: queued")
+    assert remind.stdout.startswith(f"{soon.isoformat()} 09:00 Bangkok time: queued")
     verify = tisi("audit", "verify", cwd=tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("intact"), verify.stdout + verify.stderr
     assert "not checked" not in verify.stdout  # the bank secret came from ./.env

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import cli
+from bot.core.dates import today_bangkok
 from bot.data.models import AuditEntry, Invoice
 from tests.conftest import invoice_row
 
@@ -163,9 +164,10 @@ def test_help_lists_our_commands_only():
 
 # -- mistakes a spreadsheet makes ------------------------------------------------------------------
 def test_a_buddhist_era_due_date_is_refused_with_the_gregorian_one_to_write(database_url, db, tmp_path):
-    code, out = _run(database_url, tmp_path, _csv([invoice_row(1, due_date="2569-12-31")]))
+    year = today_bangkok().year  # this year's last day, written in the Buddhist era
+    code, out = _run(database_url, tmp_path, _csv([invoice_row(1, due_date=f"{year + 543}-12-31")]))
     assert code == 1 and "rejected: 1" in out
-    assert "line 2: due_date 2569-12-31 looks like a Buddhist-era year" in out and "2026-12-31" in out
+    assert f"line 2: due_date {year + 543}-12-31 looks like a Buddhist-era year" in out and f"{year}-12-31" in out
     assert _invoices(db) == {}  # never shown as "31 ธันวาคม 3112" with a payable QR
 
 
