@@ -83,6 +83,19 @@ def _shot_when_painted(page, name: str, timeout: float = 15.0) -> None:
     (ARTIFACTS / f"{name}.png").write_bytes(png)
 
 
+def _simulator(browser, base: str):
+    """A phone-sized page of the demo's simulator, opened and greeted; the errors and CSP violations
+    its console reports are collected in the list returned with it."""
+    context = browser.new_context(viewport={"width": 480, "height": 900}, locale="th-TH")
+    problems: list[str] = []
+    context.on("console", lambda msg: problems.append(msg.text)
+               if msg.type == "error" or "Content Security Policy" in msg.text else None)
+    page = context.new_page()
+    page.goto(f"{base}/simulator")
+    page.locator(".bot", has_text="ยินดีต้อนรับ").first.wait_for(timeout=15000)
+    return context, page, problems
+
+
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

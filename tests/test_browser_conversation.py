@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.conftest import drain
-from tests.test_browser import _shot, browser  # noqa: F401
+from tests.test_browser import _shot, _simulator, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +25,7 @@ def test_the_conversation_in_the_simulator(browser, demo_server):  # noqa: F811
     base, rows, app = demo_server
     fake = app.extensions["simulator"]["fake"]
     first, other = rows[0], rows[2]  # unpaid: a license fee, and an inspection under license ส1234-5/67
-    context = browser.new_context(viewport={"width": 480, "height": 900}, locale="th-TH")
-    problems: list[str] = []
-    context.on("console", lambda msg: problems.append(msg.text)
-               if msg.type == "error" or "Content Security Policy" in msg.text else None)
-    page = context.new_page()
-    page.goto(f"{base}/simulator")
-    page.locator(".bot", has_text="ยินดีต้อนรับ").first.wait_for(timeout=15000)
+    context, page, problems = _simulator(browser, base)
 
     # 5. "Paid but it still shows unpaid": what happens next first, the QR after, and not to pay twice.
     _say(page, f"โอนแล้วแต่ยังไม่ขึ้นค่ะ {first['invoice_no']}")

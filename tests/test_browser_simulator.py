@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import drain
-from tests.test_browser import _shot, browser  # noqa: F401
+from tests.test_browser import _shot, _simulator, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -16,13 +16,7 @@ def test_photos_reloads_and_pushes_while_closed(browser, demo_server, tmp_path):
     base, rows, app = demo_server
     fake = app.extensions["simulator"]["fake"]
     first, second = rows[0]["invoice_no"], rows[1]["invoice_no"]
-    context = browser.new_context(viewport={"width": 480, "height": 900}, locale="th-TH")
-    problems: list[str] = []
-    context.on("console", lambda msg: problems.append(msg.text)
-               if msg.type == "error" or "Content Security Policy" in msg.text else None)
-    page = context.new_page()
-    page.goto(f"{base}/simulator")
-    page.locator(".bot", has_text="ยินดีต้อนรับ").first.wait_for(timeout=15000)
+    context, page, problems = _simulator(browser, base)
 
     # The QR the bot sends, sent back as a photo: the bot reads it and answers with that invoice's card.
     page.fill("#t", f"ขอ QR ใบแจ้งหนี้ {first}")

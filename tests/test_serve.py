@@ -123,6 +123,20 @@ def test_a_supervisor_killed_leaves_no_process_behind(database_url, db, fake_lin
             proc.kill()
 
 
+def _on_each_start(run: supervisor.Supervisor, then) -> list[int]:
+    """The pids `run` starts, in order; `then(how many so far)` after each start."""
+    pids: list[int] = []
+    original = run.start
+
+    def counted(child):
+        original(child)
+        pids.append(child.proc.pid)
+        then(len(pids))
+
+    run.start = counted  # type: ignore[method-assign]
+    return pids
+
+
 def _child(code: str) -> supervisor.Child:
     return supervisor.Child("test", [sys.executable, "-c", code])
 
@@ -148,16 +162,7 @@ def test_a_child_that_dies_once_is_started_again_with_a_back_off(monkeypatch, tm
     child = _child(f"import pathlib, sys, time\np = pathlib.Path({str(marker)!r})\n"
                    "if not p.exists():\n    p.write_text('1'); sys.exit(1)\ntime.sleep(60)")
     run = supervisor.Supervisor([child], dict(os.environ))
-    starts: list[int] = []
-    original = run.start
-
-    def counted(c):
-        original(c)
-        starts.append(c.proc.pid)
-        if len(starts) == 2:
-            run.stopping = True
-
-    run.start = counted  # type: ignore[method-assign]
+    starts = _on_each_start(run, lambda n: n == 2 and setattr(run, "stopping", True))
     assert run.run() == 0
     assert len(starts) == 2 and child.backoff == 0.1  # doubled after the one crash
 
@@ -166,18 +171,9 @@ def test_sighup_restarts_the_workers(monkeypatch):
     monkeypatch.setattr(supervisor, "POLL_S", 0.01)
     worker = supervisor.Child("worker-1", [sys.executable, "-c", "import time; time.sleep(60)"])
     run = supervisor.Supervisor([worker], dict(os.environ))
-    pids: list[int] = []
-    original = run.start
-
-    def counted(c):
-        original(c)
-        pids.append(c.proc.pid)
-        if len(pids) == 1:
-            os.kill(os.getpid(), signal.SIGHUP)  # delivered to the supervisor's handler
-        else:
-            run.stopping = True
-
-    run.start = counted  # type: ignore[method-assign]
+    # the first start: a SIGHUP to the supervisor's own handler; the second (the restart): stop
+    pids = _on_each_start(run, lambda n: os.kill(os.getpid(), signal.SIGHUP) if n == 1
+                          else setattr(run, "stopping", True))
     assert run.run() == 0
     assert len(pids) == 2 and pids[0] != pids[1]
 

@@ -131,12 +131,13 @@ def close_day(session: Session, day: date, today: date, staff_name: str, *, addr
     if day > today:
         raise CloseRefused("future")
     found = day_close(session, day)
-    if found.last_closing is not None and not found.changes():
-        raise CloseRefused("unchanged")
     changed = [c.key for c in found.changes()]
+    if found.last_closing is not None and not changed:
+        raise CloseRefused("unchanged")
+    figures = found.figures()
     entry = staff.record(session, staff_name, StaffAction.DAY_CLOSED, target=_target(day), address=address,
-                         figures=found.figures(), **({"changed": changed} if found.last_closing else {}))
-    found.closings.insert(0, Closing(entry.at, staff_name, found.figures()))
+                         figures=figures, **({"changed": changed} if found.last_closing else {}))
+    found.closings.insert(0, Closing(entry.at, staff_name, figures))
     return found
 
 

@@ -84,7 +84,7 @@ def render_day_close(close: DayClose, printed_at: datetime, *, sample: bool = Fa
     _differences(doc, close, th, en)
     _closing(doc, close, th, en)
     if sample:
-        doc.set_y(max(doc.get_y() + 4, 0))
+        doc.ln(4)
         _paragraph(doc, both(th, en, N_("SAMPLE — signed with a test certificate")), color=(200, 30, 30), bold=True)
     return bytes(doc.output())
 
