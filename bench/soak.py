@@ -41,12 +41,14 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.common import (
     ACCESS_TOKEN,
     BANK_SECRET,
     BIN,
     CHANNEL_SECRET,
+    PG_ADMIN,
     ROOT,
     env_for,
     free_port,
@@ -56,6 +58,7 @@ from bench.common import (
 )
 from bot.core.signing import bank_signature, line_signature
 
+PG_PORT = urlsplit(PG_ADMIN).port or 5432
 USERS = 100
 INVOICES = 4000
 CHAT_RATE = 20.0  # events per second
@@ -178,6 +181,11 @@ def _children(pid: int) -> list[int]:
 
 
 def _cluster() -> tuple[str, str]:
+    """The PostgreSQL cluster the soak restarts: SOAK_PG_CLUSTER ("VERSION NAME", a cluster of its
+    own that BENCH_PG_ADMIN_URL points at, as tests/test_soak.py makes), else this machine's first."""
+    own = os.environ.get("SOAK_PG_CLUSTER", "").split()
+    if len(own) == 2:
+        return own[0], own[1]
     line = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True).stdout.split("\n")[0]
     version, name = line.split()[:2]
     return version, name
@@ -194,7 +202,7 @@ def _pg(action: str) -> None:
 def _wait_pg(timeout: float = 60.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode == 0:
+        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", str(PG_PORT), "-q"]).returncode == 0:
             return
         time.sleep(0.2)
     raise RuntimeError("PostgreSQL did not come back")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 import time_machine
 from sqlalchemy import create_engine, func, select, text, union_all
 
@@ -28,6 +29,27 @@ from bot.core.taxid import with_check_digit
 from bot.data.db import Database
 from bot.data.migrate import upgrade
 from bot.dev.fake_line import FakeLine
+from bot.core import credentials as _credentials
+from bot.runtime import worker as _worker
+
+# A worker in a test process records each outcome at once: tests wait for every reply's outcome
+# (Line.settle, drain), and the 50 ms a worker waits to record outcomes together (throughput,
+# measured by `python -m bench`) was most of that wait. Worker processes a test starts keep it.
+_worker.RECORD_DELAY = 0.0
+
+# Staff passwords are hashed with argon2id at its smallest cost in the test process: a production
+# hash is 0.1 s of CPU and the console tests make hundreds. The decoy checked for an unknown name is
+# made alike, so a wrong name still costs what a wrong password costs; the timing test puts the
+# production cost back (`production_password_cost`).
+_PRODUCTION_HASHING = (_credentials._HASHER, _credentials.DECOY_HASH)
+_credentials._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_credentials.DECOY_HASH = _credentials.hash_password("a decoy nobody knows")
+
+
+@pytest.fixture
+def production_password_cost(monkeypatch):
+    monkeypatch.setattr(_credentials, "_HASHER", _PRODUCTION_HASHING[0])
+    monkeypatch.setattr(_credentials, "DECOY_HASH", _PRODUCTION_HASHING[1])
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

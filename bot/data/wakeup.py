@@ -8,6 +8,8 @@ restart; while it is down, workers still poll.
 from __future__ import annotations
 
 import logging
+import os
+import selectors
 import threading
 
 from sqlalchemy import Connection, text
@@ -32,6 +34,9 @@ class Listener:
     def __init__(self, dsn: str, wake, *, poll: float = 0.25, max_backoff: float = 5.0):
         self.dsn, self.wake, self.poll, self.max_backoff = dsn, wake, poll, max_backoff
         self._stop = threading.Event()
+        # stop() writes here so the thread, waiting on its connection, returns at once (a
+        # timeout alone kept every shutdown waiting for it).
+        self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="listen", daemon=True)
         self.connected = threading.Event()
 
@@ -41,7 +46,11 @@ class Listener:
 
     def stop(self) -> None:
         self._stop.set()
+        os.write(self._stop_w, b"x")
         self._thread.join(timeout=self.poll + 1)
+        if not self._thread.is_alive():
+            os.close(self._stop_r)
+            os.close(self._stop_w)
 
     def _run(self) -> None:
         import psycopg
@@ -54,9 +63,15 @@ class Listener:
                     self.connected.set()
                     self.wake(None)  # anything queued while we were not listening
                     delay = 0.1
-                    while not self._stop.is_set():
-                        for notice in conn.notifies(timeout=self.poll, stop_after=1):
-                            self.wake(notice.payload or None)
+                    with selectors.DefaultSelector() as ready:
+                        ready.register(conn.fileno(), selectors.EVENT_READ)
+                        ready.register(self._stop_r, selectors.EVENT_READ)
+                        while not self._stop.is_set():
+                            ready.select(self.poll)  # a notification, stop(), or a look anyway
+                            if self._stop.is_set():
+                                break
+                            for notice in conn.notifies(timeout=0):  # what arrived, without waiting
+                                self.wake(notice.payload or None)
             except Exception as exc:  # the database went away: the worker loop reports the outage
                 self.connected.clear()
                 log.debug("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
