@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import sys
 import threading
@@ -34,9 +33,10 @@ from bot.data.models import InboxEvent, PhotoRead, table_of
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.line.gateway import LineGateway
+from bot.runtime import reader_child
 from bot.runtime.inbox import PHOTOS, ReplyQueue, json_object
 from bot.runtime.queue import LocalQueue
-from bot.vision.reader import MAX_BYTES, Refused, read_codes
+from bot.vision.reader import MAX_BYTES, Refused
 
 log = logging.getLogger(__name__)
 _T = table_of(InboxEvent)
@@ -81,11 +81,11 @@ class PhotoQueue(LocalQueue):
         when nothing else wants it (threads would compete as equals, and hold the GIL in Pillow)."""
         with self._readers_lock:
             if self._readers is None:
-                self._readers = ProcessPoolExecutor(max_workers=1, mp_context=_reader_context(),
-                                                    initializer=_reader_start, initargs=(os.getpid(),))
+                self._readers = ProcessPoolExecutor(max_workers=1, mp_context=reader_child.context(),
+                                                    initializer=reader_child.start, initargs=(os.getpid(),))
             readers = self._readers
         try:
-            return readers.submit(_read_texts, data).result(timeout=READ_TIMEOUT)
+            return readers.submit(reader_child.read_texts, data).result(timeout=READ_TIMEOUT)
         except (BrokenProcessPool, FuturesTimeout):
             with self._readers_lock:  # a reader that died or hung: a new one for the next photo
                 if self._readers is readers:
@@ -205,46 +205,6 @@ class PhotoQueue(LocalQueue):
 
 READ_TIMEOUT = 30.0  # a photo no reader finishes in this long is not read
 
-
-def _reader_context():
-    """Readers are forked from a fork server (one per process, started once, single-threaded: safe
-    to fork from a web process full of threads), with the reader's imports loaded already."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.vision.reader"])
-    return context
-
-
-def _reader_start(owner: int) -> None:
-    """In the reader: low priority, and gone as soon as the process it reads for is (a SIGKILLed
-    worker runs no clean-up, and its fork server's children would live on under PID 1)."""
-    os.nice(10)
-    _die_with_parent()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(owner, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:  # someone else's process took the number: ours is gone
-                os._exit(0)
-
-    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGKILL when the parent (the fork server) exits."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 ORPHAN_MARKS = ("bot.vision.reader", "multiprocessing.resource_tracker")
 
 
@@ -275,10 +235,6 @@ def reap_orphans() -> int:
     if killed:
         log.warning("killed %d process(es) a stopped worker left behind (photo readers)", killed)
     return killed
-
-
-def _read_texts(data: bytes) -> list[str]:
-    return read_codes(data).texts
 
 
 def _presented_before(session: Session, read: dict) -> bool:
