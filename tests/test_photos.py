@@ -4,9 +4,11 @@ and from e-slip mini QRs built here. Both databases."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pypdfium2 as pdfium
@@ -362,3 +364,29 @@ def test_published_eslip_samples_are_read_and_a_wrong_crc_is_not(payload, bank_c
     messages = send_photo(line, fake_line, encode(screenshot_with(qr_image(payload, 140)), "PNG"),
                           content_type="image/png")
     assert ref in messages[0]["text"]
+
+
+def test_a_reader_child_starts_without_the_app_in_it(line, fake_line, invoice):
+    """The fork server preloads all a reader runs (bot.runtime.reader_child): a child that had to
+    import the app (SQLAlchemy, the models, the SDK) to unpickle its task took a second to start,
+    after every worker start and every reader that died. A photo read, then the readers' mappings."""
+    payload = bill_payment_payload(BILLER_ID, INV, REF2, "1000.00")
+    assert _card_for(send_photo(line, fake_line, encode(qr_image(payload, 400), "PNG")), INV)
+    servers = [pid for pid in _children(os.getpid()) if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    readers = [pid for server in servers for pid in _children(server)]
+    assert readers
+    for pid in readers:
+        loaded = Path(f"/proc/{pid}/maps").read_text()
+        assert "zxingcpp" in loaded  # what a reader needs is in it, and nothing of the app
+        assert "sqlalchemy" not in loaded and "psycopg" not in loaded and "pydantic" not in loaded
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            pass
+    return found
