@@ -18,18 +18,18 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 import time_machine
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, func, select, text, union_all
 
 from bot.config import DEMO_ISSUER_TAX_ID, Settings
+from bot.core import credentials as _credentials
 from bot.core.dates import today_bangkok
 from bot.core.signing import bank_signature, line_signature
 from bot.core.taxid import with_check_digit
 from bot.data.db import Database
 from bot.data.migrate import upgrade
 from bot.dev.fake_line import FakeLine
-from bot.core import credentials as _credentials
 from bot.runtime import worker as _worker
 
 # A worker in a test process records each outcome at once: tests wait for every reply's outcome

@@ -153,7 +153,7 @@ def test_fifty_concurrent_payments_get_fifty_consecutive_numbers(database_url, s
                             amount=Decimal(row["amount"]), channel="QR",
                             transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc))
         barrier.wait()
-        answers.append(service.handle(pool, cmd, b"{}", book=book)[0])
+        answers.append(service.handle(pool, cmd, b"{}", book=book).status)
 
     threads = [threading.Thread(target=pay, args=(r,)) for r in rows]
     for t in threads:
@@ -374,7 +374,7 @@ def test_the_bank_path_allocates_the_number_and_the_worker_makes_the_pdf(seed, d
     cmd = p.BankCommand(command="payment", bank_code="006", bank_ref="KTBOFFPATH", biller_id="099999999999990",
                         ref1=row["invoice_no"], ref2=row["ref2"], amount=Decimal("1000.00"), channel="QR",
                         transacted_at=datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc))
-    status, _, _ = service.handle(db, cmd, b"{}", book=ReceiptBook("TISI", lambda r: "x"))
+    status = service.handle(db, cmd, b"{}", book=ReceiptBook("TISI", lambda r: "x")).status
     assert status == 200
     with db.sessions() as s:
         receipt = s.scalars(select(Receipt)).one()
@@ -519,3 +519,17 @@ def test_signing_keeps_the_receipt_a_pdf_1_7_and_refuses_keys_that_would_not(tmp
     make_test_p12(ec_p12, "pw", key_type="ec")
     with pytest.raises(SignerError, match="RSA"):
         ReceiptSigner(ec_p12, "pw")
+
+
+def test_a_payment_wakes_its_process_receipt_maker(app, bank, seed, db):
+    """WORKER=inline: the payment's request wakes this process's receipt queue (a thread event),
+    so the PDF does not wait for the queue's next look (every second; here, never)."""
+    import time
+
+    dispatcher = app.extensions["tisi"].worker._started()
+    dispatcher.idle_poll = 3600.0
+    dispatcher.wake()  # one look now, the next in an hour
+    wait_for(lambda: dispatcher._look["receipts"] > time.monotonic() + 600, what="the dispatcher's hour-long wait")
+    row = seed(invoice_row(1, invoice_no=INV))[0]
+    _pay(bank, row, bank_ref="KTBWAKE0001")
+    wait_for(lambda: len(_documents(db)) == 1, timeout=20, what="the payment's receipt PDF, made without a look")

@@ -14,6 +14,7 @@ from bot.bank import gate, service
 from bot.bank import protocol as p
 from bot.core.clientip import allowed, client_address
 from bot.ledger.notices import OUTBOX
+from bot.ledger.receipts import QUEUE as RECEIPTS
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,7 @@ def billpayment():
     try:
         cmd = p.parse_command(raw, tisi.settings.biller_id)
         upstream = bool(tisi.settings.upstream_callback_url and tisi.settings.upstream_api_token)
-        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, signed=signed,
-                                               book=tisi.receipt_book)
+        answered = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, signed=signed, book=tisi.receipt_book)
     except p.Refused as refused:
         log.info("bank request refused: %s %s", refused.code, refused.detail)
         status, body = p.answer(refused.code, service.new_tranx_id(), refused.detail)
@@ -47,11 +47,22 @@ def billpayment():
         status, body = p.answer(p.INTERNAL, service.new_tranx_id())  # rolled back: the bank retries
         service.log_refusal(tisi.bank_db, raw, status, body, cmd, signed=signed, spool=tisi.spool)
         return _json(status, body, cmd)
-    log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, body[:20])
+    log.info("bank %s %s/%s -> %s", cmd.command, cmd.bank_code, cmd.bank_ref, answered.body[:20])
     tisi.spool.replay_soon(tisi.bank_db)  # the database answered: what an outage kept goes in, off this path
-    if queued and tisi.worker is not None:
-        tisi.worker.wake(OUTBOX)  # a thread event: never a LINE call on the bank's path
-    return _json(status, body, cmd)
+    _wake(tisi, answered)
+    return _json(answered.status, answered.body, cmd)
+
+
+def _wake(tisi, answered: service.Answered) -> None:
+    """This process's workers (WORKER=inline) start on what the payment queued: thread events, never
+    a LINE call on the bank's path. (Other processes' workers hear of notices by NOTIFY, and look
+    for receipts every second: bot.ledger.receipts.issue.)"""
+    if tisi.worker is None:
+        return
+    if answered.notices_queued:
+        tisi.worker.wake(OUTBOX)
+    if answered.receipt_queued:
+        tisi.worker.wake(RECEIPTS)
 
 
 def _failed(exc: BaseException, cmd) -> None:
@@ -116,8 +127,7 @@ def directlink():
             _count("directlink", cmd, answer["respCode"])
             return 200, dl.render_answer(answer, req.bankref)
 
-        status, body, queued = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render,
-                                               book=tisi.receipt_book)
+        answered = service.handle(tisi.bank_db, cmd, raw, upstream=upstream, render=render, book=tisi.receipt_book)
     except dl.Fault as fault:
         body = dl.render_fault("Client", fault.message, p.BAD_REQUEST)
         service.log_refusal(tisi.bank_db, raw, fault.http_status, body, None, resp_code=p.BAD_REQUEST,
@@ -132,9 +142,8 @@ def directlink():
         return _soap(500, body)
     log.info("directlink %s %s/%s", cmd.command, cmd.bank_code, cmd.bank_ref)
     tisi.spool.replay_soon(tisi.bank_db)
-    if queued and tisi.worker is not None:
-        tisi.worker.wake(OUTBOX)
-    return _soap(status, body)
+    _wake(tisi, answered)
+    return _soap(answered.status, answered.body)
 
 
 def _soap(status: int, body: bytes) -> Response:

@@ -35,10 +35,20 @@ def as_json(status: int, body: bytes) -> tuple[int, bytes]:
     return status, body
 
 
+@dataclass(frozen=True)
+class Answered:
+    """What the bank is answered, and what the transaction gave the workers to do."""
+
+    status: int
+    body: bytes
+    notices_queued: bool = False  # paid or reversed notices, callbacks upstream
+    receipt_queued: bool = False  # a receipt numbered, its PDF to make
+
+
 def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool = False,
            render: Render = as_json, signed: tuple[str, str] | None = None,
-           book: ReceiptBook | None = None) -> tuple[int, bytes, bool]:
-    """Process one authenticated, well-formed command. Returns (HTTP status, body, queued notices).
+           book: ReceiptBook | None = None) -> Answered:
+    """Process one authenticated, well-formed command: the answer, and what work it queued.
 
     The answer is kept in the bank core's JSON form, whichever adapter the command came by, and
     `render` turns it into the adapter's bytes (JSON as is, or Direct Link's SOAP): the same
@@ -64,7 +74,7 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
             status, body = render(stored.http_status, stored.response_body.encode())
             _log(session, cmd, raw_body, status, body, _resp_code(stored.response_body.encode()), replayed=True,
                  signed=signed)
-            return status, body, False
+            return Answered(status, body)
         tranx_id = new_tranx_id()
         handler = {"inquiry": _inquiry, "payment": _payment, "reversal": _reversal}[cmd.command]
         handled = handler(session, cmd, tranx_id, upstream, book)
@@ -75,7 +85,8 @@ def handle(db: Database, cmd: p.BankCommand, raw_body: bytes, *, upstream: bool 
         _log(session, cmd, raw_body, status, body, handled.code, replayed=False, signed=signed)
         if handled.receipt is not None and book is not None:  # last: the year's counter row stays locked until COMMIT
             receipts.issue(session, handled.receipt, book)
-    return status, body, handled.queued
+    return Answered(status, body, notices_queued=handled.queued,
+                    receipt_queued=handled.receipt is not None and book is not None)
 
 
 def log_refusal(db: Database, raw_body: bytes, status: int, body: bytes, cmd: p.BankCommand | None = None,
