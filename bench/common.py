@@ -56,6 +56,9 @@ def env_for(database_url: str, fake_url: str, port: int, **extra) -> dict:
     return env
 
 
+STOP_GRACE = 2.0  # seconds a stopped server gets before SIGKILL (see process())
+
+
 @contextmanager
 def process(args: list[str], env: dict | None = None, port: int | None = None, quiet: bool = True):
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL if quiet else None,
@@ -65,11 +68,15 @@ def process(args: list[str], env: dict | None = None, port: int | None = None, q
             wait_port(port)
         yield proc
     finally:
+        # What was measured is in: a short grace, then SIGKILL. (A gunicorn stopping gracefully
+        # waits for requests that LINE's latency holds — seconds each — and for the senders'
+        # queued calls: most of a quick run's minute went to those stops.)
         try:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
+            proc.wait(timeout=STOP_GRACE)
         except Exception:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
 
 @contextmanager
