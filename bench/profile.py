@@ -86,7 +86,7 @@ def _summarise(paths: list[Path]) -> dict:
 
 
 def profile(backend: str, quick: bool) -> list[dict]:
-    from bench.scenarios import _celery_workers, _database, _prepare, _webhook_bodies
+    from bench.scenarios import _celery_workers, _database, _our_workers, _prepare, _webhook_bodies
 
     seconds = 4.0 if quick else 15.0
     url = _database(backend, f"bench_profile_{backend}")
@@ -95,15 +95,19 @@ def profile(backend: str, quick: bool) -> list[dict]:
     OUT.mkdir(parents=True, exist_ok=True)
     with fake_line() as fake_url:
         fake_pid = _pid_listening(fake_url)
-        for name, app in (("ours", "app:app"), ("celery", "bench.celery_app:app")):
+        for name, app in (("ours", "app:app"), ("ours external", "app:app"), ("celery", "bench.celery_app:app")):
             port = free_port()
-            env = env_for(url, fake_url, port)
+            external = name == "ours external"
+            env = env_for(url, fake_url, port, **({"WORKER": "external"} if external else {}))
+            helpers = _celery_workers(env) if name == "celery" else _our_workers(env) if external else nullcontext()
             with gunicorn(app, env, port) as web:
-                with _celery_workers(env) if name == "celery" else nullcontext():
+                with helpers as workers:
                     load(port, "/callback", _webhook_bodies(500, 1000), 8, 2.0, warmup=True)
                     targets = {"web": children(web.pid), "fake LINE API": children(fake_pid) or [fake_pid]}
                     if name == "celery":
                         targets["celery worker"] = _celery_pids()
+                    if external:
+                        targets["tisi-pay worker"] = [w.pid for w in workers]
                     recorders, files = [], {}
                     for kind, pids in targets.items():
                         for pid in pids:

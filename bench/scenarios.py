@@ -181,9 +181,7 @@ def _celery_workers(env: dict, processes: int = 2, threads: int = 32):
 def _our_workers(env: dict, processes: int = 2):
     """`tisi-pay worker` processes, as many as the Celery baseline has (WORKER=external)."""
     with ExitStack() as stack:
-        for _ in range(processes):
-            stack.enter_context(process([str(BIN / "tisi-pay"), "worker"], env=env))
-        yield
+        yield [stack.enter_context(process([str(BIN / "tisi-pay"), "worker"], env=env)) for _ in range(processes)]
 
 
 def _webhook_run(backend, name, app, url, fake_url, n_inv, concurrency, duration, quick, latency) -> dict:
