@@ -64,24 +64,6 @@ OTHER_USER = "U" + "b" * 32
 TAX_ID = with_check_digit("010555012345")
 
 
-# -- the order ---------------------------------------------------------------------------------
-# The longest tests first: pytest-xdist hands out the first quarter of the tests in turn, and
-# the soak (two minutes) or a benchmark met last would run alone while the other process idles.
-LONGEST_FIRST = ("tests/test_soak.py", "tests/test_bench.py::test_every_benchmark_runs_on_tiny_sizes[webhook]",
-                 "tests/test_bench.py::test_every_benchmark_runs_on_tiny_sizes[slowline]", "tests/test_package.py",
-                 "tests/test_bench.py", "tests/test_browser")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        for i, prefix in enumerate(LONGEST_FIRST):
-            if item.nodeid.startswith(prefix) and item.get_closest_marker("slow"):
-                return i
-        return len(LONGEST_FIRST) + (0 if item.get_closest_marker("slow") else 1)
-
-    items.sort(key=rank)  # stable: the rest keep their order
-
-
 # -- the clock -------------------------------------------------------------------------------
 # Every test reads "now" through one clock: the machine's, or with TEST_CLOCK_AHEAD_DAYS=N the
 # machine's moved N days ahead and ticking (CI runs the fast tests a year ahead, so a date written
