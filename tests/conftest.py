@@ -142,7 +142,8 @@ PG_LOCK = Path(tempfile.gettempdir()) / "tisi-pay-tests-postgresql.lock"
 @contextmanager
 def postgresql_in_use(exclusive: bool = False):
     """Tests in parallel (pytest-xdist) share this machine's PostgreSQL: each holds a shared lock
-    while it uses it, and a test that restarts the server (the soak) holds it alone."""
+    while it uses it, and a test that restarts the server holds it alone (the soak, only where it
+    cannot make a cluster of its own: tests/test_soak.py)."""
     with open(PG_LOCK, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
