@@ -211,10 +211,12 @@ def test_remind_refuses_a_buddhist_era_year_and_reads_bangkok_time(tmp_path, dat
     from tests.conftest import make_env
 
     env = {**BARE, **make_env(database_url, fake_line.url)}
-    refused = tisi("remind", "--at", "2569-12-21T09:00", cwd=tmp_path, env=env)
-    assert refused.returncode == 2 and "Buddhist-era" in refused.stderr and "2026-12-21T09:00" in refused.stderr
-    assert tisi("remind", "--at", "2026-12-21T02:00Z", cwd=tmp_path, env=env).stdout.startswith(
-        "2026-12-21 09:00 Bangkok time")
+    day = today_bangkok() + timedelta(days=14)  # a day two weeks from the tests' clock
+    buddhist = f"{day.year + 543}{day.isoformat()[4:]}"
+    refused = tisi("remind", "--at", f"{buddhist}T09:00", cwd=tmp_path, env=env)
+    assert refused.returncode == 2 and "Buddhist-era" in refused.stderr and f"{day.isoformat()}T09:00" in refused.stderr
+    assert tisi("remind", "--at", f"{day.isoformat()}T02:00Z", cwd=tmp_path, env=env).stdout.startswith(
+        f"{day.isoformat()} 09:00 Bangkok time")
 
 
 @pytest.mark.parametrize("command", [["health"], ["audit", "verify"], ["audit", "digest"], ["remind"],
