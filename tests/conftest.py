@@ -197,6 +197,34 @@ def pg_in_use():
         yield
 
 
+class _PgEmptier:
+    """Empties the session's PostgreSQL database between tests: DELETE (about 1 ms on tables this
+    small, where TRUNCATE made new files for 24 tables: 35 ms a test) and every id sequence back to 1."""
+
+    def __init__(self, url: str):
+        self.engine = create_engine(url, pool_size=1, pool_pre_ping=True)
+        with self.engine.connect() as conn:
+            sequences = conn.scalars(text("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                          "WHERE c.relkind = 'S' AND n.nspname = 'public' ORDER BY 1")).all()
+        restart = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+        # The audit tables refuse DELETE by trigger, and the foreign keys are triggers too: as the
+        # owner, between tests, triggers are off.
+        self.sql = text("SET LOCAL session_replication_role = replica; "
+                        + "; ".join(f"DELETE FROM {table}" for table in TABLES)
+                        + (f"; SELECT {restart}" if restart else ""))
+
+    def __call__(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self.sql)
+
+
+@pytest.fixture(scope="session")
+def pg_emptier(pg_database):
+    emptier = _PgEmptier(pg_database)
+    yield emptier
+    emptier.engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path, sqlite_template) -> str:
     if request.param == "sqlite":
@@ -205,12 +233,7 @@ def database_url(request, tmp_path, sqlite_template) -> str:
         return f"sqlite:///{path}"
     request.getfixturevalue("pg_in_use")
     url = request.getfixturevalue("pg_database")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        # The audit tables refuse TRUNCATE by trigger; as the owner, between tests, triggers are off.
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    request.getfixturevalue("pg_emptier")()
     from bot.ledger.console import forget_past_days
 
     forget_past_days()  # the console's chart keeps closed days per database URL: this one is emptied

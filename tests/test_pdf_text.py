@@ -2,6 +2,7 @@
 pdfminer (pdfplumber) and pypdf; every glyph keeps a Unicode mapping (PDF/A-3U)."""
 from __future__ import annotations
 
+import functools
 import io
 import re
 from datetime import date, datetime, timezone
@@ -102,8 +103,15 @@ def _catalog_lines() -> list[str]:
     return lines
 
 
+@functools.cache
+def _document():
+    """One document for the glyph-by-glyph checks: shaping keeps no state between strings, and
+    loading the fonts took longer than shaping a line."""
+    return new_document()
+
+
 def _drawn_text(text: str) -> str:
-    doc = new_document()
+    doc = _document()
     return "".join(g.text for g in doc.fonts[FONT.lower()].placed(text, 10, doc.text_shaping))
 
 
@@ -121,7 +129,7 @@ THAI = [chr(c) for c in range(0x0E01, 0x0E5C) if chr(c).isprintable()] + [" ", "
 def test_any_thai_string_maps_back_glyph_by_glyph(text):
     """Shaping may reorder, decompose and ligate: the glyphs drawn still give the text back, in
     order, each glyph with some of it (broken clusters and stray marks included)."""
-    doc = new_document()
+    doc = _document()
     placed = doc.fonts[FONT.lower()].placed(text, 10, doc.text_shaping)
     assert "".join(g.text for g in placed) == text
     assert all(g.text for g in placed)
