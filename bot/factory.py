@@ -1,6 +1,7 @@
 """The app factory: wires settings, database, LINE gateway and blueprints together."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,7 @@ def _receipts(settings: Settings, links: Links):
 BANK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 5.0}
 
 
+@functools.cache  # once per process: what it loads stays loaded for every app made after
 def _warm_up() -> None:
     """Load locale data, catalogs and the QR encoder now, not on the first user's request
     (which otherwise took about a second after each deploy)."""
