@@ -186,6 +186,14 @@ class Subscription(Base):
     )
 
 
+INBOX_WAITING = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InboxStatus.waiting()))
+
+
+def inbox_waiting():
+    """The partial index's predicate, as SQL a query must contain to use the index."""
+    return text(INBOX_WAITING)
+
+
 class InboxEvent(Base):
     """A webhook event, stored before LINE gets its 200 and handled later by a worker.
 
@@ -216,7 +224,13 @@ class InboxEvent(Base):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (Index("ix_inbox_due", "status", "next_attempt_at"),)
+    # Only the unfinished rows (a few, however many weeks of finished ones the table keeps), in
+    # claim order. Each row changes status three times; an index on status kept a dead entry for
+    # every change, which each claim visited until a vacuum came: 18,000 of them, 5 ms a claim,
+    # after 20 s of load. A query uses the index only when it says `INBOX_WAITING` literally
+    # (SQLite matches the predicate as written; PostgreSQL cannot prove it from a parameter).
+    __table_args__ = (Index("ix_inbox_waiting", "id", sqlite_where=text(INBOX_WAITING),
+                            postgresql_where=text(INBOX_WAITING)),)
 
 
 class WorkerHeartbeat(Base):

@@ -37,6 +37,11 @@ class InboxStatus(StrEnum):
     def open(cls) -> tuple["InboxStatus", ...]:
         return (cls.PENDING, cls.HANDLED)
 
+    @classmethod
+    def waiting(cls) -> tuple["InboxStatus", ...]:
+        """Not finished: to be handled, sent or read (the rows of the partial index ix_inbox_waiting)."""
+        return (*cls.open(), cls.PHOTO)
+
 
 class WorkerKind(StrEnum):
     INLINE = "inline"  # threads of a web process

@@ -365,7 +365,7 @@ def stuck(session: Session, now: datetime | None = None) -> Stuck:
     old = now - STUCK_AFTER
     events = list(session.scalars(select(InboxEvent).where(or_(
         InboxEvent.status.in_(_EVENT_TROUBLE), InboxEvent.handler_error.is_not(None),
-        InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)) & (InboxEvent.received_at < old)))
+        InboxEvent.status.in_(InboxStatus.waiting()) & (InboxEvent.received_at < old)))
         .order_by(InboxEvent.id.desc()).limit(SHOWN_AT_MOST)))
     notices = list(session.scalars(select(Notice).where(or_(
         Notice.status == NoticeStatus.FAILED, (Notice.status == NoticeStatus.PENDING) & (Notice.created_at < old)))

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.data.db import Database
-from bot.data.models import InboxEvent, Notice, Receipt, ReceiptDocument, WorkerHeartbeat
-from bot.data.states import InboxStatus, NoticeStatus
+from bot.data.models import InboxEvent, Notice, Receipt, ReceiptDocument, WorkerHeartbeat, inbox_waiting
+from bot.data.states import NoticeStatus
 
 WORKER_SILENT_AFTER = 60.0  # seconds without a heartbeat: no worker is running
 WAITED_TOO_LONG = 120.0  # seconds an item may wait in a queue
@@ -94,7 +94,7 @@ def check(db: Database) -> Health:
         seen = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
         # Photos waiting to be read are inbox items too: a stuck photo pool shows here.
         inbox = session.execute(select(func.count(), func.min(InboxEvent.received_at))
-                                .where(InboxEvent.status.in_((*InboxStatus.open(), InboxStatus.PHOTO)))).one()
+                                .where(inbox_waiting())).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
                                  .where(Notice.status == NoticeStatus.PENDING)).one()
         receipts = session.execute(select(func.count(), func.min(Receipt.issued_at))

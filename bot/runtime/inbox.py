@@ -47,7 +47,7 @@ from bot.core.delivery import Outcome, backoff
 from bot.core.errors import one_line
 from bot.core.i18n import N_, Translator
 from bot.data.db import Database, insert_ignore_each, is_transient
-from bot.data.models import InboxEvent, LineUser, table_of
+from bot.data.models import InboxEvent, LineUser, inbox_waiting, table_of
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.ledger import invoices as svc
@@ -197,7 +197,7 @@ class ReplyQueue:
             # stored itself are handled in the same step) and claims nothing when it is not its turn.
             return []
         due = (select(_T.c.id)
-               .where(_T.c.status.in_(InboxStatus.open()), _T.c.next_attempt_at <= now,
+               .where(inbox_waiting(), _T.c.status.in_(InboxStatus.open()), _T.c.next_attempt_at <= now,
                       (_T.c.lease_until.is_(None)) | (_T.c.lease_until < now))
                .order_by(_T.c.id).limit(min(limit, self.batch)))
         if self.db.dialect == "postgresql":
@@ -396,7 +396,8 @@ class ReplyQueue:
 
     def next_due_in(self) -> float | None:
         with self.db.sessions() as session:
-            at = session.scalar(select(func.min(_T.c.next_attempt_at)).where(_T.c.status.in_(InboxStatus.open())))
+            at = session.scalar(select(func.min(_T.c.next_attempt_at))
+                                .where(inbox_waiting(), _T.c.status.in_(InboxStatus.open())))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
     def maintain(self, session: Session) -> None:

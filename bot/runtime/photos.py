@@ -29,7 +29,7 @@ from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.core.photocodes import PhotoOutcome, judge
 from bot.data.db import Database, insert_ignore
-from bot.data.models import InboxEvent, PhotoRead, table_of
+from bot.data.models import InboxEvent, PhotoRead, inbox_waiting, table_of
 from bot.data.states import InboxStatus
 from bot.data.wakeup import notify_workers
 from bot.line.gateway import LineGateway
@@ -95,7 +95,7 @@ class PhotoQueue(LocalQueue):
 
     def claim(self, session: Session, limit: int) -> list[PhotoJob]:
         now = utcnow()
-        due = (select(_T.c.id).where(_T.c.status == InboxStatus.PHOTO, _T.c.next_attempt_at <= now,
+        due = (select(_T.c.id).where(inbox_waiting(), _T.c.status == InboxStatus.PHOTO, _T.c.next_attempt_at <= now,
                                      or_(_T.c.lease_until.is_(None), _T.c.lease_until < now))
                .order_by(_T.c.id).limit(min(limit, self.batch)))
         if self.db.dialect == "postgresql":
