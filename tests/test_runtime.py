@@ -11,7 +11,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from bot.config import Settings
 from bot.core.dates import utcnow
@@ -314,6 +314,49 @@ def test_a_message_type_newer_than_the_sdk_gets_the_polite_ask(line):
 
 
 # -- the database cannot keep the events: 503, never 200 -------------------------------------------
+# -- the database cannot keep the events: 503, never 200 -------------------------------------------
+@pytest.mark.parametrize("idle_enough", [True, False], ids=["idle a while", "just used"])
+def test_a_pooled_connection_is_checked_only_after_sitting_idle(database_url, monkeypatch, idle_enough):
+    """A database restart closes the pool's connections: one that sat idle longer than
+    PING_AFTER_IDLE is checked and replaced before use; one used a moment ago is not checked
+    (a round trip per request under load), and its request fails once."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to lose")
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    import bot.data.db
+    from bot.data.db import Database
+    from tests.conftest import PG_ADMIN_URL
+
+    monkeypatch.setattr(bot.data.db, "PING_AFTER_IDLE", 0.0 if idle_enough else 3600.0)
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with db.engine.connect() as conn:
+            pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        with admin.connect() as conn:  # what a restart does to it
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        wait_for(lambda: not _backend_alive(admin, pid), what="the backend ended")
+        if idle_enough:
+            with db.engine.connect() as conn:
+                assert conn.scalar(text("SELECT pg_backend_pid()")) != pid  # a new connection, no error
+        else:
+            with pytest.raises(OperationalError):
+                with db.engine.connect() as conn:
+                    conn.scalar(text("SELECT 1"))
+            with db.engine.connect() as conn:  # the lost one was replaced after its failure
+                assert conn.scalar(text("SELECT 1")) == 1
+    finally:
+        db.dispose()
+        admin.dispose()
+
+
+def _backend_alive(admin, pid: int) -> bool:
+    with admin.connect() as conn:
+        return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}))
+
+
 def test_webhook_is_503_when_the_database_is_down(settings, fake_line):
     from bot.data.db import Database
     from bot.factory import create_app

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -10,9 +11,11 @@ from typing import Any, Iterator, TypeVar
 
 from sqlalchemy import bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.errors import one_line
 
 # Every session comes from here, so importing this installs the audit chain's commit hooks
 # (links appended at every commit): no write can skip it.
@@ -62,11 +65,41 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_idle = kwargs.pop("pool_pre_ping", True)  # False: the caller retries a step that lost its connection
     # A database that does not answer is reported in seconds, not after the OS's TCP timeout.
     kwargs.setdefault("connect_args", {"connect_timeout": 3})
     # Tracebacks must not carry parameters: LINE user ids, tax ids and payer names were seen in logs.
-    return create_engine(url, hide_parameters=True, **kwargs)
+    engine = create_engine(url, hide_parameters=True, **kwargs)
+    if ping_idle:
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it sat in the pool a while (a database restart
+    meanwhile would have closed it), not before every use: under load the check was a round
+    trip per request, a sixth of a web process's busy time. A connection lost less than a second
+    ago fails its request (503; LINE redelivers), and SQLAlchemy then replaces every connection
+    the pool held from before the loss."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise DisconnectionError(one_line(exc)) from exc  # the pool connects anew
+            raise
 
 
 AUTOCHECKPOINT_PAGES = 20000  # about 80 MB: a safety net when no worker runs
