@@ -352,6 +352,34 @@ def test_a_pooled_connection_is_checked_only_after_sitting_idle(database_url, mo
         admin.dispose()
 
 
+@pytest.mark.parametrize("wake", [True, False], ids=["workers elsewhere", "inline"])
+def test_storing_wakes_the_queues_of_what_was_new_once(database_url, db, wake):
+    """PostgreSQL stores a body and wakes the workers in one statement: a new photo wakes the
+    photo readers, a new event the reply workers (unless this process handles it itself); a
+    redelivery wakes nobody, and an id twice in one body is one new event."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's workers of other processes poll: no NOTIFY")
+    import psycopg
+
+    from bot.data.wakeup import CHANNEL
+    from bot.runtime.inbox import PHOTOS
+    from tests.test_photos import photo_event
+
+    listener = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    try:
+        listener.execute(f"LISTEN {CHANNEL}")
+        text_one = text_event("วิธีใช้")
+        outcomes: list[bool] = []
+        new = store_events(db, [text_one, photo_event("m1"), text_one], claim=not wake, outcomes=outcomes)
+        assert len(new) == 2 and outcomes == [True, True, False]
+        heard = sorted(n.payload for n in listener.notifies(timeout=1.0))
+        assert heard == sorted([PHOTOS, "inbox"] if wake else [PHOTOS])
+        assert store_events(db, [text_one], claim=not wake) == []  # LINE redelivered it
+        assert list(listener.notifies(timeout=0.3)) == []
+    finally:
+        listener.close()
+
+
 def _backend_alive(admin, pid: int) -> bool:
     with admin.connect() as conn:
         return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}))

@@ -20,6 +20,12 @@ CHANNEL = "tisi_work"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :queue)")
 
 
+def notify_sql(queue: str) -> str:
+    """The NOTIFY of `notify_workers` as an SQL expression, for a statement that does it itself."""
+    assert queue.isidentifier()  # written into SQL
+    return f"pg_notify('{CHANNEL}', '{queue}')"
+
+
 def notify_workers(conn: Session | Connection, queue: str) -> None:
     """Wake the workers of every process when this transaction commits (PostgreSQL only; SQLite
     workers of other processes poll). The payload names the queue."""
