@@ -161,3 +161,41 @@ def _waits_on_an_advisory_lock(db, timeout: float = 10.0) -> bool:
             conn.rollback()
             time.sleep(0.05)
     return False
+
+
+def test_a_claim_reads_the_unfinished_rows_through_their_partial_index(db, settings, fake_line):
+    """However many finished events the table keeps, a claim visits only the unfinished ones:
+    the statement it runs can use ix_inbox_waiting (each finished row's status changes had left
+    dead entries in an index on status that every claim walked until a vacuum)."""
+    from sqlalchemy import event
+
+    from bot.line.gateway import LineGateway
+    from bot.render.links import make_links
+    from bot.runtime.inbox import ReplyQueue, store_events
+
+    store_events(db, [text_event("วิธีใช้")], notify=False)
+    queue = ReplyQueue(db, LineGateway(settings.line_api_url, settings.line_channel_access_token),
+                       make_links(settings))
+    seen: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("UPDATE INBOX_EVENTS"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        with db.transaction() as session:
+            assert len(queue.claim(session, 64)) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+        queue.close()
+    statement, parameters = seen[0]
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":  # a table this small is read whole unless that is ruled out
+            # (Planned with this run's values; SQLite, which matches the index's predicate only as
+            # written, is the case that fails when the claim leaves INBOX_WAITING out.)
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+        else:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert any("ix_inbox_waiting" in line for line in plan), plan
