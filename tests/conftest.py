@@ -266,6 +266,12 @@ def fake_line(fake_line_server, request):
         assert not refused, f"LINE would refuse {len(refused)} message(s) the bot sent: {refused[0]['details'][:3]}"
 
 
+# Where the suite's `tisi-pay` processes run: every command reads ./.env (bot.cli.load_env_file),
+# and the README's first command leaves one with the demo's settings in the checkout's folder —
+# `tisi-pay run` then started serving instead of naming the settings it lacked.
+NO_ENV_FILE = Path(tempfile.mkdtemp(prefix="tisi-pay-tests-cwd-"))
+
+
 def make_env(database_url: str, fake_url: str, **overrides) -> dict:
     env = {
         "DATABASE_URL": database_url,

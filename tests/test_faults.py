@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.data.models import InboxEvent, Notice, Payment
 from bot.data.states import InboxStatus, NoticeStatus
 from tests.conftest import (
+    NO_ENV_FILE,
     PG_ADMIN_URL,
     USER,
     Bank,
@@ -57,7 +58,7 @@ def database_outage(url: str):
 def _worker(database_url, fake_line, log_path, lease="30"):
     env = dict(os.environ, **make_env(database_url, fake_line.url, WORKER="external"))
     with open(log_path, "ab") as log:
-        return subprocess.Popen([EXE, "worker", "--lease", lease], env=env, stdout=log, stderr=log)
+        return subprocess.Popen([EXE, "worker", "--lease", lease], cwd=NO_ENV_FILE, env=env, stdout=log, stderr=log)
 
 
 def _stop(proc):
@@ -67,7 +68,7 @@ def _stop(proc):
 
 
 def _health(database_url):
-    return subprocess.run([EXE, "health"], env=dict(os.environ, DATABASE_URL=database_url), capture_output=True,
+    return subprocess.run([EXE, "health"], cwd=NO_ENV_FILE, env=dict(os.environ, DATABASE_URL=database_url), capture_output=True,
                           text=True, timeout=60)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.cli import cli
 from bot.core.dates import today_bangkok
 from bot.data.models import AuditEntry, Invoice
-from tests.conftest import invoice_row
+from tests.conftest import NO_ENV_FILE, invoice_row
 
 HEADER = ["invoice_no", "ref2", "license_no", "tax_id", "payer_name", "fee_code", "description", "amount", "due_date"]
 
@@ -125,18 +125,18 @@ def test_update_of_an_unpaid_invoice_is_audited_and_paid_ones_are_protected(data
 def test_console_script_and_db_upgrade(tmp_path):
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/cli.db")
     exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
-    up = subprocess.run([exe, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60)
+    up = subprocess.run([exe, "db", "upgrade"], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True, timeout=60)
     assert up.returncode == 0, up.stderr
     path = tmp_path / "i.csv"
     path.write_bytes(_csv([invoice_row(1), invoice_row(2, tax_id="1")]))
-    imp = subprocess.run([exe, "invoices", "import", str(path)], env=env, capture_output=True, text=True, timeout=60)
+    imp = subprocess.run([exe, "invoices", "import", str(path)], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True, timeout=60)
     assert imp.returncode == 1 and "created: 1" in imp.stdout and "line 3: tax_id" in imp.stdout
 
 
 def test_run_without_required_settings_names_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "BILLER", "SECRET", "PUBLIC"))}
     exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
-    result = subprocess.run([exe, "run", "--port", "9"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([exe, "run", "--port", "9"], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "LINE_CHANNEL_SECRET" in result.stderr and "BILLER_ID" in result.stderr and "SECRET_KEY" in result.stderr
 
@@ -144,7 +144,7 @@ def test_run_without_required_settings_names_them(tmp_path):
 def test_help_lists_our_commands_only():
     exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "BILLER", "SECRET", "PUBLIC", "DATABASE"))}
-    shown = subprocess.run([exe, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run([exe, "--help"], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     listed = [line.split()[0] for line in shown.stdout.split("Commands:", 1)[1].splitlines()
               if line.startswith("  ") and not line.startswith("    ")]
@@ -155,9 +155,9 @@ def test_help_lists_our_commands_only():
     assert "..." not in shown.stdout.split("Commands:", 1)[1]
     assert "Serve the web app" in shown.stdout
     for command in (["invoices", "import"], ["run"], ["audit", "verify"]):
-        sub = subprocess.run([exe, *command, "--help"], env=env, capture_output=True, text=True, timeout=60)
+        sub = subprocess.run([exe, *command, "--help"], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True, timeout=60)
         assert sub.returncode == 0 and "CONTRACT" not in sub.stdout
-    columns = subprocess.run([exe, "invoices", "import", "--help"], env=env, capture_output=True, text=True,
+    columns = subprocess.run([exe, "invoices", "import", "--help"], cwd=NO_ENV_FILE, env=env, capture_output=True, text=True,
                              timeout=60).stdout
     assert "invoice_no" in columns and "due_date" in columns and "docs/integrators.md" in columns
 

@@ -22,6 +22,7 @@ from bot.runtime.worker import Dispatcher
 from tests.conftest import (
     ACCESS_TOKEN,
     BANK_SECRET,
+    NO_ENV_FILE,
     OTHER_USER,
     USER,
     drain,
@@ -175,7 +176,7 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
 def _worker(database_url, fake_line, lease="2"):
     env = dict(os.environ, **make_env(database_url, fake_line.url, WORKER="external"))
     exe = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
-    return subprocess.Popen([exe, "worker", "--lease", lease], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([exe, "worker", "--lease", lease], cwd=NO_ENV_FILE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.mark.slow

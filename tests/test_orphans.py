@@ -16,7 +16,7 @@ import pytest
 from bot.core.dates import utcnow
 from bot.data.models import InboxEvent
 from bot.data.states import InboxStatus
-from tests.conftest import USER, make_env, wait_for
+from tests.conftest import NO_ENV_FILE, USER, make_env, wait_for
 
 pytestmark = pytest.mark.slow
 EXE = os.path.join(os.path.dirname(sys.executable), "tisi-pay")
@@ -61,7 +61,7 @@ def test_a_killed_worker_leaves_no_photo_reader_behind(database_url, db, fake_li
                          reply_token=event["replyToken"], payload=json.dumps(event), received_at=utcnow(),
                          status=InboxStatus.PHOTO, attempts=0, next_attempt_at=utcnow()))
     env = dict(os.environ, **make_env(database_url, fake_line.url, WORKER="external"))
-    worker = subprocess.Popen([EXE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([EXE, "worker"], cwd=NO_ENV_FILE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # The photo is read in a reader process, forked from the worker's fork server.
         family = wait_for(lambda: (lambda d: d if len(d) >= 2 else None)(_descendants(worker.pid)), timeout=60)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_until_answers
+from tests.conftest import NO_ENV_FILE, free_port, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE_ENV = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
@@ -137,7 +137,7 @@ def test_a_bad_or_silent_database_is_one_line(url, said, code):
     """What an operator sees from cron: one line naming the problem, never a traceback or the password."""
     exe = str(Path(sys.executable).parent / "tisi-pay")
     for command in (["audit", "verify"], ["audit", "digest"], ["db", "upgrade"]):
-        ran = subprocess.run([exe, *command], env={**BARE_ENV, "DATABASE_URL": url}, capture_output=True, text=True,
+        ran = subprocess.run([exe, *command], cwd=NO_ENV_FILE, env={**BARE_ENV, "DATABASE_URL": url}, capture_output=True, text=True,
                              timeout=60)
         assert ran.returncode == code and ran.stderr.startswith(said), (command, ran.stderr)
         assert ran.stderr.count("\n") == 1 and "s3cret" not in ran.stderr and not ran.stdout
