@@ -388,6 +388,35 @@ def drain(db, timeout: float = 15.0) -> None:
     wait_for(idle, timeout, every=0.05)  # a query per look: not so often that it slows the workers it waits for
 
 
+def claim_plan(db, statement: str, parameters) -> list[str]:
+    """How the database would run a captured claim statement, as a worker runs it for the
+    thousandth time: PostgreSQL's generic plan of the prepared statement (psycopg prepares a
+    statement from its sixth run, and a plan made for any parameters uses a partial index only
+    when the query holds its predicate as written); SQLite's plan (with this run's values)."""
+    import re
+
+    with db.engine.begin() as conn:
+        if db.dialect != "postgresql":
+            return [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        names: list[str] = []
+
+        def numbered(match) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        conn.exec_driver_sql("PREPARE tisi_claim_plan AS " + re.sub(r"%\((\w+)\)s", numbered, statement))
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a table this small is otherwise read whole
+        from psycopg import sql as pgsql  # EXECUTE's arguments cannot be parameters: literals
+
+        raw = conn.connection.dbapi_connection
+        arguments = ", ".join(pgsql.Literal(parameters[name]).as_string(raw) for name in names)
+        plan = [row[0] for row in conn.exec_driver_sql(f"EXPLAIN EXECUTE tisi_claim_plan({arguments})")]
+        conn.exec_driver_sql("DEALLOCATE tisi_claim_plan")
+        return plan
+
+
 def wait_until_answers(url: str, proc=None, timeout: float = 60.0) -> None:
     """Until a server started in another process answers at `url` (fails early if it died)."""
     import urllib.request

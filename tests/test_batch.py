@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from bot.data.models import ConversationMessage, LineUser, Watch
-from tests.conftest import USER, HandlerRaised, invoice_row, text_event
+from tests.conftest import USER, HandlerRaised, claim_plan, invoice_row, text_event
 
 
 def _count_statements():
@@ -189,13 +189,5 @@ def test_a_claim_reads_the_unfinished_rows_through_their_partial_index(db, setti
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
         queue.close()
-    statement, parameters = seen[0]
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":  # a table this small is read whole unless that is ruled out
-            # (Planned with this run's values; SQLite, which matches the index's predicate only as
-            # written, is the case that fails when the claim leaves INBOX_WAITING out.)
-            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
-        else:
-            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    plan = claim_plan(db, *seen[0])
     assert any("ix_inbox_waiting" in line for line in plan), plan

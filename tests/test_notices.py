@@ -25,6 +25,7 @@ from tests.conftest import (
     NO_ENV_FILE,
     OTHER_USER,
     USER,
+    claim_plan,
     drain,
     invoice_row,
     make_env,
@@ -251,3 +252,33 @@ def test_50_concurrent_duplicate_payments(database_url, live_server, line, seed,
         assert s.scalar(select(func.count()).select_from(Notice)) == 2
         assert s.scalar(select(Invoice.status)) == "paid"
     assert sorted(p.to for p in fake_line.pushes()) == sorted([USER, OTHER_USER])
+
+
+def test_a_claim_reads_the_pending_notices_through_their_partial_index(db, fake_line):
+    """However many sent notices the table keeps, a claim visits only the pending ones: the
+    statement it runs can use ix_notices_pending (as the inbox's claim uses ix_inbox_waiting)."""
+    import uuid
+
+    from sqlalchemy import event
+
+    from bot.core.dates import utcnow
+    from bot.data.states import NoticeStatus
+
+    with db.transaction() as s:
+        s.add(Notice(retry_key=str(uuid.uuid4()), event_key="paid:1", to_user=USER, messages="[]",
+                     status=NoticeStatus.PENDING, attempts=0, next_attempt_at=utcnow(), created_at=utcnow()))
+    queue = outbox.NoticeQueue(db, LineGateway(fake_line.url, ACCESS_TOKEN))
+    seen: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("UPDATE NOTICES"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        with db.transaction() as session:
+            assert len(queue.claim(session, 64)) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    plan = claim_plan(db, *seen[0])
+    assert any("ix_notices_pending" in line for line in plan), plan

@@ -189,6 +189,14 @@ class Subscription(Base):
 INBOX_WAITING = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InboxStatus.waiting()))
 
 
+NOTICE_PENDING = f"status = '{NoticeStatus.PENDING.value}'"
+
+
+def notice_pending():
+    """The partial index's predicate, as SQL a query must contain to use the index."""
+    return text(NOTICE_PENDING)
+
+
 def inbox_waiting():
     """The partial index's predicate, as SQL a query must contain to use the index."""
     return text(INBOX_WAITING)
@@ -374,7 +382,9 @@ class Notice(Base):
 
     __table_args__ = (
         UniqueConstraint("event_key", "to_user", name="uq_notice_event_user"),
-        Index("ix_notices_due", "status", "next_attempt_at"),
+        # Only the pending notices, in claim order: see InboxEvent's index (a sent notice's
+        # status change left a dead entry in an index on status for every claim to walk).
+        Index("ix_notices_pending", "id", sqlite_where=text(NOTICE_PENDING), postgresql_where=text(NOTICE_PENDING)),
     )
 
 

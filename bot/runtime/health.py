@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.dates import utcnow
 from bot.data.db import Database
-from bot.data.models import InboxEvent, Notice, Receipt, ReceiptDocument, WorkerHeartbeat, inbox_waiting
-from bot.data.states import NoticeStatus
+from bot.data.models import InboxEvent, Notice, Receipt, ReceiptDocument, WorkerHeartbeat, inbox_waiting, notice_pending
 
 WORKER_SILENT_AFTER = 60.0  # seconds without a heartbeat: no worker is running
 WAITED_TOO_LONG = 120.0  # seconds an item may wait in a queue
@@ -96,7 +95,7 @@ def check(db: Database) -> Health:
         inbox = session.execute(select(func.count(), func.min(InboxEvent.received_at))
                                 .where(inbox_waiting())).one()
         outbox = session.execute(select(func.count(), func.min(Notice.created_at))
-                                 .where(Notice.status == NoticeStatus.PENDING)).one()
+                                 .where(notice_pending())).one()
         receipts = session.execute(select(func.count(), func.min(Receipt.issued_at))
                                    .where(Receipt.pending.is_not(None))).one()
         made = session.scalar(select(func.count()).select_from(ReceiptDocument)

@@ -21,7 +21,7 @@ from bot import metrics
 from bot.core.dates import utcnow
 from bot.core.delivery import Outcome, backoff
 from bot.data.db import Database
-from bot.data.models import Notice, table_of
+from bot.data.models import Notice, notice_pending, table_of
 from bot.data.states import NoticeChannel, NoticeStatus
 from bot.ledger.notices import OUTBOX
 from bot.line.gateway import LineGateway
@@ -63,7 +63,7 @@ class NoticeQueue:
         now = utcnow()
         due = (
             select(_N.c.id)
-            .where(_N.c.status == NoticeStatus.PENDING, _N.c.next_attempt_at <= now,
+            .where(notice_pending(), _N.c.next_attempt_at <= now,
                    or_(_N.c.lease_until.is_(None), _N.c.lease_until < now))
             .order_by(_N.c.id)
             .limit(min(limit, self.batch))
@@ -118,7 +118,7 @@ class NoticeQueue:
     def next_due_in(self) -> float | None:
         """Seconds until the next pending notice is due (None when there is none)."""
         with self.db.sessions() as session:
-            at = session.scalar(select(func.min(_N.c.next_attempt_at)).where(_N.c.status == NoticeStatus.PENDING))
+            at = session.scalar(select(func.min(_N.c.next_attempt_at)).where(notice_pending()))
         return None if at is None else max(0.0, (at - utcnow()).total_seconds())
 
     def handle_claimed(self, session: Session, ids: list[int]) -> list[Claimed]:
