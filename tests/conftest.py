@@ -388,6 +388,26 @@ def drain(db, timeout: float = 15.0) -> None:
     wait_for(idle, timeout, every=0.05)  # a query per look: not so often that it slows the workers it waits for
 
 
+def claimed_and_planned(db, table: str, claim) -> tuple[list, list[str]]:
+    """`claim(session)` run in a transaction: what it claimed, and the plan of the UPDATE it sent
+    to `table` (claim_plan)."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith(f"UPDATE {table.upper()}"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        with db.transaction() as session:
+            claimed = claim(session)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    return claimed, claim_plan(db, *seen[0])
+
+
 def claim_plan(db, statement: str, parameters) -> list[str]:
     """How the database would run a captured claim statement, as a worker runs it for the
     thousandth time: PostgreSQL's generic plan of the prepared statement (psycopg prepares a

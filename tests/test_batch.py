@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from bot.data.models import ConversationMessage, LineUser, Watch
-from tests.conftest import USER, HandlerRaised, claim_plan, invoice_row, text_event
+from tests.conftest import USER, HandlerRaised, claimed_and_planned, invoice_row, text_event
 
 
 def _count_statements():
@@ -167,8 +167,6 @@ def test_a_claim_reads_the_unfinished_rows_through_their_partial_index(db, setti
     """However many finished events the table keeps, a claim visits only the unfinished ones:
     the statement it runs can use ix_inbox_waiting (each finished row's status changes had left
     dead entries in an index on status that every claim walked until a vacuum)."""
-    from sqlalchemy import event
-
     from bot.line.gateway import LineGateway
     from bot.render.links import make_links
     from bot.runtime.inbox import ReplyQueue, store_events
@@ -176,18 +174,9 @@ def test_a_claim_reads_the_unfinished_rows_through_their_partial_index(db, setti
     store_events(db, [text_event("วิธีใช้")], notify=False)
     queue = ReplyQueue(db, LineGateway(settings.line_api_url, settings.line_channel_access_token),
                        make_links(settings))
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("UPDATE INBOX_EVENTS"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
     try:
-        with db.transaction() as session:
-            assert len(queue.claim(session, 64)) == 1
+        claimed, plan = claimed_and_planned(db, "inbox_events", lambda session: queue.claim(session, 64))
     finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
         queue.close()
-    plan = claim_plan(db, *seen[0])
+    assert len(claimed) == 1
     assert any("ix_inbox_waiting" in line for line in plan), plan

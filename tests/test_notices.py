@@ -25,7 +25,7 @@ from tests.conftest import (
     NO_ENV_FILE,
     OTHER_USER,
     USER,
-    claim_plan,
+    claimed_and_planned,
     drain,
     invoice_row,
     make_env,
@@ -259,8 +259,6 @@ def test_a_claim_reads_the_pending_notices_through_their_partial_index(db, fake_
     statement it runs can use ix_notices_pending (as the inbox's claim uses ix_inbox_waiting)."""
     import uuid
 
-    from sqlalchemy import event
-
     from bot.core.dates import utcnow
     from bot.data.states import NoticeStatus
 
@@ -268,17 +266,6 @@ def test_a_claim_reads_the_pending_notices_through_their_partial_index(db, fake_
         s.add(Notice(retry_key=str(uuid.uuid4()), event_key="paid:1", to_user=USER, messages="[]",
                      status=NoticeStatus.PENDING, attempts=0, next_attempt_at=utcnow(), created_at=utcnow()))
     queue = outbox.NoticeQueue(db, LineGateway(fake_line.url, ACCESS_TOKEN))
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("UPDATE NOTICES"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
-        with db.transaction() as session:
-            assert len(queue.claim(session, 64)) == 1
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
-    plan = claim_plan(db, *seen[0])
+    claimed, plan = claimed_and_planned(db, "notices", lambda session: queue.claim(session, 64))
+    assert len(claimed) == 1
     assert any("ix_notices_pending" in line for line in plan), plan
