@@ -186,20 +186,18 @@ class Subscription(Base):
     )
 
 
+# The predicates of the partial indexes on the queues' unfinished rows. A query uses such an
+# index only when it contains the predicate as written: these return it as SQL.
 INBOX_WAITING = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InboxStatus.waiting()))
-
-
 NOTICE_PENDING = f"status = '{NoticeStatus.PENDING.value}'"
 
 
-def notice_pending():
-    """The partial index's predicate, as SQL a query must contain to use the index."""
-    return text(NOTICE_PENDING)
-
-
 def inbox_waiting():
-    """The partial index's predicate, as SQL a query must contain to use the index."""
     return text(INBOX_WAITING)
+
+
+def notice_pending():
+    return text(NOTICE_PENDING)
 
 
 class InboxEvent(Base):

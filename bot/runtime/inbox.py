@@ -134,9 +134,10 @@ def store_events(db: Database, events: list[dict], *, claim: bool = False, notif
     else:
         with db.engine.begin() as conn:  # Core, not the ORM: LINE is waiting for our answer
             each = insert_ignore_each(conn, _T, rows)
-            if any(key is not None for key in each) and notify and not claim:
+            stored_any = any(key is not None for key in each)
+            if stored_any and notify and not claim:
                 notify_workers(conn, ReplyQueue.name)
-            if any(key is not None for key in each) and photos:
+            if stored_any and photos:
                 notify_workers(conn, PHOTOS)
     if outcomes is not None:
         outcomes.extend(key is not None for key in each)
