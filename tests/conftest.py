@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +37,12 @@ from bot.runtime import worker as _worker
 # (Line.settle, drain), and the 50 ms a worker waits to record outcomes together (throughput,
 # measured by `python -m bench`) was most of that wait. Worker processes a test starts keep it.
 _worker.RECORD_DELAY = 0.0
+
+# Compiled files are kept even where PYTHONDONTWRITEBYTECODE is set (as on our CI machines): each
+# xdist process rewrote every test module's asserts anew (5 s of its start), and each `tisi-pay`
+# process the suite starts compiled bot/ again.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # Staff passwords are hashed with argon2id at its smallest cost in the test process: a production
 # hash is 0.1 s of CPU and the console tests make hundreds. The decoy checked for an unknown name is

@@ -521,6 +521,40 @@ def test_signing_keeps_the_receipt_a_pdf_1_7_and_refuses_keys_that_would_not(tmp
         ReceiptSigner(ec_p12, "pw")
 
 
+def test_the_key_file_is_opened_once_until_it_is_replaced(tmp_path):
+    """Every app and command reads RECEIPT_SIGNING_P12 (a PKCS#12 key derivation each time): it is
+    decrypted once per process; a key file replaced in place (a renewed certificate) is read anew,
+    and a wrong password is still refused."""
+    from bot.dev.testcert import make_test_p12
+    from bot.render import pades
+
+    p12 = tmp_path / "rotated.p12"
+    make_test_p12(p12, "pw", common_name="first")
+    opened = pades._opened.cache_info().misses
+    first = pades.ReceiptSigner(p12, "pw")
+    again = pades.ReceiptSigner(p12, "pw")
+    assert pades._opened.cache_info().misses == opened + 1
+    assert again.subject == first.subject and "first" in first.subject
+    make_test_p12(p12, "pw", common_name="renewed")
+    os.utime(p12, ns=(p12.stat().st_atime_ns, p12.stat().st_mtime_ns + 1_000_000))  # a new version
+    assert "renewed" in pades.ReceiptSigner(p12, "pw").subject
+    with pytest.raises(pades.SignerError, match="wrong RECEIPT_SIGNING_PASSWORD"):
+        pades.ReceiptSigner(p12, "not the password")
+
+
+def test_a_wrong_signing_password_is_a_one_line_configuration_error(settings, db, receipt_p12):
+    """pyHanko raises ValueError for a wrong password: the app said so with a traceback."""
+    from dataclasses import replace
+
+    from bot.config import ConfigError
+    from bot.factory import create_app
+
+    wrong = replace(settings, receipt_signing_p12=str(receipt_p12), receipt_signing_password="not it")
+    with pytest.raises(ConfigError, match="wrong RECEIPT_SIGNING_PASSWORD") as refused:
+        create_app(wrong, db=db)
+    assert "\n" not in str(refused.value)
+
+
 def test_a_payment_wakes_its_process_receipt_maker(app, bank, seed, db):
     """WORKER=inline: the payment's request wakes this process's receipt queue (a thread event),
     so the PDF does not wait for the queue's next look (every second; here, never)."""

@@ -3,6 +3,7 @@ a file's signature for `tisi-pay receipt verify`."""
 # ruff: noqa: E402  (the warning filter must come before pyHanko is imported)
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import warnings
@@ -36,14 +37,23 @@ class SignerError(RuntimeError):
     """The key cannot be used: the message says why, in one line."""
 
 
+@functools.lru_cache(maxsize=8)
+def _opened(path: str, _version: tuple[int, int], password: str | None) -> signers.SimpleSigner | None:
+    """The key file decrypted once per process and version of the file (43 ms each time: the
+    PKCS#12 key derivation), not for every app or command that asks."""
+    return signers.SimpleSigner.load_pkcs12_data(Path(path).read_bytes(), other_certs=(),
+                                                 passphrase=(password or "").encode() or None)
+
+
 class ReceiptSigner:
     def __init__(self, p12_path: str | Path, password: str | None):
         try:
-            data = Path(p12_path).read_bytes()
+            stat = Path(p12_path).stat()
+            signer = _opened(str(p12_path), (stat.st_mtime_ns, stat.st_size), password)
         except OSError as exc:
             raise SignerError(f"RECEIPT_SIGNING_P12 cannot be read: {exc.strerror}") from None
-        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(),
-                                                       passphrase=(password or "").encode() or None)
+        except ValueError:  # pyHanko's "Invalid password or PKCS12 data"
+            signer = None
         if signer is None:
             raise SignerError("RECEIPT_SIGNING_P12 could not be opened: wrong RECEIPT_SIGNING_PASSWORD, or not a "
                               "PKCS#12 file with a key and a certificate")
