@@ -54,7 +54,7 @@ class ReceiptSigner:
             raise SignerError(f"RECEIPT_SIGNING_P12 cannot be read: {exc.strerror}") from None
         except ValueError:  # pyHanko's "Invalid password or PKCS12 data"
             signer = None
-        if signer is None:
+        if signer is None or signer.signing_cert is None:
             raise SignerError("RECEIPT_SIGNING_P12 could not be opened: wrong RECEIPT_SIGNING_PASSWORD, or not a "
                               "PKCS#12 file with a key and a certificate")
         self.certificate: asn1_x509.Certificate = signer.signing_cert
