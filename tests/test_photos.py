@@ -3,6 +3,7 @@ pool, answered by the chat — on photos the tests make themselves from our own 
 and from e-slip mini QRs built here. Both databases."""
 from __future__ import annotations
 
+import functools
 import io
 import os
 import random
@@ -277,6 +278,16 @@ def test_nothing_readable_and_two_invoices_in_one_photo_say_how_to_take_a_photo(
     assert [r.outcome for r in _read(db)] == ["unreadable", "ambiguous"]
 
 
+@functools.cache
+def _huge(name: str) -> bytes:
+    """Made once for both databases (encoding 400 million pixels took 2 s a test)."""
+    if name == "over 50 megapixels":
+        return encode(Image.new("L", (8000, 7000), 255), "PNG")
+    data = encode(Image.new("1", (20000, 20000), 1), "PNG")  # a few KB that would be 400 million pixels
+    assert len(data) < 1_000_000
+    return data
+
+
 @pytest.mark.parametrize("name,data,expected", [
     ("truncated JPEG", None, "corrupt"),
     ("not an image", b"hello, this is text", "unsupported"),
@@ -288,11 +299,8 @@ def test_bad_files_get_a_polite_answer_and_nothing_is_kept(name, data, expected,
     if name == "truncated JPEG":
         whole = encode(Image.effect_noise((800, 600), 50))
         data = whole[: len(whole) // 2]
-    if name == "over 50 megapixels":
-        data = encode(Image.new("L", (8000, 7000), 255), "PNG")
-    if name == "decompression bomb":  # a few KB that would be 400 million pixels
-        data = encode(Image.new("1", (20000, 20000), 1), "PNG")
-        assert len(data) < 1_000_000
+    if name in ("over 50 megapixels", "decompression bomb"):
+        data = _huge(name)
     messages = send_photo(line, fake_line, data)
     assert messages and messages[0]["type"] == "text" and messages[0]["text"]
     (read,) = _read(db)
