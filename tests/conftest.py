@@ -38,7 +38,7 @@ from bot.runtime import worker as _worker
 # measured by `python -m bench`) was most of that wait. Worker processes a test starts keep it.
 _worker.RECORD_DELAY = 0.0
 
-# Compiled files are kept even where PYTHONDONTWRITEBYTECODE is set (as on our CI machines): each
+# Compiled files are kept even where PYTHONDONTWRITEBYTECODE is set (as on our development machine): each
 # xdist process rewrote every test module's asserts anew (5 s of its start), and each `tisi-pay`
 # process the suite starts compiled bot/ again.
 sys.dont_write_bytecode = False
